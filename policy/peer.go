@@ -1,0 +1,57 @@
+// Package policy holds natsbc's pure decisions: who a peer is, where a
+// request goes, and whether a message's Contact may be "fixed" to its
+// source. It performs no I/O and imports nothing of the project.
+package policy
+
+import "net/netip"
+
+// Role says what kind of SIP element a peer is. It decides whether natsbc
+// may ever replace that peer's Contact with the address a message came from.
+type Role string
+
+const (
+	// RoleEndpoint is a phone or soft client: the only kind whose Contact
+	// natsbc may fix when it is NATed.
+	RoleEndpoint Role = "endpoint"
+	// RolePBX, RoleProxy and RoleTrunk forward on behalf of others and stay
+	// in the path: their Contact is never replaced by their source address
+	// (that is the "excessive NAT handling" that loses the callee).
+	RolePBX   Role = "pbx"
+	RoleProxy Role = "proxy"
+	RoleTrunk Role = "trunk"
+)
+
+// Forwards reports whether peers of this role relay messages of others.
+func (r Role) Forwards() bool { return r == RolePBX || r == RoleProxy || r == RoleTrunk }
+
+// NATMode is the per-peer override of NAT detection.
+type NATMode string
+
+const (
+	// NATAuto fixes a Contact only when the checks say the peer is a NATed
+	// end-point and the message came straight from it.
+	NATAuto NATMode = "auto"
+	// NATAlways replaces the Contact host:port by the source of the message
+	// (keeping the user part): for carriers that advertise unroutable Contacts.
+	NATAlways NATMode = "always"
+	// NATNever never fixes, whatever the checks say.
+	NATNever NATMode = "never"
+)
+
+// Peer is a configured SIP neighbour. The zero Name means "unknown peer",
+// which is treated as an end-point with NAT detection on.
+type Peer struct {
+	Name string
+	// Networks are the source prefixes that identify this peer.
+	Networks []netip.Prefix
+	// Address is where requests routed to this peer are sent (host:port);
+	// empty when the peer is never a routing target.
+	Address string
+	// Transport is "udp" or "tcp" for requests sent to Address.
+	Transport string
+	Role      Role
+	NAT       NATMode
+}
+
+// Known reports whether the peer came from configuration.
+func (p Peer) Known() bool { return p.Name != "" }
