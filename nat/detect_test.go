@@ -70,12 +70,12 @@ func TestDetect(t *testing.T) {
 		},
 		{
 			name: "via host differs",
-			obs: Observation{Transport: "tcp", Source: natSrc, ViaHost: "198.51.100.99"},
+			obs:  Observation{Transport: "tcp", Source: natSrc, ViaHost: "198.51.100.99"},
 			want: []Check{CheckViaHost}, nated: true,
 		},
 		{
 			name: "via port differs on udp",
-			obs: Observation{Transport: "udp", Source: natSrc, ViaHost: "203.0.113.1", ViaPort: 5060},
+			obs:  Observation{Transport: "udp", Source: natSrc, ViaHost: "203.0.113.1", ViaPort: 5060},
 			want: []Check{CheckViaPort}, nated: true, text: "NAT (via-port-differs)",
 		},
 		{
