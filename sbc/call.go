@@ -1,0 +1,190 @@
+package sbc
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// call is one B2BUA call: the A-leg dialog, the B-leg dialog and their
+// media session. Its lifetime ends with end(), exactly once.
+type call struct {
+	s       *Server
+	log     *slog.Logger
+	a, b    *leg
+	media   media.Session
+	started time.Time
+
+	mu sync.Mutex
+	// inviteBusy is set while an INVITE transaction of this call is in
+	// flight on either leg: a second one gets 491 (RFC 3261 §14.2).
+	inviteBusy bool
+	// confirmed legs have exchanged 2xx/ACK: they get a BYE on teardown.
+	confirmed [2]bool
+	// ackWaits are the 2xx natsbc sent and waits to see ACKed, per leg
+	// and INVITE CSeq; sentAcks are the ACKs natsbc sent, re-sent for every
+	// retransmission of the 2xx they acknowledge (RFC 3261 §13.2.2.4).
+	ackWaits map[ackKey]chan *sip.Request
+	sentAcks map[ackKey]*sentAck
+
+	cancel chan struct{} // the caller CANCELled the initial INVITE
+	ended  chan struct{}
+	endMu  sync.Once
+	reason string
+}
+
+type ackKey struct {
+	side media.Leg
+	seq  uint32
+}
+
+type sentAck struct {
+	ack      *sip.Request
+	resent   int
+	toTag    string
+	answered time.Time
+}
+
+func newCall(s *Server, a, b *leg, ms media.Session) *call {
+	c := &call{
+		s: s, a: a, b: b, media: ms, started: time.Now(),
+		ackWaits: map[ackKey]chan *sip.Request{},
+		sentAcks: map[ackKey]*sentAck{},
+		cancel:   make(chan struct{}, 1),
+		ended:    make(chan struct{}),
+	}
+	c.log = s.log.With("a_call_id", a.callID, "b_call_id", b.callID)
+	return c
+}
+
+func (c *call) leg(side media.Leg) *leg {
+	if side == media.LegA {
+		return c.a
+	}
+	return c.b
+}
+
+func (c *call) other(side media.Leg) media.Leg {
+	if side == media.LegA {
+		return media.LegB
+	}
+	return media.LegA
+}
+
+func (c *call) isEnded() bool {
+	select {
+	case <-c.ended:
+		return true
+	default:
+		return false
+	}
+}
+
+// beginInvite claims the call's single INVITE slot (RFC 3261 §14.2).
+func (c *call) beginInvite() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inviteBusy {
+		return false
+	}
+	c.inviteBusy = true
+	return true
+}
+
+func (c *call) endInvite() {
+	c.mu.Lock()
+	c.inviteBusy = false
+	c.mu.Unlock()
+}
+
+func (c *call) setConfirmed(side media.Leg) {
+	c.mu.Lock()
+	c.confirmed[side] = true
+	c.mu.Unlock()
+}
+
+// expectAck registers natsbc's wait for the ACK of its 2xx on a leg.
+func (c *call) expectAck(side media.Leg, seq uint32) chan *sip.Request {
+	ch := make(chan *sip.Request, 1)
+	c.mu.Lock()
+	c.ackWaits[ackKey{side, seq}] = ch
+	c.mu.Unlock()
+	return ch
+}
+
+func (c *call) forgetAck(side media.Leg, seq uint32) {
+	c.mu.Lock()
+	delete(c.ackWaits, ackKey{side, seq})
+	c.mu.Unlock()
+}
+
+// deliverAck hands an ACK to whoever waits for it; false when nobody does
+// (a retransmitted ACK, or an ACK for a 2xx natsbc never sent).
+func (c *call) deliverAck(side media.Leg, ack *sip.Request) bool {
+	seq := ack.CSeq().SeqNo
+	c.mu.Lock()
+	ch, ok := c.ackWaits[ackKey{side, seq}]
+	delete(c.ackWaits, ackKey{side, seq})
+	c.mu.Unlock()
+	if ok {
+		ch <- ack
+	}
+	return ok
+}
+
+func (c *call) rememberAck(side media.Leg, seq uint32, toTag string, ack *sip.Request) {
+	c.mu.Lock()
+	c.sentAcks[ackKey{side, seq}] = &sentAck{ack: ack, toTag: toTag, answered: time.Now()}
+	c.mu.Unlock()
+}
+
+// end finishes the call once: it leaves the table, its media is released,
+// and one line says why.
+func (c *call) end(reason string) {
+	c.endMu.Do(func() {
+		c.reason = reason
+		close(c.ended)
+		c.s.calls.remove(c)
+		if c.media != nil {
+			_ = c.media.Close()
+		}
+		c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String())
+	})
+}
+
+// hangup sends BYE on every confirmed leg except skip (the leg that sent
+// BYE itself) and ends the call. The Reason header (RFC 3326) tells the
+// peers why natsbc ended it.
+func (c *call) hangup(reason string, skip *media.Leg, why string) {
+	c.mu.Lock()
+	confirmed := c.confirmed
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, side := range []media.Leg{media.LegA, media.LegB} {
+		if !confirmed[side] || (skip != nil && *skip == side) {
+			continue
+		}
+		wg.Add(1)
+		go func(l *leg) {
+			defer wg.Done()
+			bye := l.newInDialogRequest(sip.BYE, 0)
+			if why != "" {
+				bye.AppendHeader(sip.NewHeader("Reason", why))
+			}
+			ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+			defer cancel()
+			if res, err := c.s.do(ctx, bye); err != nil {
+				c.log.Info("BYE not answered", "leg", l.side.String(), "to", bye.Destination(), "error", err)
+			} else if !res.IsSuccess() {
+				c.log.Debug("BYE answered", "leg", l.side.String(), "status", res.StatusCode)
+			}
+		}(c.leg(side))
+	}
+	c.end(reason)
+	wg.Wait()
+}

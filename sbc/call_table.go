@@ -1,0 +1,74 @@
+package sbc
+
+import (
+	"sync"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// dialogKey identifies one leg's dialog from natsbc's side: its Call-ID and
+// natsbc's own tag on it (RFC 3261 §12: the local tag is what we chose).
+type dialogKey struct{ callID, localTag string }
+
+type callRef struct {
+	c    *call
+	side media.Leg
+}
+
+// callTable finds calls by either leg's dialog.
+type callTable struct {
+	mu      sync.Mutex
+	byKey   map[dialogKey]callRef
+	calls   map[*call]struct{}
+	changed chan struct{} // closed and replaced whenever a call leaves
+}
+
+func newCallTable() *callTable {
+	return &callTable{byKey: map[dialogKey]callRef{}, calls: map[*call]struct{}{}, changed: make(chan struct{})}
+}
+
+func (t *callTable) add(c *call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calls[c] = struct{}{}
+	t.byKey[dialogKey{c.a.callID, c.a.localTag}] = callRef{c, media.LegA}
+	t.byKey[dialogKey{c.b.callID, c.b.localTag}] = callRef{c, media.LegB}
+}
+
+func (t *callTable) remove(c *call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.calls[c]; !ok {
+		return
+	}
+	delete(t.calls, c)
+	delete(t.byKey, dialogKey{c.a.callID, c.a.localTag})
+	delete(t.byKey, dialogKey{c.b.callID, c.b.localTag})
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// lookup finds the call and leg whose dialog has this Call-ID and local tag.
+func (t *callTable) lookup(callID, localTag string) (*call, media.Leg, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.byKey[dialogKey{callID, localTag}]
+	return r.c, r.side, ok
+}
+
+func (t *callTable) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.calls)
+}
+
+// snapshot returns the calls and a channel closed when the next one leaves.
+func (t *callTable) snapshot() ([]*call, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*call, 0, len(t.calls))
+	for c := range t.calls {
+		out = append(out, c)
+	}
+	return out, t.changed
+}

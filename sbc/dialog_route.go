@@ -1,0 +1,111 @@
+package sbc
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/nat"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// learnRoute sets a leg's remote target, route set and next hop from the
+// message that establishes (or refreshes) its dialog: the INVITE on the
+// A-leg (RFC 3261 §12.1.1), the 2xx on the B-leg (§12.1.2).
+//
+// This is where the ACK is made routable. The next hop is the route set when
+// the message carried Record-Route; otherwise the peer's Contact, except when
+// policy.ContactFix says the Contact must be replaced by where the message
+// really came from: only for a NATed end-point that sent it straight to us,
+// or a peer configured nat: always. A Contact of a message that came through
+// a proxy staying in the path is never touched (the "excessive NAT handling"
+// that loses the callee).
+func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac bool) {
+	contact := firstContact(msg)
+	var rr []sip.Uri
+	for _, h := range msg.GetHeaders("Record-Route") {
+		if r, ok := h.(*sip.RecordRouteHeader); ok {
+			rr = append(rr, *r.Address.Clone())
+		}
+	}
+	if uac {
+		slices.Reverse(rr) // §12.1.2: the UAC's route set is the reversed Record-Route
+	}
+
+	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddr: sdpConnectionAddr(msg.Body())}
+	if contact != nil {
+		obs.ContactHost, obs.ContactPort = contact.Host, contact.Port
+	}
+	via := ""
+	if req, isReq := msg.(*sip.Request); isReq {
+		// A response carries our own Via: only a request's Via says
+		// anything about the peer.
+		if v := req.Via(); v != nil {
+			obs.ViaHost, obs.ViaPort = v.Host, v.Port
+			via = v.SentBy()
+		}
+	}
+	verdict := nat.Detect(obs)
+	fix, rule := policy.ContactFix(l.peer, len(rr) > 0, verdict.NATed())
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if contact != nil {
+		target := *contact.Clone()
+		if fix {
+			// Keep the user part and parameters: a carrier's user part may
+			// carry the routing it needs.
+			target.Host = source.Addr().String()
+			target.Port = int(source.Port())
+		}
+		l.remoteTarget = target
+	}
+	if len(rr) > 0 || l.routeSet == nil {
+		// §12.2: the route set is fixed when the dialog is established; a
+		// target refresh only changes the remote target.
+		l.routeSet = rr
+	}
+	switch {
+	case len(l.routeSet) > 0:
+		l.nextHop = uriHostPort(l.routeSet[0])
+	case fix:
+		l.nextHop = source.String()
+	default:
+		l.nextHop = uriHostPort(l.remoteTarget)
+	}
+	l.route = routeChoice{Rule: rule, Via: via, Source: source.String(), Verdict: verdict.String(), Fixed: fix}
+	if contact != nil {
+		l.route.Contact = contact.String()
+	}
+}
+
+func firstContact(msg sip.Message) *sip.Uri {
+	for _, h := range msg.GetHeaders("Contact") {
+		if c, ok := h.(*sip.ContactHeader); ok && !c.Address.Wildcard {
+			return &c.Address
+		}
+	}
+	return nil
+}
+
+// uriHostPort is where a SIP URI points, with the default port (RFC 3263 §4
+// without DNS SRV: natsbc peers are addressed by IP or A record).
+func uriHostPort(u sip.Uri) string {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return joinHostPort(u.Host, port)
+}
+
+func parseAddrPort(s string) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,92 @@
+package sbc
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// findLeg returns the call and leg a request arrived on, or answers 481
+// (RFC 3261 §12.2.2) when it belongs to no dialog natsbc knows.
+func (s *Server) findLeg(req *sip.Request, tx sip.ServerTransaction) (*call, media.Leg, bool) {
+	c, side, ok := s.calls.lookup(callID(req), toTag(req))
+	if !ok {
+		s.replyStateless(req, tx, 481, "Call/Transaction Does Not Exist")
+		return nil, 0, false
+	}
+	return c, side, true
+}
+
+// handleInDialog relays a request of one leg's dialog onto the other leg:
+// re-INVITE, UPDATE, INFO, REFER, NOTIFY, MESSAGE and in-dialog OPTIONS.
+// Each leg keeps its own CSeq space; the final response comes back mapped
+// onto the first leg.
+func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromSide, ok := s.findLeg(req, tx)
+	if !ok {
+		return
+	}
+	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
+	if req.IsInvite() {
+		if !c.beginInvite() {
+			// RFC 3261 §14.2: an INVITE crossing another INVITE of the
+			// same call is glare.
+			res := s.newResponse(req, 491, "Request Pending")
+			s.respond(tx, req, res)
+			return
+		}
+		defer c.endInvite()
+	}
+	if refreshesTarget(req.Method) && firstContact(req) != nil {
+		// A target refresh moves the remote target, under the same
+		// Contact-fixing rule as the dialog's first message.
+		s.learnRoute(from, req, parseAddrPort(req.Source()), false)
+	}
+
+	out := to.newInDialogRequest(req.Method, 0)
+	copyEndToEnd(out, req)
+	decrementMaxForwards(out, req)
+	if body := req.Body(); len(body) > 0 {
+		rewritten, err := c.media.Rewrite(fromSide, contentType(req), body, to.adv.Addr())
+		if err != nil {
+			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
+			s.replyStateless(req, tx, 488, "Not Acceptable Here")
+			return
+		}
+		setBody(out, contentType(req), rewritten)
+	}
+	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
+
+	if req.IsInvite() {
+		c.relayInvite(fromSide, req, tx, out, false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	defer cancel()
+	res, err := s.do(ctx, out)
+	if err != nil {
+		c.log.Info("in-dialog request not answered", "method", req.Method, "leg", to.side.String(), "error", err)
+		s.replyStateless(req, tx, 408, "Request Timeout")
+		return
+	}
+	s.respond(tx, req, c.buildResponse(fromSide, req, res, req.Method == sip.UPDATE))
+}
+
+// handleBye ends the call: the sender gets 200 at once (its dialog is over
+// whatever the other side says), the other leg gets natsbc's BYE.
+func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromSide, ok := s.findLeg(req, tx)
+	if !ok {
+		return
+	}
+	s.respond(tx, req, s.newResponse(req, 200, "OK"))
+	c.hangup("bye-from-"+fromSide.String(), &fromSide, "")
+}
+
+// handleStrayCancel answers a CANCEL that matches no pending INVITE (RFC
+// 3261 §9.2): sipgo matches the ones that do before this handler runs.
+func (s *Server) handleStrayCancel(req *sip.Request, tx sip.ServerTransaction) {
+	s.replyStateless(req, tx, 481, "Call/Transaction Does Not Exist")
+}

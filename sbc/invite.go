@@ -1,0 +1,234 @@
+package sbc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// handleInvite starts a call (an INVITE without To tag) or relays a
+// re-INVITE. sipgo terminates the server transaction when the handler
+// returns, so the handler lives until the INVITE is answered and, for a
+// 2xx, ACKed.
+func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if toTag(req) != "" {
+		s.handleInDialog(req, tx)
+		return
+	}
+	if s.draining.Load() {
+		res := s.newResponse(req, 503, "Service Unavailable")
+		res.AppendHeader(sip.NewHeader("Retry-After", "30"))
+		s.respond(tx, req, res)
+		return
+	}
+	if s.cfg.MaxCalls > 0 && s.calls.count() >= s.cfg.MaxCalls {
+		s.log.Warn("call limit reached", "max_calls", s.cfg.MaxCalls, "a_call_id", callID(req))
+		s.replyStateless(req, tx, 503, "Service Unavailable")
+		return
+	}
+	// RFC 3262 §3: natsbc does not relay reliable provisionals.
+	if hasToken(req, "Require", "100rel") {
+		res := s.newResponse(req, 420, "Bad Extension")
+		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
+		s.respond(tx, req, res)
+		return
+	}
+	// RFC 3261 §8.2.6.1: tell the caller at once that natsbc has it, so it
+	// stops retransmitting while the B-leg is set up.
+	s.respond(tx, req, s.newResponse(req, 100, "Trying"))
+
+	c, bReq, err := s.setUpCall(req, tx)
+	if err != nil {
+		var rej *Reject
+		if !errors.As(err, &rej) {
+			rej = &Reject{Code: 500, Reason: "Server Internal Error"}
+		}
+		s.log.Info("call rejected", "a_call_id", callID(req), "status", rej.Code, "error", err)
+		s.replyStateless(req, tx, rej.Code, rej.Reason)
+		return
+	}
+	tx.OnCancel(func(*sip.Request) {
+		select {
+		case c.cancel <- struct{}{}:
+		default:
+		}
+	})
+	c.relayInvite(media.LegA, req, tx, bReq, true)
+}
+
+// setUpCall builds both legs of a new call and the B-leg INVITE.
+func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *sip.Request, error) {
+	source := parseAddrPort(req.Source())
+	peer := s.policy.Classify(source.Addr())
+	target, err := s.policy.Route(peer, requestURIOf(req))
+	if err != nil {
+		if errors.Is(err, policy.ErrNoRoute) {
+			return nil, nil, &Reject{Code: 404, Reason: "Not Found"}
+		}
+		return nil, nil, err
+	}
+	dst, err := s.resolve(target.Host, target.Port)
+	if err != nil {
+		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	if s.isOwnAddress(dst) {
+		// RFC 3261 §16.3 item 4 spirit: a request routed back to natsbc
+		// itself would loop.
+		return nil, nil, &Reject{Code: 482, Reason: "Loop Detected"}
+	}
+
+	aSock, aAdv, err := s.arrivedOn(lower(req.Transport()), localAddrOf(tx), source.Addr())
+	if err != nil {
+		return nil, nil, err
+	}
+	bTransport := strings.ToUpper(target.Transport)
+	if bTransport == "" {
+		bTransport = "UDP"
+	}
+	bSock, bAdv, err := s.facing(lower(bTransport), dst.Addr())
+	if err != nil {
+		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+
+	from, to := req.From(), req.To()
+	a := &leg{
+		side: media.LegA, sock: aSock, adv: aAdv, transport: strings.ToUpper(req.Transport()),
+		callID: callID(req), localTag: newLocalTag(),
+		local: *to.Address.Clone(), localName: to.DisplayName,
+		remote: *from.Address.Clone(), remName: from.DisplayName,
+		peer: peer, source: source, remoteTag: fromTag(req),
+	}
+	// Every response of the A-leg transaction, including the 487 sipgo
+	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
+	to.Params.Add("tag", a.localTag)
+	s.learnRoute(a, req, source, false)
+
+	bTarget := req.Recipient
+	if target.Kind != policy.TargetRequestURI {
+		// The callee is reached through a configured peer or address: the
+		// R-URI keeps the dialled user and points at that next hop.
+		bTarget = sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: target.Host, Port: target.Port}
+	}
+	b := &leg{
+		side: media.LegB, sock: bSock, adv: bAdv, transport: bTransport,
+		callID: newCallID(), localTag: newLocalTag(),
+		local: *from.Address.Clone(), localName: from.DisplayName,
+		remote: *to.Address.Clone(), remName: to.DisplayName,
+		peer: peerFor(s.policy, dst.Addr(), target), source: dst,
+		remoteTarget: *bTarget.Clone(), nextHop: dst.String(),
+		route: routeChoice{Rule: target.Rule},
+	}
+
+	ms, err := s.media.NewSession(a.callID)
+	if err != nil {
+		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	c := newCall(s, a, b, ms)
+	s.calls.add(c)
+	c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
+		"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
+		"route", target.Rule, "b_next_hop", b.nextHop, "b_socket", bSock.String())
+
+	bReq := b.newInDialogRequest(sip.INVITE, 0)
+	copyEndToEnd(bReq, req)
+	decrementMaxForwards(bReq, req)
+	body, err := ms.Rewrite(media.LegA, contentType(req), req.Body(), b.adv.Addr())
+	if err != nil {
+		c.end("rejected")
+		return nil, nil, &Reject{Code: 488, Reason: "Not Acceptable Here"}
+	}
+	setBody(bReq, contentType(req), body)
+	return c, bReq, nil
+}
+
+// decrementMaxForwards carries the hop budget across natsbc (RFC 3261
+// §16.6 item 3), so a loop through several B2BUAs still ends.
+func decrementMaxForwards(out, in *sip.Request) {
+	mf := sip.MaxForwardsHeader(70)
+	if h := in.MaxForwards(); h != nil && h.Val() > 0 {
+		mf = sip.MaxForwardsHeader(h.Val() - 1)
+	}
+	out.ReplaceHeader(&mf)
+}
+
+func requestURIOf(req *sip.Request) policy.RequestURI {
+	t, _ := req.Recipient.UriParams.Get("transport")
+	return policy.RequestURI{Host: req.Recipient.Host, Port: req.Recipient.Port, Transport: t}
+}
+
+// peerFor is the peer natsbc talks to on the B-leg: the routed peer, or
+// whoever owns the destination address.
+func peerFor(p Policy, dst netip.Addr, t policy.Target) policy.Peer {
+	if t.Kind == policy.TargetPeer {
+		return t.Peer
+	}
+	return p.Classify(dst)
+}
+
+func peerName(p policy.Peer) string {
+	if p.Name == "" {
+		return "unknown"
+	}
+	return p.Name
+}
+
+// resolve turns a target host into an address (IP literals need no DNS).
+func (s *Server) resolve(host string, port int) (netip.AddrPort, error) {
+	if port == 0 {
+		port = 5060
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
+	}
+	ctx, cancel := context.WithTimeout(s.base, 2*s.cfg.T2)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return netip.AddrPort{}, errors.Join(errors.New("cannot resolve "+host), err)
+	}
+	return netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), nil
+}
+
+func (s *Server) isOwnAddress(ap netip.AddrPort) bool {
+	for _, sock := range s.sockets {
+		if sock.local.Port() != ap.Port() {
+			continue
+		}
+		if sock.local.Addr() == ap.Addr() || (sock.spec.Advertise.IsValid() && sock.spec.Advertise == ap.Addr()) {
+			return true
+		}
+		if sock.wildcard() && s.router != nil {
+			if src, err := s.router.SourceFor(ap.Addr()); err == nil && src.Unmap() == ap.Addr() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func localAddrOf(tx sip.ServerTransaction) netip.AddrPort {
+	type withConn interface{ Connection() sip.Connection }
+	if wc, ok := tx.(withConn); ok && wc.Connection() != nil {
+		return parseAddrPort(wc.Connection().LocalAddr().String())
+	}
+	return netip.AddrPort{}
+}
+
+func newLocalTag() string { return randomHex(8) }
+
+func newCallID() string { return randomHex(16) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

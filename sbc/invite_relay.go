@@ -1,0 +1,214 @@
+package sbc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// relayInvite carries an INVITE transaction from one leg to the other: the
+// initial INVITE (A to B) or a re-INVITE from either side. It returns when
+// the transaction on the "from" leg is over: answered with an error, or
+// answered 2xx and ACKed (or given up on at 64*T1, which ends the call).
+func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, initial bool) {
+	s := c.s
+	to := c.leg(c.other(fromSide))
+	ctx, cancel := context.WithCancel(s.base)
+	defer cancel()
+
+	otx, err := s.send(ctx, out)
+	if err != nil {
+		c.log.Warn("INVITE not sent", "leg", to.side.String(), "to", out.Destination(), "error", err)
+		s.replyStateless(in, tx, 503, "Service Unavailable")
+		if initial {
+			c.end("rejected")
+		}
+		return
+	}
+	defer otx.Terminate()
+	// 2xx retransmissions absorbed by the transaction (RFC 6026 Accepted
+	// state) still need our ACK again.
+	otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
+
+	var provisional, cancelled, cancelSent bool
+	cancelFar := func() {
+		if cancelled && provisional && !cancelSent {
+			cancelSent = true
+			c.sendCancel(to, out)
+		}
+	}
+	for {
+		select {
+		case res := <-otx.Responses():
+			switch {
+			case res.IsProvisional():
+				if res.StatusCode == 100 {
+					continue
+				}
+				provisional = true
+				cancelFar()
+				if cancelled {
+					continue
+				}
+				c.relayResponse(fromSide, in, tx, res, true)
+			case res.IsSuccess():
+				if cancelled || c.isEnded() {
+					// RFC 3261 §15: a 2xx that crosses our CANCEL
+					// still makes a dialog; it must be ACKed and ended.
+					c.ackAndBye(to, out, res)
+					return
+				}
+				c.answered(fromSide, in, tx, out, res, initial)
+				return
+			default:
+				if !cancelled {
+					c.relayResponse(fromSide, in, tx, res, false)
+				}
+				if initial {
+					c.end(map[bool]string{true: "cancel", false: "rejected"}[cancelled])
+				}
+				return
+			}
+		case <-c.cancel:
+			// The caller cancelled; sipgo already answered 487 on the
+			// A-leg. RFC 3261 §9.1: a CANCEL may only follow a provisional.
+			cancelled = true
+			c.log.Info("caller cancelled", "provisional_seen", provisional)
+			cancelFar()
+		case <-otx.Done():
+			if cancelled {
+				c.end("cancel")
+				return
+			}
+			c.log.Info("INVITE timed out", "leg", to.side.String(), "to", out.Destination(), "error", otx.Err())
+			s.replyStateless(in, tx, 408, "Request Timeout")
+			if initial {
+				c.end("rejected")
+			}
+			return
+		case <-c.ended:
+			if initial && !cancelled {
+				c.sendCancel(to, out)
+				s.replyStateless(in, tx, 503, "Service Unavailable")
+			}
+			return
+		}
+	}
+}
+
+// answered handles the 2xx of the relayed INVITE: natsbc ACKs the far leg
+// itself, answers the near leg and waits for its ACK.
+func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) {
+	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
+	source := parseAddrPort(res.Source())
+	if initial {
+		to.mu.Lock()
+		to.remoteTag = toTag(res)
+		to.mu.Unlock()
+		to.source = source
+	}
+	c.s.learnRoute(to, res, source, true)
+	c.setConfirmed(to.side)
+	seq := out.CSeq().SeqNo
+
+	// Early offer: the far leg can be ACKed at once, so its 2xx stops
+	// retransmitting whatever the near leg does. Delayed offer (no SDP in
+	// the INVITE): the answer comes in the near leg's ACK.
+	delayed := len(out.Body()) == 0 && len(res.Body()) > 0
+	if !delayed {
+		c.sendAck(to, seq, res, nil, "")
+	}
+	if initial {
+		r := to.routeInfo()
+		c.log.Info("call answered", "status", res.StatusCode, "b_source", source.String(),
+			"b_ack_to", to.nextHop, "b_route_rule", r.Rule, "b_nat", r.Verdict)
+	}
+
+	reply := c.buildResponse(fromSide, in, res, true)
+	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
+	if err != nil {
+		if errors.Is(err, errNoAck) {
+			c.diagnoseNoAck(from, reply)
+			if delayed {
+				// The far leg waits for an ACK we cannot give it.
+				c.sendAck(to, seq, res, nil, "")
+			}
+			c.hangup("no-ack", nil, `SIP;cause=408;text="no ACK for 2xx"`)
+		}
+		return
+	}
+	c.setConfirmed(from.side)
+	if delayed {
+		c.sendAck(to, seq, res, ack.Body(), contentType(ack))
+	}
+}
+
+// relayResponse answers the near leg's INVITE with the far leg's response.
+func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) {
+	reply := c.buildResponse(fromSide, in, res, provisional)
+	c.s.respond(tx, in, reply)
+}
+
+// buildResponse maps a far-leg response onto the near leg: the near leg's
+// Via/From/To/Call-ID/CSeq (and natsbc's tag), end-to-end headers and the
+// body rewritten for the near leg, natsbc's own Contact on dialog-creating
+// responses.
+func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) *sip.Response {
+	near := c.leg(fromSide)
+	reply := c.s.newResponse(in, res.StatusCode, res.Reason)
+	copyEndToEnd(reply, res)
+	if withContact && res.StatusCode > 100 && res.StatusCode < 300 {
+		reply.AppendHeader(near.contactHeader())
+	}
+	if body := res.Body(); len(body) > 0 {
+		rewritten, err := c.media.Rewrite(c.other(fromSide), contentType(res), body, near.adv.Addr())
+		if err != nil {
+			c.log.Warn("SDP not rewritten", "leg", near.side.String(), "error", err)
+			rewritten = body
+		}
+		setBody(reply, contentType(res), rewritten)
+	}
+	return reply
+}
+
+// sendCancel cancels the far leg's pending INVITE (RFC 3261 §9.1): same
+// R-URI, Call-ID, From, To, CSeq number and top Via as the INVITE.
+func (c *call) sendCancel(to *leg, invite *sip.Request) {
+	cancelReq := sip.NewRequest(sip.CANCEL, *invite.Recipient.Clone())
+	cancelReq.AppendHeader(sip.HeaderClone(invite.Via()))
+	for _, h := range invite.GetHeaders("Route") {
+		cancelReq.AppendHeader(sip.HeaderClone(h))
+	}
+	cancelReq.AppendHeader(sip.HeaderClone(invite.From()))
+	cancelReq.AppendHeader(sip.HeaderClone(invite.To()))
+	cancelReq.AppendHeader(sip.HeaderClone(invite.CallID()))
+	cancelReq.AppendHeader(&sip.CSeqHeader{SeqNo: invite.CSeq().SeqNo, MethodName: sip.CANCEL})
+	mf := sip.MaxForwardsHeader(70)
+	cancelReq.AppendHeader(&mf)
+	cancelReq.SetBody(nil)
+	to.address(cancelReq, invite.Destination())
+	c.s.goTracked(func() {
+		ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+		defer cancel()
+		if _, err := c.s.do(ctx, cancelReq); err != nil {
+			c.log.Info("CANCEL not answered", "leg", to.side.String(), "error", err)
+		}
+	})
+}
+
+// ackAndBye closes a dialog natsbc does not want (a 2xx after CANCEL, or
+// from a second fork): RFC 3261 §13.2.2.4 requires the ACK, then BYE.
+func (c *call) ackAndBye(to *leg, invite *sip.Request, res *sip.Response) {
+	orphan := to.sibling(toTag(res))
+	c.s.learnRoute(orphan, res, parseAddrPort(res.Source()), true)
+	c.sendAck(orphan, invite.CSeq().SeqNo, res, nil, "")
+	bye := orphan.newInDialogRequest(sip.BYE, 0)
+	ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+	defer cancel()
+	if _, err := c.s.do(ctx, bye); err != nil {
+		c.log.Info("BYE of unwanted dialog not answered", "error", err)
+	}
+}

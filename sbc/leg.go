@@ -1,0 +1,166 @@
+package sbc
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// leg is natsbc's dialog with one side of a call (RFC 3261 §12): natsbc is
+// the UAS of the A-leg and the UAC of the B-leg. Nothing of one leg's
+// Call-ID, tags, Via, Contact or route set is ever used on the other.
+type leg struct {
+	side      media.Leg
+	sock      *socket
+	adv       netip.AddrPort // natsbc's address on this leg (Via, Contact)
+	transport string         // "UDP" | "TCP"
+
+	callID    string
+	localTag  string
+	local     sip.Uri // our URI in From (requests we send) / To (requests we get)
+	localName string
+	remote    sip.Uri
+	remName   string
+
+	// peer is who sits on this leg, per policy; source is where its
+	// messages really come from.
+	peer   policy.Peer
+	source netip.AddrPort
+
+	mu           sync.Mutex
+	remoteTag    string
+	localCSeq    uint32
+	remoteTarget sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
+	routeSet     []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
+	nextHop      string    // host:port our requests on this leg are sent to
+	// route explains nextHop for the logs: which rule decided it and what
+	// the peer's own headers said.
+	route routeChoice
+}
+
+// routeChoice records why a leg's requests go where they go.
+type routeChoice struct {
+	Rule    string // policy.ContactFix rule or "route set"
+	Contact string // the Contact the peer sent
+	Via     string // the peer's top Via sent-by
+	Source  string // where the peer's message came from
+	Verdict string // the NAT checks' verdict
+	Fixed   bool   // the Contact host:port was replaced by the source
+}
+
+// contactHeader is natsbc's Contact on this leg.
+func (l *leg) contactHeader() *sip.ContactHeader {
+	host, port := hostPort(l.adv)
+	c := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: port}}
+	if !isUDP(l.transport) {
+		c.Address.UriParams = sip.NewParams()
+		c.Address.UriParams.Add("transport", strings.ToLower(l.transport))
+	}
+	return c
+}
+
+// via is a fresh top Via for a request natsbc sends on this leg. rport asks
+// the peer to answer symmetrically (RFC 3581 §3).
+func (l *leg) via() *sip.ViaHeader {
+	host, port := hostPort(l.adv)
+	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: l.transport, Host: host, Port: port, Params: sip.NewParams()}
+	v.Params.Add("branch", sip.GenerateBranch())
+	v.Params.Add("rport", "")
+	return v
+}
+
+// nextCSeq reserves the next local CSeq number (RFC 3261 §12.2.1.1).
+func (l *leg) nextCSeq() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.localCSeq++
+	return l.localCSeq
+}
+
+// newInDialogRequest builds a request within this leg's dialog (RFC 3261
+// §12.2.1.1): R-URI = remote target, Route = route set, From/To/Call-ID of
+// the dialog, a new CSeq, natsbc's own Via and Contact. seq 0 takes the
+// next CSeq; ACK and CANCEL pass the INVITE's.
+func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Request {
+	l.mu.Lock()
+	target := l.remoteTarget
+	routes := append([]sip.Uri(nil), l.routeSet...)
+	hop := l.nextHop
+	remoteTag := l.remoteTag
+	l.mu.Unlock()
+	if seq == 0 {
+		seq = l.nextCSeq()
+	}
+
+	req := sip.NewRequest(method, *target.Clone())
+	req.AppendHeader(l.via())
+	for _, r := range routes {
+		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
+	}
+	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.NewParams()}
+	from.Params.Add("tag", l.localTag)
+	req.AppendHeader(from)
+	to := &sip.ToHeader{DisplayName: l.remName, Address: *l.remote.Clone(), Params: sip.NewParams()}
+	if remoteTag != "" {
+		to.Params.Add("tag", remoteTag)
+	}
+	req.AppendHeader(to)
+	cid := sip.CallIDHeader(l.callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	if refreshesTarget(method) {
+		req.AppendHeader(l.contactHeader())
+	}
+	l.address(req, hop)
+	return req
+}
+
+// address points req at hop out of this leg's socket. UDP requests leave
+// from the listening socket itself (never a new ephemeral one, which a NAT
+// in front of the peer would not let back in); TCP requests go over the
+// pooled connection to hop, which for a NATed peer is the connection it
+// opened to us.
+func (l *leg) address(req *sip.Request, hop string) {
+	req.SetTransport(l.transport)
+	req.SetDestination(hop)
+	if isUDP(l.transport) {
+		l.sock.laddr.Copy(&req.Laddr)
+	}
+}
+
+// refreshesTarget lists the methods whose Contact is the dialog's remote
+// target (RFC 3261 §12.2, RFC 3311 §5.1, RFC 3515 §2.4.5).
+func refreshesTarget(m sip.RequestMethod) bool {
+	switch m {
+	case sip.INVITE, sip.UPDATE, sip.SUBSCRIBE, sip.NOTIFY, sip.REFER:
+		return true
+	}
+	return false
+}
+
+func (l *leg) routeInfo() routeChoice {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.route
+}
+
+// sibling is another early dialog of the same INVITE (a fork answering with
+// its own To tag, RFC 3261 §12.1.2): same local side, other remote tag.
+func (l *leg) sibling(remoteTag string) *leg {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return &leg{
+		side: l.side, sock: l.sock, adv: l.adv, transport: l.transport,
+		callID: l.callID, localTag: l.localTag,
+		local: l.local, localName: l.localName, remote: l.remote, remName: l.remName,
+		peer: l.peer, source: l.source, remoteTag: remoteTag, localCSeq: l.localCSeq,
+		remoteTarget: l.remoteTarget, nextHop: l.nextHop,
+	}
+}

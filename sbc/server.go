@@ -1,0 +1,196 @@
+// Package sbc is natsbc's signalling core: a back-to-back user agent that
+// splits every call into an A-leg (towards the caller) and a B-leg (towards
+// the callee), each a dialog of its own, so that each side only ever sees
+// natsbc's addresses and every ACK and in-dialog request is routable.
+package sbc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// Policy is what the signalling core asks of the policy package.
+type Policy interface {
+	Classify(src netip.Addr) policy.Peer
+	Route(from policy.Peer, ruri policy.RequestURI) (policy.Target, error)
+}
+
+// Options wires a Server. Listeners are opened by the caller and owned by
+// the Server from New on: Shutdown closes them.
+type Options struct {
+	Config    Config
+	Listeners []Listener
+	Policy    Policy
+	Router    Router
+	Media     media.Anchor
+	Logger    *slog.Logger
+}
+
+// Server is the B2BUA. Create it with New, run it with Start, stop it with
+// Shutdown.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	policy Policy
+	router Router
+	media  media.Anchor
+
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+
+	listeners []Listener
+	sockets   []*socket
+	calls     *callTable
+
+	draining atomic.Bool
+	// handlers tracks request handlers and call goroutines; serving tracks
+	// the socket read loops. Shutdown waits for both.
+	handlers sync.WaitGroup
+	serving  sync.WaitGroup
+	stopOnce sync.Once
+	stopped  chan struct{}
+	// base is cancelled when the Server stops: every transaction natsbc
+	// starts derives its context from it.
+	base       context.Context
+	cancelBase context.CancelFunc
+}
+
+// New builds a Server on the given sockets.
+func New(opts Options) (*Server, error) {
+	cfg := opts.Config.withDefaults()
+	if opts.Policy == nil {
+		return nil, errors.New("sbc: no policy")
+	}
+	if len(opts.Listeners) == 0 {
+		return nil, errors.New("sbc: no listeners")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	anchor := opts.Media
+	if anchor == nil {
+		anchor = media.Passthrough{}
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       log,
+		policy:    opts.Policy,
+		router:    opts.Router,
+		media:     anchor,
+		listeners: opts.Listeners,
+		calls:     newCallTable(),
+		stopped:   make(chan struct{}),
+	}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
+	for _, l := range opts.Listeners {
+		sock, err := newSocket(l)
+		if err != nil {
+			return nil, err
+		}
+		s.sockets = append(s.sockets, sock)
+	}
+
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerUnhandledResponseHandler(s.onStrayResponse),
+			sip.WithTransactionLayerLogger(log.With("component", "sipgo")),
+		),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(log.With("component", "sipgo")),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sbc: user agent: %w", err)
+	}
+	s.ua = ua
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("component", "sipgo"))); err != nil {
+		return nil, fmt.Errorf("sbc: server: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(log.With("component", "sipgo"))); err != nil {
+		return nil, fmt.Errorf("sbc: client: %w", err)
+	}
+	s.routeHandlers()
+	return s, nil
+}
+
+// Start serves every listener in the background. It returns at once.
+func (s *Server) Start() {
+	for _, l := range s.listeners {
+		l := l
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			var err error
+			if l.Packet != nil {
+				err = s.srv.ServeUDP(l.Packet)
+			} else {
+				err = s.srv.ServeTCP(l.Stream)
+			}
+			select {
+			case <-s.stopped:
+			default:
+				if err != nil {
+					s.log.Error("listener stopped", "listener", l.Spec.Name, "error", err)
+				}
+			}
+		}()
+	}
+}
+
+// Sockets lists the served sockets ("name/network/ip:port") for logs.
+func (s *Server) Sockets() []string {
+	out := make([]string, 0, len(s.sockets))
+	for _, sock := range s.sockets {
+		out = append(out, sock.String())
+	}
+	return out
+}
+
+// ActiveCalls is the number of calls natsbc is carrying.
+func (s *Server) ActiveCalls() int { return s.calls.count() }
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.T1 <= 0 {
+		c.T1 = d.T1
+	}
+	if c.T2 <= 0 {
+		c.T2 = d.T2
+	}
+	if c.T4 <= 0 {
+		c.T4 = d.T4
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = d.DrainTimeout
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = d.MaxMessageSize
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = d.UserAgent
+	}
+	return c
+}
+
+// goTracked runs f in a goroutine that Shutdown waits for.
+func (s *Server) goTracked(f func()) {
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		f()
+	}()
+}
