@@ -1,0 +1,72 @@
+// Package configs reads natsbc's YAML configuration: strict decoding with
+// line:column errors, validation that reports every problem at once, the
+// embedded default, command-line overrides, and the mapping onto the
+// Config structs of the packages that do the work.
+package configs
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// Config is the whole configuration file. Build it with Parse, Load or
+// Default; a zero Config is not valid.
+type Config struct {
+	Log      LogConfig
+	SIP      SIPConfig
+	Shutdown ShutdownConfig
+	Limits   LimitsConfig
+	// Sockets is the file's `listen:` list (the method Listen maps it).
+	Sockets []ListenEntry
+	Peers   []policy.Peer
+	// Routes is the file's `routes:`; nil (key absent) means
+	// policy.DefaultRoutes, an empty list means no routes at all.
+	Routes []policy.Route
+
+	// file names the source in errors; pos maps a value's path
+	// ("peers[1].role") to where it was written.
+	file string
+	pos  map[string]position
+}
+
+// LogConfig is the `log:` section.
+type LogConfig struct {
+	Level  string // debug|info|warn|error
+	Format string // text|json
+}
+
+// SIPConfig is the `sip:` section.
+type SIPConfig struct {
+	T1, T2, T4     time.Duration
+	MaxMessageSize int
+	UserAgent      string
+}
+
+// ShutdownConfig is the `shutdown:` section.
+type ShutdownConfig struct {
+	DrainTimeout time.Duration
+}
+
+// LimitsConfig is the `limits:` section.
+type LimitsConfig struct {
+	MaxCalls int // 0: no bound
+}
+
+// ListenEntry is one item of `listen:`.
+type ListenEntry struct {
+	Name    string
+	Address netip.AddrPort
+	// Transport is "udp", "tcp" or "both" ("" means both).
+	Transport string
+	// Advertise, when valid, replaces the local IP in Via/Contact.
+	Advertise netip.Addr
+}
+
+// position is where a value came from: a line and column of the file, or
+// a command-line flag.
+type position struct {
+	line, col int
+	flag      string
+}

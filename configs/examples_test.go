@@ -1,0 +1,131 @@
+package configs
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/sbc"
+)
+
+func load(t *testing.T, path string) *Config {
+	t.Helper()
+	c, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load(%s):\n%v", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate after Load(%s): %v", path, err)
+	}
+	return c
+}
+
+func mustPolicy(t *testing.T, c *Config) *policy.Policy {
+	t.Helper()
+	p, err := policy.New(c.Policy())
+	if err != nil {
+		t.Fatalf("policy.New: %v", err)
+	}
+	return p
+}
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	if got, want := c.SBC(), sbc.DefaultConfig(); got != want {
+		t.Errorf("SBC() = %+v; want sbc.DefaultConfig() %+v", got, want)
+	}
+	specs := c.Listen()
+	want := netip.MustParseAddrPort("0.0.0.0:5060")
+	if len(specs) != 2 || specs[0].Network != "udp" || specs[1].Network != "tcp" ||
+		specs[0].Addr != want || specs[1].Addr != want || specs[0].Advertise.IsValid() {
+		t.Errorf("Listen() = %+v; want udp and tcp on %s", specs, want)
+	}
+	if c.Routes != nil {
+		t.Errorf("Routes = %#v; want nil so the defaults apply", c.Routes)
+	}
+	p := mustPolicy(t, c)
+	pbx := p.Classify(netip.MustParseAddr("127.0.0.1"))
+	if pbx.Name != "pbx" || pbx.Role != policy.RolePBX {
+		t.Errorf("Classify(127.0.0.1) = %+v; want the pbx", pbx)
+	}
+	// Default routes: a phone's request goes to the PBX, the PBX's to the R-URI.
+	tgt, err := p.Route(p.Classify(netip.MustParseAddr("203.0.113.9")), policy.RequestURI{Host: "x"})
+	if err != nil || tgt.Kind != policy.TargetPeer || tgt.Host != "127.0.0.1" || tgt.Port != 5080 {
+		t.Errorf("phone route = %+v, %v; want the pbx at 127.0.0.1:5080", tgt, err)
+	}
+	tgt, err = p.Route(pbx, policy.RequestURI{Host: "192.0.2.1", Port: 5062})
+	if err != nil || tgt.Kind != policy.TargetRequestURI || tgt.Port != 5062 {
+		t.Errorf("pbx route = %+v, %v; want the Request-URI", tgt, err)
+	}
+	if c.LogLevel().String() != "INFO" || c.LogJSON() {
+		t.Errorf("log = %v json=%v; want INFO text", c.LogLevel(), c.LogJSON())
+	}
+}
+
+func TestExamplePBXFront(t *testing.T) {
+	c := load(t, "examples/pbx-front.yaml")
+	if c.Limits.MaxCalls != 200 || c.SBC().MaxCalls != 200 || c.SBC().DrainTimeout != 2*time.Minute {
+		t.Errorf("limits = %+v, drain %v", c.Limits, c.SBC().DrainTimeout)
+	}
+	if !c.LogJSON() {
+		t.Error("want JSON logs")
+	}
+	specs := c.Listen()
+	if len(specs) != 3 || specs[2].Name != "inside" || specs[2].Network != "udp" ||
+		specs[2].Addr != netip.MustParseAddrPort("10.0.0.5:5060") {
+		t.Errorf("Listen() = %+v; want outside udp+tcp and inside udp", specs)
+	}
+	p := mustPolicy(t, c)
+	peer := p.Classify(netip.MustParseAddr("10.0.0.10"))
+	if fix, _ := policy.ContactFix(peer, false, true); fix || peer.Name != "pbx" {
+		t.Errorf("the PBX (%q) would get its Contact fixed", peer.Name)
+	}
+	phone := p.Classify(netip.MustParseAddr("198.51.100.77"))
+	if fix, _ := policy.ContactFix(phone, false, true); !fix || phone.Known() {
+		t.Errorf("a NATed roaming phone (%q) would keep its private Contact", phone.Name)
+	}
+}
+
+func TestExampleEnterpriseEdge(t *testing.T) {
+	c := load(t, "examples/enterprise-edge.yaml")
+	p := mustPolicy(t, c)
+	proxy := p.Classify(netip.MustParseAddr("172.16.5.11"))
+	if proxy.Name != "proxy" || proxy.Role != policy.RoleProxy || proxy.NAT != policy.NATNever {
+		t.Errorf("Classify(172.16.5.11) = %+v; want the proxy", proxy)
+	}
+	phone := p.Classify(netip.MustParseAddr("192.168.20.33"))
+	tgt, err := p.Route(phone, policy.RequestURI{Host: "ignored"})
+	if err != nil || tgt.Peer.Name != "proxy" || tgt.Transport != "tcp" || tgt.Port != 5060 {
+		t.Errorf("phone route = %+v, %v; want the proxy over tcp", tgt, err)
+	}
+	if c.SIP.UserAgent != "natsbc-edge" || len(c.Listen()) != 4 {
+		t.Errorf("user agent %q, %d sockets", c.SIP.UserAgent, len(c.Listen()))
+	}
+}
+
+func TestExampleCarrierInterconnect(t *testing.T) {
+	c := load(t, "examples/carrier-interconnect.yaml")
+	specs := c.Listen()
+	if len(specs) != 2 || specs[0].Advertise != netip.MustParseAddr("198.51.100.20") || specs[1].Network != "tcp" {
+		t.Errorf("Listen() = %+v; want carriers udp advertised as 198.51.100.20, core tcp", specs)
+	}
+	p := mustPolicy(t, c)
+	b := p.Classify(netip.MustParseAddr("198.18.7.40"))
+	if fix, rule := policy.ContactFix(b, true, false); !fix || rule != "peer carrier-b nat=always" {
+		t.Errorf("carrier-b: fix=%v rule=%q; want nat=always fix", fix, rule)
+	}
+	a := p.Classify(netip.MustParseAddr("203.0.113.20"))
+	if fix, _ := policy.ContactFix(a, false, true); fix || a.Role != policy.RoleTrunk {
+		t.Errorf("carrier-a (%+v) would be fixed", a)
+	}
+	tgt, err := p.Route(a, policy.RequestURI{Host: "x"})
+	if err != nil || tgt.Peer.Name != "core" || tgt.Rule != `route 1: from "carrier-a" to core` {
+		t.Errorf("carrier-a route = %+v, %v", tgt, err)
+	}
+	core, _ := p.Peer("core")
+	tgt, err = p.Route(core, policy.RequestURI{Host: "198.18.7.40"})
+	if err != nil || tgt.Kind != policy.TargetRequestURI || tgt.Host != "198.18.7.40" {
+		t.Errorf("core route = %+v, %v; want the Request-URI", tgt, err)
+	}
+}

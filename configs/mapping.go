@@ -1,0 +1,71 @@
+package configs
+
+import (
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/sbc"
+)
+
+// SBC maps the file onto the signalling settings.
+func (c *Config) SBC() sbc.Config {
+	return sbc.Config{
+		T1:             c.SIP.T1,
+		T2:             c.SIP.T2,
+		T4:             c.SIP.T4,
+		DrainTimeout:   c.Shutdown.DrainTimeout,
+		MaxMessageSize: c.SIP.MaxMessageSize,
+		MaxCalls:       c.Limits.MaxCalls,
+		UserAgent:      c.SIP.UserAgent,
+	}
+}
+
+// Listen gives one socket per network: a `both` entry becomes a UDP and a
+// TCP spec with the same name, UDP first.
+func (c *Config) Listen() []sbc.ListenSpec {
+	var specs []sbc.ListenSpec
+	for _, l := range c.Sockets {
+		for _, network := range l.networks() {
+			specs = append(specs, sbc.ListenSpec{Name: l.Name, Network: network, Addr: l.Address, Advertise: l.Advertise})
+		}
+	}
+	return specs
+}
+
+// Policy maps peers, routes and limits onto policy.Config. The slices are
+// copies: the Policy built from them cannot be changed through c.
+func (c *Config) Policy() policy.Config {
+	peers := make([]policy.Peer, len(c.Peers))
+	for i, p := range c.Peers {
+		p.Networks = slices.Clone(p.Networks)
+		peers[i] = p
+	}
+	return policy.Config{Peers: peers, Routes: slices.Clone(c.Routes), MaxCalls: c.Limits.MaxCalls}
+}
+
+// LogLevel is log.level as a slog level.
+func (c *Config) LogLevel() slog.Level {
+	switch c.Log.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// LogJSON reports whether log.format is json.
+func (c *Config) LogJSON() bool { return c.Log.Format == "json" }
+
+// LogHandler builds the slog handler the log settings ask for.
+func (c *Config) LogHandler(w io.Writer) slog.Handler {
+	opts := &slog.HandlerOptions{Level: c.LogLevel()}
+	if c.LogJSON() {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}

@@ -1,0 +1,186 @@
+package configs
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// Limits on values that would make natsbc misbehave rather than fail.
+const (
+	minMessageSize = 1024    // a plain INVITE with SDP needs about 1 KiB
+	maxMessageSize = 1 << 20 // RFC 3261 has no limit; memory has
+	maxTimer       = time.Minute
+)
+
+var (
+	logLevels     = []string{"debug", "info", "warn", "error"}
+	logFormats    = []string{"text", "json"}
+	listenNetwork = []string{"udp", "tcp", "both"}
+)
+
+// Validate reports every problem of c at once (nil when there is none),
+// each an *Error placed where the value was written.
+func (c *Config) Validate() error {
+	return c.problems(true).err()
+}
+
+// checker turns a path into an Error at the position of that value (or of
+// the nearest enclosing value written in the file).
+type checker struct {
+	c    *Config
+	errs problems
+}
+
+func (k *checker) fail(path, format string, args ...any) {
+	e := &Error{File: k.c.file, Path: path, Msg: fmt.Sprintf(format, args...), key: path}
+	for p := path; ; p = parentPath(p) {
+		if pos, ok := k.c.pos[p]; ok {
+			e.Line, e.Column, e.Flag = pos.line, pos.col, pos.flag
+			break
+		}
+		if p == "" {
+			break
+		}
+	}
+	k.errs.add(e)
+}
+
+// parentPath: "peers[1].role" → "peers[1]" → "peers" → "".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func (k *checker) oneOf(path, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		k.fail(path, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// problems checks every value; with crossCheck, a config that passes is
+// also built into a policy.Policy as a safety net.
+func (c *Config) problems(crossCheck bool) problems {
+	if c.pos == nil {
+		c.pos = make(map[string]position)
+	}
+	k := &checker{c: c}
+	k.oneOf("log.level", c.Log.Level, logLevels)
+	k.oneOf("log.format", c.Log.Format, logFormats)
+	k.checkSIP(&c.SIP)
+	if c.Shutdown.DrainTimeout < 0 {
+		k.fail("shutdown.drain_timeout", "%v is negative", c.Shutdown.DrainTimeout)
+	}
+	if c.Limits.MaxCalls < 0 {
+		k.fail("limits.max_calls", "%d is negative (0 means no limit)", c.Limits.MaxCalls)
+	}
+	k.checkListen(c.Sockets)
+	k.checkPeers(c.Peers)
+	k.checkRoutes(c.Routes, c.Peers)
+	if crossCheck && len(k.errs) == 0 {
+		// Safety net: whatever policy.New refuses must not pass here.
+		if _, err := policy.New(c.Policy()); err != nil {
+			k.fail("", "%v", err)
+		}
+	}
+	return k.errs
+}
+
+func (k *checker) checkSIP(s *SIPConfig) {
+	for _, t := range []struct {
+		key string
+		v   time.Duration
+	}{{"t1", s.T1}, {"t2", s.T2}, {"t4", s.T4}} {
+		if t.v <= 0 || t.v > maxTimer {
+			k.fail("sip."+t.key, "%v is not in (0, %v]", t.v, maxTimer)
+		}
+	}
+	// RFC 3261 §17.1.2.2: retransmissions double from T1 up to T2.
+	if s.T1 > 0 && s.T2 > 0 && s.T1 >= s.T2 {
+		k.fail("sip.t2", "%v must be longer than sip.t1 (%v)", s.T2, s.T1)
+	}
+	if s.MaxMessageSize < minMessageSize || s.MaxMessageSize > maxMessageSize {
+		k.fail("sip.max_message_size", "%d is not in %d..%d", s.MaxMessageSize, minMessageSize, maxMessageSize)
+	}
+	// The user agent goes into a header: line breaks would inject headers.
+	if strings.ContainsFunc(s.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		k.fail("sip.user_agent", "%q contains control characters", s.UserAgent)
+	}
+}
+
+func (k *checker) checkListen(ls []ListenEntry) {
+	if len(ls) == 0 {
+		k.fail("listen", "at least one socket is required")
+		return
+	}
+	names := make(map[string]int)
+	for i, l := range ls {
+		p := fmt.Sprintf("listen[%d]", i)
+		switch {
+		case l.Name == "":
+			k.fail(p+".name", "a name is required")
+		case strings.ContainsAny(l.Name, "= \t"):
+			k.fail(p+".name", "%q may not contain '=' or spaces", l.Name)
+		default:
+			if j, dup := names[l.Name]; dup {
+				k.fail(p+".name", "%q is already the name of listen[%d]", l.Name, j)
+			}
+			names[l.Name] = i
+		}
+		a := l.Address.Addr()
+		switch {
+		case !l.Address.IsValid():
+			k.fail(p+".address", "an IP:PORT is required")
+		case l.Address.Port() == 0:
+			k.fail(p+".address", "port 0 is not allowed: peers need a known port")
+		case a.IsMulticast():
+			k.fail(p+".address", "%s is a multicast address", a)
+		}
+		if l.Transport != "" {
+			k.oneOf(p+".transport", l.Transport, listenNetwork)
+		}
+		if l.Advertise.IsValid() && (l.Advertise.IsUnspecified() || l.Advertise.IsMulticast()) {
+			k.fail(p+".advertise", "%s cannot be reached: give the public IP of this socket", l.Advertise)
+		}
+		for j := range i {
+			if clash(ls[j], l) {
+				k.fail(p+".address", "%s overlaps listen[%d] (%s) on the same port and transport", l.Address, j, ls[j].Address)
+			}
+		}
+	}
+}
+
+// clash reports whether two sockets cannot both be bound: same port and
+// transport, and the same IP or a wildcard covering the other (on Linux
+// [::] also takes IPv4).
+func clash(a, b ListenEntry) bool {
+	if !a.Address.IsValid() || !b.Address.IsValid() || a.Address.Port() != b.Address.Port() {
+		return false
+	}
+	if !slices.ContainsFunc(a.networks(), func(n string) bool { return slices.Contains(b.networks(), n) }) {
+		return false
+	}
+	x, y := a.Address.Addr().Unmap(), b.Address.Addr().Unmap()
+	covers := func(w, o netip.Addr) bool {
+		return w.IsUnspecified() && (w.Is6() || o.Is4())
+	}
+	return x == y || covers(x, y) || covers(y, x)
+}
+
+// networks lists "udp"/"tcp" for the entry's transport.
+func (l ListenEntry) networks() []string {
+	switch l.Transport {
+	case "udp", "tcp":
+		return []string{l.Transport}
+	case "", "both":
+		return []string{"udp", "tcp"}
+	}
+	return nil
+}
