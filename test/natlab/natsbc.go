@@ -1,0 +1,111 @@
+//go:build linux
+
+package natlab
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// natsbcBin is the binary TestMain built, natsbcBuildErr why it is missing.
+var (
+	natsbcBin      string
+	natsbcBuildErr error
+)
+
+// BuildNatsbc builds ./cmd/natsbc once into dir; TestMain calls it.
+func BuildNatsbc(dir string) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		natsbcBuildErr = err
+		return
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = "/usr/local/go/bin/go"
+	}
+	bin := filepath.Join(dir, "natsbc")
+	cmd := exec.Command(goBin, "build", "-race", "-o", bin, "./cmd/natsbc")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		natsbcBuildErr = fmt.Errorf("go build ./cmd/natsbc: %v\n%s", err, out)
+		return
+	}
+	natsbcBin = bin
+}
+
+// Natsbc is a running natsbc with its JSON log.
+type Natsbc struct {
+	*Proc
+	Log *LogWatcher
+}
+
+// exitedMsg is the synthetic log message the lab adds when natsbc exits.
+const exitedMsg = "natlab: process exited"
+
+// BaseConfig is the config most scenarios share: natsbc on both edge
+// addresses, T1 500 ms so 64*T1 is 32 s. Callers append peers and routes.
+const BaseConfig = `sip:
+  t1: 500ms
+  t2: 4s
+  t4: 5s
+shutdown:
+  drain_timeout: 2s
+listen:
+  - name: outside
+    address: ` + EdgeOutIP + `:5060
+    transport: both
+  - name: inside
+    address: ` + EdgeInIP + `:5060
+    transport: both
+`
+
+// StartNatsbc writes config to the lab directory, runs natsbc in the edge
+// namespace with JSON debug logs, and waits for its "natsbc ready" line.
+func (l *Lab) StartNatsbc(t *testing.T, config string, extraArgs ...string) *Natsbc {
+	t.Helper()
+	if natsbcBin == "" {
+		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
+	}
+	cfgPath := filepath.Join(l.Dir, "natsbc.yaml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := NewLogWatcher()
+	argv := append([]string{natsbcBin, "--config", cfgPath, "--log-format", "json", "--log-level", "debug"}, extraArgs...)
+	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
+	go func() {
+		<-p.Done()
+		w.Line(`{"msg":"` + exitedMsg + `"}`)
+	}()
+	e, ok := w.WaitFunc(15*time.Second, func(e LogEntry) bool {
+		return e.Msg() == "natsbc ready" || e.Msg() == exitedMsg
+	})
+	switch {
+	case !ok:
+		t.Fatalf("natsbc did not log \"natsbc ready\" within 15s (log %s)", p.LogPath)
+	case e.Msg() == exitedMsg:
+		t.Fatalf("natsbc exited before ready: %v (log %s)", p.Wait(0), p.LogPath)
+	}
+	return &Natsbc{Proc: p, Log: w}
+}
+
+// AssertNoCrash fails the test when natsbc has exited by itself or logged
+// a panic or data race.
+func (n *Natsbc) AssertNoCrash(t *testing.T) {
+	t.Helper()
+	select {
+	case <-n.Done():
+		t.Errorf("natsbc exited during the test: %v", n.Wait(0))
+	default:
+	}
+	for _, e := range n.Log.Entries() {
+		if e.Attrs == nil && (contains(e.Raw, "panic:") || contains(e.Raw, "WARNING: DATA RACE")) {
+			t.Errorf("natsbc: %s", e.Raw)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+//go:build linux
+
+package natlab
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Hold is how long answered calls stay up in the scenarios: longer than
+// the NAT's 20 s UDP timeout, so the phone's mapping is gone before its BYE.
+const Hold = 40 * time.Second
+
+// Sipp describes one sipp run (one call, -m 1).
+type Sipp struct {
+	Scenario string // file name under scenarios/
+	NS       string // lab namespace role
+	IP       string // local address (-i, -bind_local)
+	Port     int    // local SIP port (-p)
+	TCP      bool   // -t t1 instead of -t u1
+	Remote   string // host:port to call; empty for a server (UAS) run
+	Service  string // user part of the Request-URI (-s)
+	Hold     time.Duration
+	// Keys are extra [name] keywords for the scenario (-key name value).
+	Keys map[string]string
+}
+
+// StartSipp runs sipp; its exit code is 0 only when the call succeeded.
+// For a server run it waits until the SIP port is bound.
+func (l *Lab) StartSipp(t *testing.T, name string, s Sipp) *Proc {
+	t.Helper()
+	scen, err := filepath.Abs(filepath.Join("scenarios", s.Scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := "u1"
+	if s.TCP {
+		transport = "t1"
+	}
+	hold := s.Hold
+	if hold == 0 {
+		hold = Hold
+	}
+	argv := []string{"sipp", "-sf", scen,
+		"-i", s.IP, "-p", strconv.Itoa(s.Port), "-bind_local",
+		"-t", transport, "-m", "1", "-nostdin",
+		// In-dialog OPTIONS/INFO/UPDATE keepalives are answered 200; an
+		// unexpected BYE still fails the call.
+		"-aa",
+		"-d", strconv.Itoa(int(hold / time.Millisecond)),
+		"-timeout", "150s", "-timeout_error",
+		"-trace_err", "-error_file", filepath.Join(l.Dir, name+"_errors.log"),
+		"-trace_msg", "-message_file", filepath.Join(l.Dir, name+"_messages.log"),
+		"-trace_logs", "-log_file", filepath.Join(l.Dir, name+"_actions.log"),
+		"-trace_screen", "-screen_file", filepath.Join(l.Dir, name+"_screen.log"),
+	}
+	if s.Service != "" {
+		argv = append(argv, "-s", s.Service)
+	}
+	for k, v := range s.Keys {
+		argv = append(argv, "-key", k, v)
+	}
+	if s.Remote != "" {
+		argv = append(argv, s.Remote)
+	}
+	p := l.Start(t, s.NS, name, argv...)
+	if s.Remote == "" {
+		proto := "udp"
+		if s.TCP {
+			proto = "tcp"
+		}
+		l.WaitListening(t, s.NS, proto, s.IP, s.Port, p)
+	}
+	return p
+}
+
+// WaitListening polls ss inside the namespace until ip:port is bound, p
+// exits, or 10 s pass. A bounded poll on an observable condition: sipp and
+// Kamailio announce nothing when their socket is ready.
+func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Proc) {
+	t.Helper()
+	flag := "-Hlun"
+	if proto == "tcp" {
+		flag = "-Hltn"
+	}
+	want := fmt.Sprintf("%s:%d", ip, port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("ip", "netns", "exec", l.NS(ns), "ss", flag).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ss in %s: %v\n%s", ns, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && f[3] == want {
+				return
+			}
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("%s exited before listening on %s/%s: %v", p.Name, proto, want, p.Wait(0))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: nothing listening on %s/%s in %s after 10s", p.Name, proto, want, ns)
+		}
+	}
+}
+
+// MustSucceed waits for a sipp run and fails the test if the call failed.
+func MustSucceed(t *testing.T, p *Proc, timeout time.Duration) {
+	t.Helper()
+	if err := p.Wait(timeout); err != nil {
+		t.Errorf("sipp %s failed: %v", p.Name, err)
+	}
+}
