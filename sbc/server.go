@@ -90,17 +90,24 @@ func New(opts Options) (*Server, error) {
 		policy:    opts.Policy,
 		router:    opts.Router,
 		media:     anchor,
-		listeners: opts.Listeners,
+		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		stopped:   make(chan struct{}),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
-	for _, l := range opts.Listeners {
+	for i, l := range opts.Listeners {
 		sock, err := newSocket(l)
 		if err != nil {
 			return nil, err
 		}
 		s.sockets = append(s.sockets, sock)
+		if l.Packet != nil {
+			// Garbage never reaches sipgo: the guard answers 400 or drops.
+			s.listeners[i].Packet = NewGuardedPacketConn(l.Packet, GuardConfig{
+				MaxMessageSize: cfg.MaxMessageSize,
+				Logger:         log,
+			})
+		}
 	}
 
 	ua, err := sipgo.NewUA(

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/nat"
+	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/sbc"
+)
+
+func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check-config" {
+		return checkConfig(args[1:], stderr)
+	}
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "natsbc: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "natsbc: bad configuration:\n%v\n", err)
+		return exitUsage
+	}
+	log := slog.New(cfg.LogHandler(stderr))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("natsbc stopped", "error", err)
+		fmt.Fprintf(stderr, "natsbc: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// serve wires the packages (the only place that does), runs until ctx is
+// cancelled, then drains.
+func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
+	sc := cfg.SBC()
+	// sipgo keeps its timers in package globals: set them once, here.
+	sip.SetTimers(sc.T1, sc.T2, sc.T4)
+	sip.SetDefaultLogger(log.With("component", "sipgo"))
+
+	pol, err := policy.New(cfg.Policy())
+	if err != nil {
+		return err
+	}
+	listeners, err := openListeners(cfg.Listen())
+	if err != nil {
+		return err
+	}
+	srv, err := sbc.New(sbc.Options{
+		Config:    sc,
+		Listeners: listeners,
+		Policy:    pol,
+		Router:    nat.Fallback(nat.NewNetlinkRouter(), configuredRouter(cfg.Listen())),
+		Media:     media.Passthrough{},
+		Logger:    log,
+	})
+	if err != nil {
+		closeListeners(listeners)
+		return err
+	}
+	srv.Start()
+	log.Info("natsbc ready", "listen", srv.Sockets())
+
+	<-ctx.Done()
+	log.Info("natsbc stopping", "active_calls", srv.ActiveCalls())
+	// The drain itself is bounded by the configured timeout; the BYEs that
+	// follow by 32*T1 each.
+	sctx, cancel := context.WithTimeout(context.Background(), sc.DrainTimeout+64*sc.T1)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func checkConfig(args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: natsbc check-config FILE")
+		return exitUsage
+	}
+	cfg, err := configs.Load(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "%s: ok (%d sockets, %d peers)\n", args[0], len(cfg.Listen()), len(cfg.Peers))
+	return exitOK
+}
