@@ -1,0 +1,149 @@
+package sbc
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// GuardConfig configures a GuardedPacketConn.
+type GuardConfig struct {
+	// MaxMessageSize bounds a SIP datagram (0: 65535). The reader's own
+	// buffer (sipgo: sip.TransportBufferReadSize) bounds it too, so nothing
+	// is ever truncated on its way up.
+	MaxMessageSize int
+	// Logger receives the `malformed message` lines (nil: slog.Default()).
+	Logger *slog.Logger
+	// OnSTUN receives STUN messages (RFC 5389) arriving on the SIP socket.
+	// pkt is a copy the callee may keep. It runs on the reading goroutine
+	// and must not block. nil: STUN is dropped and counted.
+	OnSTUN func(pkt []byte, from net.Addr)
+	// LogsPerSecond bounds `malformed message` lines (0: 10).
+	LogsPerSecond int
+}
+
+// GuardStats counts what a guard did with the datagrams it read.
+type GuardStats struct {
+	Passed      uint64 // handed to the reader (SIP and CRLF keepalives)
+	Answered400 uint64 // answered by the guard itself (400, or 416/483/505)
+	Dropped     uint64 // discarded without answer (includes STUN with no handler)
+	STUN        uint64 // STUN messages seen
+	LogsHeld    uint64 // `malformed message` lines suppressed by the rate limit
+}
+
+// GuardedPacketConn is the net.PacketConn given to sipgo's ServeUDP: its
+// ReadFrom only ever returns datagrams sipgo can parse and that pass
+// CheckRequest/CheckResponse (plus CRLF keepalives). sipgo has no message
+// validation and silently drops what it cannot parse; the guard answers
+// what it can, drops the rest, and says so in the log.
+type GuardedPacketConn struct {
+	net.PacketConn
+	cfg    GuardConfig
+	log    *slog.Logger
+	limit  *logLimiter
+	parser *sip.Parser
+
+	mu  sync.Mutex // serialises readers around buf
+	buf []byte
+
+	passed, answered, dropped, stun atomic.Uint64
+}
+
+// maxDatagram holds any UDP payload (65507 bytes for IPv4), so oversized
+// messages are seen whole and not silently truncated by the kernel.
+const maxDatagram = 65536
+
+// NewGuardedPacketConn wraps pc.
+func NewGuardedPacketConn(pc net.PacketConn, cfg GuardConfig) *GuardedPacketConn {
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = 65535
+	}
+	if cfg.LogsPerSecond <= 0 {
+		cfg.LogsPerSecond = 10
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	parser := sip.NewParser()
+	parser.MaxMessageLength = maxDatagram
+	return &GuardedPacketConn{
+		PacketConn: pc,
+		cfg:        cfg,
+		log:        log,
+		limit:      newLogLimiter(cfg.LogsPerSecond),
+		parser:     parser,
+		buf:        make([]byte, maxDatagram),
+	}
+}
+
+// ReadFrom returns the next datagram that passes the guard. Errors of the
+// underlying socket (closed, deadline) are returned as they are.
+func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for {
+		n, from, err := g.PacketConn.ReadFrom(g.buf)
+		if err != nil {
+			return 0, from, err
+		}
+		pkt := g.buf[:n]
+		d := decideDatagram(g.parser, pkt, addrPortOf(from), min(g.cfg.MaxMessageSize, len(b)))
+		switch d.action {
+		case guardPass:
+			g.passed.Add(1)
+			return copy(b, pkt), from, nil
+		case guardSTUN:
+			g.stun.Add(1)
+			if g.cfg.OnSTUN == nil {
+				g.dropped.Add(1)
+				continue
+			}
+			g.cfg.OnSTUN(append([]byte(nil), pkt...), from)
+		case guardAnswer:
+			// A failed write is not worth more than the log line: the
+			// sender retransmits or gives up either way.
+			if _, werr := g.PacketConn.WriteTo(d.reply, from); werr != nil {
+				d.reason += " (answer not sent: " + werr.Error() + ")"
+			}
+			g.answered.Add(1)
+			logMalformed(g.log, g.limit, addrString(from), d, pkt)
+		default:
+			g.dropped.Add(1)
+			logMalformed(g.log, g.limit, addrString(from), d, pkt)
+		}
+	}
+}
+
+// Stats returns the counters so far.
+func (g *GuardedPacketConn) Stats() GuardStats {
+	return GuardStats{
+		Passed:      g.passed.Load(),
+		Answered400: g.answered.Load(),
+		Dropped:     g.dropped.Load(),
+		STUN:        g.stun.Load(),
+		LogsHeld:    g.limit.suppressedTotal(),
+	}
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if u, ok := a.(*net.UDPAddr); ok {
+		return u.AddrPort()
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "unknown"
+	}
+	return a.String()
+}
