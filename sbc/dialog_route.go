@@ -62,10 +62,11 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		}
 		l.remoteTarget = target
 	}
-	if len(rr) > 0 || l.routeSet == nil {
+	if !l.routeSetFixed {
 		// §12.2: the route set is fixed when the dialog is established; a
 		// target refresh only changes the remote target.
 		l.routeSet = rr
+		l.routeSetFixed = true
 	}
 	switch {
 	case len(l.routeSet) > 0:

@@ -32,12 +32,13 @@ type leg struct {
 	peer   policy.Peer
 	source netip.AddrPort
 
-	mu           sync.Mutex
-	remoteTag    string
-	localCSeq    uint32
-	remoteTarget sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
-	routeSet     []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
-	nextHop      string    // host:port our requests on this leg are sent to
+	mu            sync.Mutex
+	remoteTag     string
+	localCSeq     uint32
+	remoteTarget  sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
+	routeSet      []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
+	routeSetFixed bool
+	nextHop       string // host:port our requests on this leg are sent to
 	// route explains nextHop for the logs: which rule decided it and what
 	// the peer's own headers said.
 	route routeChoice
