@@ -1,0 +1,83 @@
+//go:build linux
+
+package natlab
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pbxPeer is the PBX of scenario a: a configured peer on the inside.
+const pbxPeer = `peers:
+  - name: pbx
+    networks: [` + PBXIP + `/32]
+    address: ` + PBXIP + `:5060
+    transport: udp
+    role: pbx
+`
+
+// phoneCall is the phone's sipp run towards natsbc's outside socket.
+func phoneCall(scenario string) Sipp {
+	return Sipp{Scenario: scenario, NS: NSLan, IP: PhoneIP, Port: 5060,
+		Remote: EdgeOutIP + ":5060", Service: "callee"}
+}
+
+// calleeAt is a sipp UAS on an inside address.
+func calleeAt(scenario, ip string) Sipp {
+	return Sipp{Scenario: scenario, NS: NSPBX, IP: ip, Port: 5060}
+}
+
+// awaitEnded waits for natsbc's "call ended" line and checks its reason.
+func awaitEnded(t *testing.T, n *Natsbc, reason string) LogEntry {
+	t.Helper()
+	e := n.Log.Await(t, 10*time.Second, "call ended", nil)
+	if got := e.Str("reason"); got != reason {
+		t.Errorf("call ended with reason %q, want %q: %s", got, reason, e.Raw)
+	}
+	if !e.Has("a_call_id") || !e.Has("b_call_id") {
+		t.Errorf("call ended without a_call_id/b_call_id: %s", e.Raw)
+	}
+	return e
+}
+
+// assertOneCallEnded checks that exactly one call ended, so no second
+// (ghost) call and no double teardown happened.
+func assertOneCallEnded(t *testing.T, n *Natsbc) {
+	t.Helper()
+	if ended := n.Log.Find("call ended", nil); len(ended) != 1 {
+		t.Errorf("natsbc logged %d \"call ended\" lines, want 1", len(ended))
+	}
+}
+
+// assertHeld checks that the call stayed up for the hold: nobody hung up
+// early (the sipp scenarios fail on an early BYE too; this is natsbc's view).
+func assertHeld(t *testing.T, n *Natsbc, ended LogEntry) {
+	t.Helper()
+	answered, ok := n.Log.Wait(0, "call answered", nil)
+	if !ok {
+		t.Errorf("natsbc never logged \"call answered\"")
+		return
+	}
+	if d := ended.At.Sub(answered.At); d < Hold-time.Second {
+		t.Errorf("call ended %v after it was answered, want at least the %v hold", d, Hold)
+	}
+}
+
+// assertNATed checks that the phone's traffic of protocol proto really
+// crossed the masquerading NAT (a conntrack entry with the public address).
+func assertNATed(t *testing.T, l *Lab, proto string) {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", l.NS(NSNAT), "conntrack", "-L", "-p", proto).CombinedOutput()
+	if err != nil {
+		t.Errorf("conntrack in nat namespace: %v\n%s", err, out)
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "src="+PhoneIP) && strings.Contains(line, "dst="+NATPublicIP) {
+			return
+		}
+	}
+	t.Errorf("no %s NAT mapping for the phone in conntrack:\n%s", proto, out)
+}
