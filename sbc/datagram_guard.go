@@ -22,6 +22,9 @@ type GuardConfig struct {
 	// pkt is a copy the callee may keep. It runs on the reading goroutine
 	// and must not block. nil: STUN is dropped and counted.
 	OnSTUN func(pkt []byte, from net.Addr)
+	// ForceRport says whether a request from src whose Via sent-by differs
+	// from src gets rport added (nil: always). See forceRport.
+	ForceRport func(src netip.AddrPort) bool
 	// LogsPerSecond bounds `malformed message` lines (0: 10).
 	LogsPerSecond int
 }
@@ -96,6 +99,11 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		switch d.action {
 		case guardPass:
 			g.passed.Add(1)
+			if d.req != nil {
+				if forced := forceRport(d.req, addrPortOf(from), g.cfg.ForceRport); forced != nil {
+					pkt = forced
+				}
+			}
 			return copy(b, pkt), from, nil
 		case guardSTUN:
 			g.stun.Add(1)

@@ -37,6 +37,8 @@ type guardDecision struct {
 	action guardAction
 	reason string
 	reply  []byte
+	// req is the parsed request of a datagram that passes.
+	req *sip.Request
 }
 
 // stunMagicCookie is fixed by RFC 5389 §6.
@@ -87,6 +89,7 @@ func decideDatagram(parser *sip.Parser, pkt []byte, src netip.AddrPort, limit in
 			}
 			return answerOrDrop(pkt, src, rej.Code, rej.Reason, rej.Reason)
 		}
+		return guardDecision{action: guardPass, req: m}
 	case *sip.Response:
 		// §17: a response is never answered.
 		if rej := CheckResponse(m); rej != nil {

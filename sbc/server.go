@@ -106,6 +106,9 @@ func New(opts Options) (*Server, error) {
 			s.listeners[i].Packet = NewGuardedPacketConn(l.Packet, GuardConfig{
 				MaxMessageSize: cfg.MaxMessageSize,
 				Logger:         log,
+				ForceRport: func(src netip.AddrPort) bool {
+					return s.policy.Classify(src.Addr()).NAT != policy.NATNever
+				},
 			})
 		}
 	}
