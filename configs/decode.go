@@ -213,6 +213,8 @@ func parseAddrPort(s string) (netip.AddrPort, error) {
 		return netip.AddrPort{}, fmt.Errorf("%q is not IP:PORT (IPv6 in brackets: [::]:5060)", s)
 	case !isIP(host):
 		return netip.AddrPort{}, fmt.Errorf("%q: %q is not an IP address", s, host)
+	case strings.Count(s, ":") > 1 && !strings.HasPrefix(s, "["):
+		return netip.AddrPort{}, fmt.Errorf("%q: an IPv6 address needs brackets: [%s]:%s", s, host, port)
 	default:
 		return netip.AddrPort{}, fmt.Errorf("%q: port %q is not in 1..65535", s, port)
 	}

@@ -129,3 +129,5 @@ func TestExampleCarrierInterconnect(t *testing.T) {
 		t.Errorf("core route = %+v, %v; want the Request-URI", tgt, err)
 	}
 }
+
+func policyURI(host string) policy.RequestURI { return policy.RequestURI{Host: host} }
