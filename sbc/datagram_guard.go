@@ -95,12 +95,15 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			return 0, from, err
 		}
 		pkt := g.buf[:n]
-		d := decideDatagram(g.parser, pkt, addrPortOf(from), min(g.cfg.MaxMessageSize, len(b)))
+		limit := min(g.cfg.MaxMessageSize, len(b))
+		d := decideDatagram(g.parser, pkt, addrPortOf(from), limit)
 		switch d.action {
 		case guardPass:
 			g.passed.Add(1)
 			if d.req != nil {
-				if forced := forceRport(d.req, addrPortOf(from), g.cfg.ForceRport); forced != nil {
+				// The re-serialised request is a few bytes longer: keep the
+				// original rather than hand up a truncated one.
+				if forced := forceRport(d.req, addrPortOf(from), g.cfg.ForceRport); forced != nil && len(forced) <= limit {
 					pkt = forced
 				}
 			}
@@ -113,13 +116,15 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			}
 			g.cfg.OnSTUN(append([]byte(nil), pkt...), from)
 		case guardAnswer:
-			// A failed write is not worth more than the log line: the
-			// sender retransmits or gives up either way.
-			if _, werr := g.PacketConn.WriteTo(d.reply, from); werr != nil {
-				d.reason += " (answer not sent: " + werr.Error() + ")"
-			}
+			// Count and log before sending, so whoever sees the answer
+			// also sees its trace.
 			g.answered.Add(1)
 			logMalformed(g.log, g.limit, addrString(from), d, pkt)
+			// A failed write is worth no more than a debug line: the sender
+			// retransmits or gives up either way.
+			if _, werr := g.PacketConn.WriteTo(d.reply, from); werr != nil {
+				g.log.Debug("malformed message answer not sent", "src", addrString(from), "error", werr)
+			}
 		default:
 			g.dropped.Add(1)
 			logMalformed(g.log, g.limit, addrString(from), d, pkt)

@@ -292,3 +292,25 @@ func TestGuardRateLimitsLogLines(t *testing.T) {
 		t.Fatalf("%d log lines for a flood, limit is 5/s", lines)
 	}
 }
+
+func TestGuardForcedRportNeverTruncates(t *testing.T) {
+	noRport := variant(";rport\r\n", "\r\n")
+	// A reader buffer that fits the request exactly: the longer
+	// re-serialised form cannot be handed up, the original is.
+	r := newGuardRig(t, GuardConfig{}, len(noRport))
+	r.send([]byte(noRport))
+	if got := r.nextRead(); string(got.data) != noRport {
+		t.Fatalf("request handed up altered or truncated:\n%q", got.data)
+	}
+	// With room to spare the request gains rport (see forceRport).
+	r2 := newGuardRig(t, GuardConfig{}, int(sip.TransportBufferReadSize))
+	r2.send([]byte(noRport))
+	got := r2.nextRead()
+	msg, err := sip.ParseMessage(got.data)
+	if err != nil {
+		t.Fatalf("forced request does not parse: %v", err)
+	}
+	if _, ok := msg.Via().Params.Get("rport"); !ok {
+		t.Fatalf("rport not forced:\n%s", got.data)
+	}
+}
