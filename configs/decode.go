@@ -3,11 +3,9 @@ package configs
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/natsbc/natsbc/policy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -147,8 +145,12 @@ func (d *decoder) integer(dst *int) func(*yaml.Node, string) {
 			return
 		}
 		var v int
-		if n.Tag != "!!int" || n.Decode(&v) != nil {
+		switch {
+		case n.Tag != "!!int" && strings.Trim(s, "+-0123456789_") != "":
 			d.fail(n, path, "%q is not an integer", s)
+			return
+		case n.Tag != "!!int" || n.Decode(&v) != nil:
+			d.fail(n, path, "%s is too large", s)
 			return
 		}
 		*dst = v
@@ -197,175 +199,5 @@ func (d *decoder) addr(dst *netip.Addr) func(*yaml.Node, string) {
 			return
 		}
 		*dst = a
-	}
-}
-
-// parseAddrPort reads a listen address: an IP (not a host name: a socket
-// binds to an address) and a port, IPv6 in brackets.
-func parseAddrPort(s string) (netip.AddrPort, error) {
-	ap, err := netip.ParseAddrPort(s)
-	if err == nil {
-		return ap, nil
-	}
-	host, port, serr := splitHostPort(s)
-	switch {
-	case serr != nil:
-		return netip.AddrPort{}, fmt.Errorf("%q is not IP:PORT (IPv6 in brackets: [::]:5060)", s)
-	case !isIP(host):
-		return netip.AddrPort{}, fmt.Errorf("%q: %q is not an IP address", s, host)
-	case strings.Count(s, ":") > 1 && !strings.HasPrefix(s, "["):
-		return netip.AddrPort{}, fmt.Errorf("%q: an IPv6 address needs brackets: [%s]:%s", s, host, port)
-	default:
-		return netip.AddrPort{}, fmt.Errorf("%q: port %q is not in 1..65535", s, port)
-	}
-}
-
-func splitHostPort(s string) (host, port string, err error) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return "", "", fmt.Errorf("no port")
-	}
-	host, port = s[:i], s[i+1:]
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	return host, port, nil
-}
-
-func isIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-// parseAddr reads an IP, allowing IPv6 in brackets as people write it.
-func parseAddr(s string) (netip.Addr, error) {
-	t := s
-	if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
-		t = t[1 : len(t)-1]
-	}
-	a, err := netip.ParseAddr(t)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
-	}
-	return a, nil
-}
-
-// parseNetwork reads a peer network: a CIDR prefix, or one IP meaning
-// just that host.
-func parseNetwork(s string) (netip.Prefix, error) {
-	if !strings.Contains(s, "/") {
-		a, err := parseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
-		}
-		a = a.Unmap()
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
-	}
-	if p != p.Masked() {
-		return netip.Prefix{}, fmt.Errorf("%q has bits set after the prefix length; did you mean %s?", s, p.Masked())
-	}
-	return p, nil
-}
-
-// decodeRoot fills c from the document's top node.
-func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
-	d.pos[""] = position{line: root.Line, col: root.Column}
-	d.mapping(root, "", map[string]func(*yaml.Node, string){
-		"log": func(n *yaml.Node, p string) {
-			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"level":  d.str(&c.Log.Level),
-				"format": d.str(&c.Log.Format),
-			})
-		},
-		"sip": func(n *yaml.Node, p string) {
-			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"t1":               d.duration(&c.SIP.T1),
-				"t2":               d.duration(&c.SIP.T2),
-				"t4":               d.duration(&c.SIP.T4),
-				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
-				"user_agent":       d.str(&c.SIP.UserAgent),
-			})
-		},
-		"shutdown": func(n *yaml.Node, p string) {
-			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"drain_timeout": d.duration(&c.Shutdown.DrainTimeout),
-			})
-		},
-		"limits": func(n *yaml.Node, p string) {
-			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"max_calls": d.integer(&c.Limits.MaxCalls),
-			})
-		},
-		"listen": func(n *yaml.Node, p string) { d.listen(n, p, c) },
-		"peers":  func(n *yaml.Node, p string) { d.peers(n, p, c) },
-		"routes": func(n *yaml.Node, p string) { d.routes(n, p, c) },
-	})
-}
-
-func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
-	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		e := ListenEntry{Name: "listen" + strconv.Itoa(i+1), Transport: "both"}
-		d.mapping(n, p, map[string]func(*yaml.Node, string){
-			"name":      d.str(&e.Name),
-			"address":   d.addrPort(&e.Address),
-			"transport": d.str(&e.Transport),
-			"advertise": d.addr(&e.Advertise),
-		})
-		c.Sockets = append(c.Sockets, e)
-	})
-}
-
-func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
-	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto}
-		var role, nat string
-		d.mapping(n, p, map[string]func(*yaml.Node, string){
-			"name": d.str(&peer.Name),
-			"networks": func(n *yaml.Node, p string) {
-				d.list(n, p, func(_ int, n *yaml.Node, p string) {
-					s, ok := d.scalar(n, p)
-					if !ok {
-						if isNull(n) {
-							d.fail(n, p, "empty network")
-						}
-						return
-					}
-					pfx, err := parseNetwork(s)
-					if err != nil {
-						d.fail(n, p, "%v", err)
-						return
-					}
-					peer.Networks = append(peer.Networks, pfx)
-				})
-			},
-			"address":   d.str(&peer.Address),
-			"transport": d.str(&peer.Transport),
-			"role":      d.str(&role),
-			"nat":       d.str(&nat),
-		})
-		if role != "" {
-			peer.Role = policy.Role(role)
-		}
-		if nat != "" {
-			peer.NAT = policy.NATMode(nat)
-		}
-		c.Peers = append(c.Peers, peer)
-	})
-}
-
-func (d *decoder) routes(n *yaml.Node, path string, c *Config) {
-	routes := []policy.Route{}
-	ok := d.list(n, path, func(_ int, n *yaml.Node, p string) {
-		var r policy.Route
-		d.mapping(n, p, map[string]func(*yaml.Node, string){
-			"from": d.str(&r.From),
-			"to":   d.str(&r.To),
-		})
-		routes = append(routes, r)
-	})
-	if ok {
-		c.Routes = routes
 	}
 }

@@ -99,7 +99,7 @@ func (k *checker) checkSIP(s *SIPConfig) {
 		v   time.Duration
 	}{{"t1", s.T1}, {"t2", s.T2}, {"t4", s.T4}} {
 		if t.v <= 0 || t.v > maxTimer {
-			k.fail("sip."+t.key, "%v is not in (0, %v]", t.v, maxTimer)
+			k.fail("sip."+t.key, "%v must be more than 0 and at most %v", t.v, maxTimer)
 		}
 	}
 	// RFC 3261 §17.1.2.2: retransmissions double from T1 up to T2.

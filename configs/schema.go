@@ -1,0 +1,109 @@
+package configs
+
+import (
+	"strconv"
+
+	"github.com/natsbc/natsbc/policy"
+	"gopkg.in/yaml.v3"
+)
+
+// decodeRoot fills c from the document's top node.
+func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
+	d.pos[""] = position{line: root.Line, col: root.Column}
+	d.mapping(root, "", map[string]func(*yaml.Node, string){
+		"log": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"level":  d.str(&c.Log.Level),
+				"format": d.str(&c.Log.Format),
+			})
+		},
+		"sip": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"t1":               d.duration(&c.SIP.T1),
+				"t2":               d.duration(&c.SIP.T2),
+				"t4":               d.duration(&c.SIP.T4),
+				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
+				"user_agent":       d.str(&c.SIP.UserAgent),
+			})
+		},
+		"shutdown": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"drain_timeout": d.duration(&c.Shutdown.DrainTimeout),
+			})
+		},
+		"limits": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"max_calls": d.integer(&c.Limits.MaxCalls),
+			})
+		},
+		"listen": func(n *yaml.Node, p string) { d.listen(n, p, c) },
+		"peers":  func(n *yaml.Node, p string) { d.peers(n, p, c) },
+		"routes": func(n *yaml.Node, p string) { d.routes(n, p, c) },
+	})
+}
+
+func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
+	d.list(n, path, func(i int, n *yaml.Node, p string) {
+		e := ListenEntry{Name: "listen" + strconv.Itoa(i+1), Transport: "both"}
+		d.mapping(n, p, map[string]func(*yaml.Node, string){
+			"name":      d.str(&e.Name),
+			"address":   d.addrPort(&e.Address),
+			"transport": d.str(&e.Transport),
+			"advertise": d.addr(&e.Advertise),
+		})
+		c.Sockets = append(c.Sockets, e)
+	})
+}
+
+func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
+	d.list(n, path, func(i int, n *yaml.Node, p string) {
+		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto}
+		var role, nat string
+		d.mapping(n, p, map[string]func(*yaml.Node, string){
+			"name": d.str(&peer.Name),
+			"networks": func(n *yaml.Node, p string) {
+				d.list(n, p, func(_ int, n *yaml.Node, p string) {
+					s, ok := d.scalar(n, p)
+					if !ok {
+						if isNull(n) {
+							d.fail(n, p, "empty network")
+						}
+						return
+					}
+					pfx, err := parseNetwork(s)
+					if err != nil {
+						d.fail(n, p, "%v", err)
+						return
+					}
+					peer.Networks = append(peer.Networks, pfx)
+				})
+			},
+			"address":   d.str(&peer.Address),
+			"transport": d.str(&peer.Transport),
+			"role":      d.str(&role),
+			"nat":       d.str(&nat),
+		})
+		if role != "" {
+			peer.Role = policy.Role(role)
+		}
+		if nat != "" {
+			peer.NAT = policy.NATMode(nat)
+		}
+		c.Peers = append(c.Peers, peer)
+	})
+}
+
+func (d *decoder) routes(n *yaml.Node, path string, c *Config) {
+	routes := []policy.Route{}
+	ok := d.list(n, path, func(_ int, n *yaml.Node, p string) {
+		var r policy.Route
+		d.mapping(n, p, map[string]func(*yaml.Node, string){
+			"from": d.str(&r.From),
+			"to":   d.str(&r.To),
+		})
+		routes = append(routes, r)
+	})
+	if ok {
+		c.Routes = routes
+	}
+}
