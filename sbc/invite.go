@@ -56,12 +56,16 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, rej.Code, rej.Reason)
 		return
 	}
-	tx.OnCancel(func(*sip.Request) {
+	cancelled := func(*sip.Request) {
 		select {
 		case c.cancel <- struct{}{}:
 		default:
 		}
-	})
+	}
+	if !tx.OnCancel(cancelled) {
+		// The CANCEL arrived while the B-leg was being set up.
+		cancelled(nil)
+	}
 	c.relayInvite(media.LegA, req, tx, bReq, true)
 }
 

@@ -128,6 +128,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	}
 
 	reply := c.buildResponse(fromSide, in, res, true)
+	// RFC 3261 §13.3.1.4: the 2xx confirms the near dialog even if its ACK
+	// never comes; such a session is then ended with BYE, on this leg too.
+	c.setConfirmed(from.side)
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
 		if errors.Is(err, errNoAck) {
@@ -140,7 +143,6 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		}
 		return
 	}
-	c.setConfirmed(from.side)
 	if delayed {
 		c.sendAck(to, seq, res, ack.Body(), contentType(ack))
 	}
