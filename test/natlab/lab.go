@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,26 @@ func (l *Lab) mustRun(t *testing.T, argv ...string) string {
 	return string(out)
 }
 
+// keepArtifacts copies the lab directory (configs, process logs, sipp
+// message traces) out of t.TempDir, which is removed after the test, to
+// $NATLAB_ARTIFACTS (default: natlab-failed under the system temp dir).
+func (l *Lab) keepArtifacts(t *testing.T) {
+	root := os.Getenv("NATLAB_ARTIFACTS")
+	if root == "" {
+		root = filepath.Join(os.TempDir(), "natlab-failed")
+	}
+	dst := filepath.Join(root, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"-"+l.Prefix)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Logf("keeping artifacts: %v", err)
+		return
+	}
+	if err := os.CopyFS(dst, os.DirFS(l.Dir)); err != nil {
+		t.Logf("keeping artifacts: %v", err)
+		return
+	}
+	t.Logf("lab artifacts kept in %s", dst)
+}
+
 func (l *Lab) teardown(t *testing.T) {
 	l.mu.Lock()
 	procs := l.procs
@@ -113,10 +134,11 @@ func (l *Lab) teardown(t *testing.T) {
 	for _, p := range procs {
 		p.Kill()
 	}
-	for _, p := range procs {
-		if t.Failed() {
+	if t.Failed() {
+		for _, p := range procs {
 			p.dumpLog(t)
 		}
+		l.keepArtifacts(t)
 	}
 	for _, ns := range []string{NSLan, NSNAT, NSEdge, NSPBX} {
 		// Errors are expected when setup failed half-way.
