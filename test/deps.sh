@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the system packages the NAT lab needs (Debian/Ubuntu).
+# Idempotent: when everything is present it only checks and exits.
+set -euo pipefail
+
+pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if ((${#missing[@]} == 0)); then
+	echo "deps: all present (${pkgs[*]})"
+	exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+	echo "deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Keep package scripts from starting daemons (kamailio) on the host: the
+# lab runs its own instances inside network namespaces.
+added_policy=0
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	added_policy=1
+fi
+cleanup() { if ((added_policy)); then rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+
+echo "deps: installing ${missing[*]}"
+apt-get update </dev/null
+apt-get install -y --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The one test command: formatting, vet, unit tests with the race
+# detector, a short run of every fuzz target, then the NAT lab (root).
+#   sudo ./test/run.sh
+# Every step runs even when an earlier one failed; the summary at the end
+# lists them and the exit code is non-zero if any failed.
+set -uo pipefail
+
+export PATH=/usr/local/go/bin:$PATH
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+results=()
+failed=0
+
+step() { # step NAME COMMAND...
+	local name=$1
+	shift
+	echo
+	echo "==== $name"
+	local start=$SECONDS
+	if "$@"; then
+		results+=("PASS  $name ($((SECONDS - start))s)")
+	else
+		results+=("FAIL  $name ($((SECONDS - start))s)")
+		failed=1
+	fi
+}
+
+deps() {
+	if [[ $(id -u) -eq 0 ]]; then
+		test/deps.sh
+	else
+		echo "not root: not installing packages"
+	fi
+}
+
+gofmt_check() {
+	local out
+	out=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
+	if [[ -n $out ]]; then
+		echo "not gofmt-formatted:"
+		echo "$out"
+		return 1
+	fi
+}
+
+unit_tests() {
+	# The lab has its own step (root, long timeout).
+	go test -race -count=1 $(go list ./... | grep -v '/test/natlab$')
+}
+
+fuzz() {
+	local pkg target ok=0
+	for pkg in $(go list ./... | grep -v '/test/natlab$'); do
+		for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+			echo "-- $pkg $target ($FUZZTIME)"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" || ok=1
+		done
+	done
+	return $ok
+}
+
+lab() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "not root: lab tests skip (they fail when CI is set)"
+	fi
+	# -parallel: every lab test holds a call for 40 s; let them overlap.
+	go test -race -count=1 -timeout 15m -parallel 32 ./test/natlab/ -v
+}
+
+step "dependencies" deps
+step "gofmt" gofmt_check
+step "go vet" go vet ./...
+step "unit tests (race)" unit_tests
+step "fuzz ($FUZZTIME per target)" fuzz
+step "NAT lab" lab
+
+echo
+echo "==== summary"
+printf '%s\n' "${results[@]}"
+if ((failed)); then
+	echo "RESULT: FAIL"
+	exit 1
+fi
+echo "RESULT: PASS"
