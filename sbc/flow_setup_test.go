@@ -312,3 +312,5 @@ func waitGoroutines(t *testing.T, n int, timeout time.Duration) {
 func headerLines(m sip.Message) []string {
 	return strings.Split(strings.SplitN(m.String(), "\r\n\r\n", 2)[0], "\r\n")
 }
+
+func uriString(u sip.Uri) string { return u.String() }

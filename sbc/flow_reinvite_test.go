@@ -1,0 +1,83 @@
+package sbc
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// The PBX re-INVITEs: the phone gets it on its own dialog at its real
+// address, a crossing re-INVITE of the phone gets 491 (RFC 3261 §14.2),
+// and the phone's 2xx reaches the PBX on the B-leg.
+func TestFlowReinviteFromPBXAndGlare(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	tr := b.establish(t)
+	pbxContact := "Contact: <sip:1000@" + b.pbx.addr().String() + ">"
+
+	b.pbx.Send(t, b.pbxInDialog(tr.pbx, sip.INVITE,
+		[]string{pbxContact, "Content-Type: application/sdp"}, sdpBody(pbxIP, 6002)))
+	reinv := b.phone.Expect(t, wait, "re-INVITE on the A-leg", isRequestIn(sip.INVITE, tr.phone.callID))
+	if toTagOf(reinv) != tr.phone.tag || fromTagOf(reinv) != tr.phone.aTag {
+		t.Errorf("re-INVITE to the phone has From tag %q / To tag %q, want %q / %q",
+			fromTagOf(reinv), toTagOf(reinv), tr.phone.aTag, tr.phone.tag)
+	}
+	if got := uriAddr(t, reinv.(*sip.Request).Recipient); got != b.phone.addr() {
+		t.Errorf("re-INVITE Request-URI %s, want the phone's real address %s (its Contact is private)",
+			reinv.(*sip.Request).Recipient.String(), b.phone.addr())
+	}
+	if !strings.Contains(string(reinv.Body()), "m=audio 6002") {
+		t.Errorf("re-INVITE lost the PBX's offer:\n%s", reinv.Body())
+	}
+
+	// Glare: the phone's own re-INVITE crosses natsbc's.
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.INVITE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	pending := b.phone.Expect(t, wait, "491 for the crossing re-INVITE", isResponse(491, sip.INVITE))
+	if pending.CSeq().SeqNo != uint32(tr.phone.cseq) {
+		t.Errorf("491 answers CSeq %d, want the phone's re-INVITE %d", pending.CSeq().SeqNo, tr.phone.cseq)
+	}
+	b.phone.Send(t, sipMsg("ACK "+tr.phone.aContact.String()+" SIP/2.0", []string{
+		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + branchOf(pending),
+		"Max-Forwards: 70",
+		"From: " + pending.From().Value(),
+		"To: " + pending.To().Value(),
+		"Call-ID: " + tr.phone.callID,
+		"CSeq: " + itoa(int(pending.CSeq().SeqNo)) + " ACK",
+	}, ""))
+
+	answer(t, b.phone, reinv, 200, "OK", "", []string{"Contact: <sip:2000@" + phoneViaHop + ">",
+		"Content-Type: application/sdp"}, sdpBody(privateIP, 4004))
+	ok := b.pbx.Expect(t, wait, "200 for the re-INVITE", isResponse(200, sip.INVITE))
+	if ok.CSeq().SeqNo != uint32(tr.pbx.cseq) || ok.CallID().Value() != tr.pbx.callID {
+		t.Errorf("200 to the PBX is for CSeq %d Call-ID %s, want %d %s", ok.CSeq().SeqNo, ok.CallID().Value(), tr.pbx.cseq, tr.pbx.callID)
+	}
+	if got := uriAddr(t, contactOf(t, ok)); got != b.inside {
+		t.Errorf("200 Contact %s, want natsbc's inside socket %s", uriString(contactOf(t, ok)), b.inside)
+	}
+	if !strings.Contains(string(ok.Body()), "m=audio 4004") {
+		t.Errorf("200 to the PBX lost the phone's answer:\n%s", ok.Body())
+	}
+	// natsbc ACKs the phone's 2xx itself (early offer) and waits for the
+	// PBX's ACK.
+	b.phone.Expect(t, wait, "natsbc's ACK for the phone's 2xx", isRequestIn(sip.ACK, tr.phone.callID))
+	b.pbx.Send(t, b.pbxInDialogAck(tr.pbx))
+
+	// The dialog still works both ways, and the phone's target survived
+	// the refresh with its private Contact.
+	b.pbx.Send(t, b.pbxInDialog(tr.pbx, sip.BYE, nil, ""))
+	bye := b.phone.Expect(t, wait, "BYE on the A-leg", isRequestIn(sip.BYE, tr.phone.callID))
+	if got := uriAddr(t, bye.(*sip.Request).Recipient); got != b.phone.addr() {
+		t.Errorf("BYE Request-URI %s, want the phone's real address %s", bye.(*sip.Request).Recipient.String(), b.phone.addr())
+	}
+	answer(t, b.phone, bye, 200, "OK", "", nil, "")
+	b.pbx.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+}
+
+// pbxInDialogAck ACKs the PBX's last INVITE (same CSeq number, RFC 3261
+// §13.2.2.4).
+func (b *flowBed) pbxInDialogAck(pc *pbxCall) string {
+	pc.cseq--
+	return b.pbxInDialog(pc, sip.ACK, nil, "")
+}
