@@ -108,7 +108,8 @@ func TestFlowBasicCall(t *testing.T) {
 }
 
 // The PBX does not see natsbc's ACK and repeats its 2xx: every copy, before
-// and after the phone's ACK, earns the ACK again (RFC 3261 §13.2.2.4).
+// and after the phone's ACK, earns the ACK again (RFC 3261 §13.2.2.4), and
+// a peer that keeps repeating it is worth one warning.
 func TestFlowRetransmitted2xxIsAckedAgain(t *testing.T) {
 	t.Parallel()
 	b := newFlowBed(t, nil)
@@ -129,6 +130,24 @@ func TestFlowRetransmitted2xxIsAckedAgain(t *testing.T) {
 	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.ACK, 1, nil, ""))
 	b.pbx.SendTo(t, inv, tr.pbxOK)
 	b.pbx.Expect(t, wait, "ACK for the 2nd retransmitted 2xx", isRequestIn(sip.ACK, tr.pbx.callID))
+
+	// A burst of copies: each one is ACKed, and the third repetition
+	// earns exactly one warning that names where the ACK went.
+	for range 3 {
+		b.pbx.SendTo(t, inv, tr.pbxOK)
+	}
+	for i := range 3 {
+		b.pbx.Expect(t, wait, "ACK for burst copy "+itoa(i+1), isRequestIn(sip.ACK, tr.pbx.callID))
+	}
+	const keepsRetransmitting = "peer keeps retransmitting its 2xx: natsbc's ACK does not reach it"
+	if _, err := b.log.waitFor(keepsRetransmitting, wait); err != nil {
+		t.Errorf("no `peer keeps retransmitting` warning after 5 copies: %v", err)
+	}
+	if warns := b.log.lines(keepsRetransmitting); len(warns) != 1 {
+		t.Errorf("%d `peer keeps retransmitting` warnings after 5 copies, want 1", len(warns))
+	} else if warns[0]["ack_to"] != b.pbx.addr().String() {
+		t.Errorf("warning ack_to = %v, want the PBX's Contact %s", warns[0]["ack_to"], b.pbx.addr())
+	}
 
 	// The call is still up: a BYE from the PBX reaches the phone.
 	b.pbx.Send(t, b.pbxInDialog(tr.pbx, sip.BYE, nil, ""))
