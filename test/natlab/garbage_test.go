@@ -50,7 +50,9 @@ func TestGarbageDuringCall(t *testing.T) {
 			t.Fatalf("%s: send: %v", c.name, err)
 		}
 		// A bounded wait is the only way to observe "no answer".
-		for _, code := range ReadStatuses(conn, time.Second) {
+		codes := ReadStatuses(conn, time.Second)
+		t.Logf("%s (%d bytes): answers %v", c.name, len(c.payload), codes)
+		for _, code := range codes {
 			// A provisional 100 before the final answer is allowed for an INVITE.
 			if code == 100 && strings.HasPrefix(string(c.payload), "INVITE") {
 				continue

@@ -25,7 +25,8 @@ type Proc struct {
 
 	cmd      *exec.Cmd
 	done     chan struct{}
-	err      error // valid after done is closed
+	err      error     // valid after done is closed
+	exitedAt time.Time // valid after done is closed
 	killOnce sync.Once
 }
 
@@ -77,6 +78,7 @@ func (l *Lab) start(t *testing.T, ns, name string, onStderrLine func(string), ar
 	l.track(p)
 	go func() {
 		p.err = cmd.Wait()
+		p.exitedAt = time.Now()
 		if pw != nil {
 			pw.Close()
 		}
@@ -117,6 +119,16 @@ func (p *Proc) exitErr() error {
 		return fmt.Errorf("%s: %w (log %s)", p.Name, p.err, p.LogPath)
 	}
 	return nil
+}
+
+// ExitedAt is when the process exit was seen; zero while it runs.
+func (p *Proc) ExitedAt() time.Time {
+	select {
+	case <-p.done:
+		return p.exitedAt
+	default:
+		return time.Time{}
+	}
 }
 
 // Done is closed when the process has exited.

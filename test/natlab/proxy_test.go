@@ -14,8 +14,10 @@ import (
 // never "fix" the proxy's or the callee's address: the callee receiving
 // the ACK and, after the 40 s hold, the BYE proves it. Two variants: the
 // proxy configured as a peer with role proxy, and not configured at all
-// (routed to by address).
+// (routed to by address). The callee checks that the ACK and BYE carry
+// the proxy's Via.
 func TestCallThroughRecordRoutingProxy(t *testing.T) {
+	t.Parallel()
 	proxyAddr := ProxyIP + ":5060"
 	for _, c := range []struct{ name, config string }{
 		{"configured-proxy", `peers:
@@ -36,7 +38,7 @@ routes:
 			t.Parallel()
 			l := NewLab(t)
 			n := l.StartNatsbc(t, BaseConfig+c.config)
-			callee := l.StartSipp(t, "callee", calleeAt("callee.xml", CalleeIP))
+			callee := l.StartSipp(t, "callee", calleeAt("callee_via_proxy.xml", CalleeIP))
 			l.StartKamailio(t, ProxyIP, 5060, CalleeIP+":"+strconv.Itoa(5060))
 			phone := l.StartSipp(t, "phone", phoneCall("phone_call.xml"))
 

@@ -65,6 +65,7 @@ func TestLabCallThroughNAT(t *testing.T) {
 // TestLabScenarioPairs runs the other scenario pairs against each other
 // through the NAT so their SIP is known good before natsbc is in between.
 func TestLabScenarioPairs(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ name, phone, callee string }{
 		{"cancel", "phone_cancel.xml", "callee_cancel.xml"},
 		{"reinvite", "phone_reinvite.xml", "callee_reinvite.xml"},
