@@ -110,8 +110,10 @@ func TestFlowBasicCall(t *testing.T) {
 // The PBX does not see natsbc's ACK and repeats its 2xx: every copy, before
 // and after the phone's ACK, earns the ACK again (RFC 3261 §13.2.2.4), and
 // a peer that keeps repeating it is worth one warning.
+//
+// Not parallel: copies are handled on concurrent goroutines, and a race
+// found there must be reported against this test only.
 func TestFlowRetransmitted2xxIsAckedAgain(t *testing.T) {
-	t.Parallel()
 	b := newFlowBed(t, nil)
 	tr := b.ringAndAnswer(t)
 	first := tr.bAck.(*sip.Request)

@@ -11,7 +11,7 @@ import (
 // rounds, because the window is a goroutine start-up.
 func TestFlowFirstInviteAfterStart(t *testing.T) {
 	t.Parallel()
-	for round := 0; round < 10; round++ {
+	for round := 0; round < 30; round++ {
 		sink := newLogSink()
 		phone := newTestPeer(t, "phone", phoneIP)
 		pbx := newTestPeer(t, "pbx", pbxIP)
