@@ -33,10 +33,9 @@ type Lab struct {
 func NewLab(t *testing.T) *Lab {
 	t.Helper()
 	RequireRoot(t)
-	// Short on purpose: namespace-derived names must stay far below the
-	// 15-character interface name limit.
+	// The pid lets SweepStaleLabs tell a live run's labs from leftovers.
 	l := &Lab{
-		Prefix: fmt.Sprintf("nl%d%c", os.Getpid()%100000, 'a'+labCounter.Add(1)%26),
+		Prefix: fmt.Sprintf("nl%dx%d", os.Getpid(), labCounter.Add(1)),
 		Dir:    t.TempDir(),
 	}
 	t.Cleanup(func() { l.teardown(t) })
