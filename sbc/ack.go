@@ -36,7 +36,12 @@ func (c *call) sendAck(l *leg, seq uint32, res *sip.Response, body []byte, ct st
 }
 
 func (c *call) writeAck(l *leg, ack *sip.Request) {
-	if err := c.s.writeAck(ack); err != nil {
+	// The same ACK is re-sent from whichever goroutine saw a 2xx copy, and
+	// sipgo writes into a request while sending it: one at a time.
+	c.ackMu.Lock()
+	err := c.s.writeAck(ack)
+	c.ackMu.Unlock()
+	if err != nil {
 		c.log.Warn("ACK not sent", "leg", l.side.String(), "to", ack.Destination(), "error", err)
 		return
 	}
@@ -53,8 +58,10 @@ func (c *call) onRetransmitted2xx(side media.Leg, res *sip.Response) {
 	}
 	c.mu.Lock()
 	sent, ok := c.sentAcks[ackKey{side, res.CSeq().SeqNo}]
+	resent := 0
 	if ok {
 		sent.resent++
+		resent = sent.resent
 	}
 	c.mu.Unlock()
 	if !ok {
@@ -68,7 +75,7 @@ func (c *call) onRetransmitted2xx(side media.Leg, res *sip.Response) {
 	}
 	l := c.leg(side)
 	c.writeAck(l, sent.ack)
-	if sent.resent == retransmitted {
+	if resent == retransmitted {
 		r := l.routeInfo()
 		c.log.Warn("peer keeps retransmitting its 2xx: natsbc's ACK does not reach it",
 			"leg", side.String(), "ack_to", sent.ack.Destination(), "contact", r.Contact,

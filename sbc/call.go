@@ -31,6 +31,7 @@ type call struct {
 	// retransmission of the 2xx they acknowledge (RFC 3261 §13.2.2.4).
 	ackWaits map[ackKey]chan *sip.Request
 	sentAcks map[ackKey]*sentAck
+	ackMu    sync.Mutex // serialises sending of stored ACKs
 
 	cancel chan struct{} // the caller CANCELled the initial INVITE
 	ended  chan struct{}

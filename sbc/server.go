@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -137,10 +138,18 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Start serves every listener in the background. It returns at once.
+// Start serves every listener in the background. It returns once every
+// UDP socket is registered with sipgo and reading: before that, a request
+// natsbc sends could not find its socket and sipgo would try to bind a new
+// one on the same address.
 func (s *Server) Start() {
-	for _, l := range s.listeners {
-		l := l
+	var ready []chan struct{}
+	for i, l := range s.listeners {
+		if l.Packet != nil {
+			rc := &readingConn{PacketConn: l.Packet, reading: make(chan struct{})}
+			s.listeners[i].Packet, l.Packet = rc, rc
+			ready = append(ready, rc.reading)
+		}
 		s.serving.Add(1)
 		go func() {
 			defer s.serving.Done()
@@ -159,6 +168,22 @@ func (s *Server) Start() {
 			}
 		}()
 	}
+	for _, r := range ready {
+		<-r
+	}
+}
+
+// readingConn tells when sipgo first reads from a socket: sipgo adds the
+// socket to its connection pool just before.
+type readingConn struct {
+	net.PacketConn
+	once    sync.Once
+	reading chan struct{}
+}
+
+func (c *readingConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	c.once.Do(func() { close(c.reading) })
+	return c.PacketConn.ReadFrom(b)
 }
 
 // Sockets lists the served sockets ("name/network/ip:port") for logs.
