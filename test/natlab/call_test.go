@@ -12,10 +12,11 @@ import (
 // through natsbc. Both sides receive their ACK, the call holds 40 s with
 // no BYE from anyone although the NAT forgets the phone's mapping after
 // 20 s, then the phone's BYE reaches the callee and natsbc logs bye-from-a.
+// natsbc runs from the command line alone (embedded defaults, T1 500 ms).
 func TestPhoneBehindNATCallsPBX(t *testing.T) {
 	t.Parallel()
 	l := NewLab(t)
-	n := l.StartNatsbc(t, BaseConfig+pbxPeer)
+	n := l.StartNatsbcArgs(t, "--listen", EdgeOutIP+":5060", "--listen", EdgeInIP+":5060", "--pbx", PBXIP+":5060")
 	callee := l.StartSipp(t, "callee", calleeAt("callee.xml", PBXIP))
 	phone := l.StartSipp(t, "phone", phoneCall("phone_call.xml"))
 

@@ -62,6 +62,10 @@ func TestGarbageDuringCall(t *testing.T) {
 			}
 		}
 	}
+	// The shared log contract: each refused or dropped input is logged.
+	if got := len(n.Log.Find("malformed message", nil)); got < 4 {
+		t.Errorf("natsbc logged %d \"malformed message\" lines for 4 malformed inputs", got)
+	}
 	if !optionsAnswered(t, conn, "sip:"+EdgeOutIP+":5060") {
 		t.Errorf("natsbc did not answer OPTIONS 200 after the garbage")
 	}

@@ -68,15 +68,22 @@ listen:
 // namespace with JSON debug logs, and waits for its "natsbc ready" line.
 func (l *Lab) StartNatsbc(t *testing.T, config string, extraArgs ...string) *Natsbc {
 	t.Helper()
-	if natsbcBin == "" {
-		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
-	}
 	cfgPath := filepath.Join(l.Dir, "natsbc.yaml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return l.StartNatsbcArgs(t, append([]string{"--config", cfgPath}, extraArgs...)...)
+}
+
+// StartNatsbcArgs runs natsbc with only these arguments (plus JSON debug
+// logging): the embedded default config and the command-line overrides.
+func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
+	t.Helper()
+	if natsbcBin == "" {
+		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
+	}
 	w := NewLogWatcher()
-	argv := append([]string{natsbcBin, "--config", cfgPath, "--log-format", "json", "--log-level", "debug"}, extraArgs...)
+	argv := append([]string{natsbcBin, "--log-format", "json", "--log-level", "debug"}, args...)
 	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
 	go func() {
 		<-p.Done()
