@@ -37,7 +37,7 @@ deps() {
 
 gofmt_check() {
 	local out
-	out=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
+	out=$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -print0 | xargs -0 gofmt -l)
 	if [[ -n $out ]]; then
 		echo "not gofmt-formatted:"
 		echo "$out"
