@@ -85,6 +85,11 @@ func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
 	w := NewLogWatcher()
 	argv := append([]string{natsbcBin, "--log-format", "json", "--log-level", "debug"}, args...)
 	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
+	n := &Natsbc{Proc: p, Log: w}
+	// Registered after the lab's teardown, so it runs first, while natsbc
+	// may still be running: whatever the test checked, a race or a panic
+	// in natsbc fails it.
+	t.Cleanup(func() { n.assertNoRaceOrPanic(t) })
 	go func() {
 		<-p.Done()
 		w.Line(`{"msg":"` + exitedMsg + `"}`)
@@ -98,11 +103,10 @@ func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
 	case e.Msg() == exitedMsg:
 		t.Fatalf("natsbc exited before ready: %v (log %s)", p.Wait(0), p.LogPath)
 	}
-	return &Natsbc{Proc: p, Log: w}
+	return n
 }
 
-// AssertNoCrash fails the test when natsbc has exited by itself or logged
-// a panic or data race.
+// AssertNoCrash fails the test when natsbc has exited by itself.
 func (n *Natsbc) AssertNoCrash(t *testing.T) {
 	t.Helper()
 	select {
@@ -110,6 +114,10 @@ func (n *Natsbc) AssertNoCrash(t *testing.T) {
 		t.Errorf("natsbc exited during the test: %v", n.Wait(0))
 	default:
 	}
+}
+
+func (n *Natsbc) assertNoRaceOrPanic(t *testing.T) {
+	t.Helper()
 	for _, e := range n.Log.Entries() {
 		if e.Attrs == nil && (contains(e.Raw, "panic:") || contains(e.Raw, "WARNING: DATA RACE")) {
 			t.Errorf("natsbc: %s", e.Raw)
