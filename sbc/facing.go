@@ -6,12 +6,6 @@ import (
 	"net/netip"
 )
 
-// Router tells which local address the kernel sends from towards dst
-// (nat.NewNetlinkRouter in production, a static table in tests).
-type Router interface {
-	SourceFor(dst netip.Addr) (netip.Addr, error)
-}
-
 // errNoSocket means no served socket can reach a destination on a network.
 var errNoSocket = errors.New("no listening socket for this transport")
 

@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -33,9 +34,11 @@ type Options struct {
 	Config    Config
 	Listeners []Listener
 	Policy    Policy
-	Router    Router
-	Media     media.Anchor
-	Logger    *slog.Logger
+	// Router tells which local address faces a destination
+	// (nat.NewNetlinkRouter in production, a static table in tests).
+	Router nat.Router
+	Media  media.Anchor
+	Logger *slog.Logger
 }
 
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
@@ -44,7 +47,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	policy Policy
-	router Router
+	router nat.Router
 	media  media.Anchor
 
 	ua     *sipgo.UserAgent
