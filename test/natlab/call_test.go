@@ -27,6 +27,7 @@ func TestPhoneBehindNATCallsPBX(t *testing.T) {
 	ended := awaitEnded(t, n, "bye-from-a")
 	assertHeld(t, n, ended)
 	assertOneCallEnded(t, n)
+	assertSBCIsRemoteTarget(t, l, "callee", true)
 	n.Log.Await(t, 0, "call started", nil)
 	n.AssertNoCrash(t)
 }
@@ -50,6 +51,7 @@ func TestCallOverTCP(t *testing.T) {
 	ended := awaitEnded(t, n, "bye-from-a")
 	assertHeld(t, n, ended)
 	assertOneCallEnded(t, n)
+	assertSBCIsRemoteTarget(t, l, "callee", true)
 	n.AssertNoCrash(t)
 }
 

@@ -81,3 +81,35 @@ func assertNATed(t *testing.T, l *Lab, proto string) {
 	}
 	t.Errorf("no %s NAT mapping for the phone in conntrack:\n%s", proto, out)
 }
+
+// assertSBCIsRemoteTarget checks DESIGN §3: towards each side natsbc is
+// the remote target, with its own address on the socket facing that side.
+// The phone's 200 carries natsbc's outside address as Contact; the
+// callee's INVITE natsbc's inside address as Contact (and as top Via when
+// it came straight from natsbc, not through a proxy).
+func assertSBCIsRemoteTarget(t *testing.T, l *Lab, calleeName string, direct bool) {
+	t.Helper()
+	if msgs, err := l.ReadSippTrace("phone"); err != nil {
+		t.Errorf("phone trace: %v", err)
+	} else if ok200, ok := FirstReceived(msgs, "SIP/2.0 200"); !ok {
+		t.Errorf("phone trace has no 200")
+	} else if h := URIHost(ok200.Header("Contact")); h != EdgeOutIP {
+		t.Errorf("phone's 200 Contact %q: host %q, want natsbc's outside %s", ok200.Header("Contact"), h, EdgeOutIP)
+	}
+	msgs, err := l.ReadSippTrace(calleeName)
+	if err != nil {
+		t.Errorf("%s trace: %v", calleeName, err)
+		return
+	}
+	inv, ok := FirstReceived(msgs, "INVITE ")
+	if !ok {
+		t.Errorf("%s trace has no INVITE", calleeName)
+		return
+	}
+	if h := URIHost(inv.Header("Contact")); h != EdgeInIP {
+		t.Errorf("%s's INVITE Contact %q: host %q, want natsbc's inside %s", calleeName, inv.Header("Contact"), h, EdgeInIP)
+	}
+	if h := URIHost(inv.Header("Via")); direct && h != EdgeInIP {
+		t.Errorf("%s's INVITE top Via %q: host %q, want natsbc's inside %s", calleeName, inv.Header("Via"), h, EdgeInIP)
+	}
+}

@@ -106,7 +106,7 @@ func (l *Lab) mustRun(t *testing.T, argv ...string) string {
 	return string(out)
 }
 
-// keepArtifacts copies the lab directory (configs, process logs, sipp
+// keepArtifacts (on failure, or always with NATLAB_KEEP set) copies the lab directory (configs, process logs, sipp
 // message traces) out of t.TempDir, which is removed after the test, to
 // $NATLAB_ARTIFACTS (default: natlab-failed under the system temp dir).
 func (l *Lab) keepArtifacts(t *testing.T) {
@@ -137,6 +137,8 @@ func (l *Lab) teardown(t *testing.T) {
 		for _, p := range procs {
 			p.dumpLog(t)
 		}
+	}
+	if t.Failed() || os.Getenv("NATLAB_KEEP") != "" {
 		l.keepArtifacts(t)
 	}
 	for _, ns := range []string{NSLan, NSNAT, NSEdge, NSPBX} {

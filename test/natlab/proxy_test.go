@@ -48,6 +48,7 @@ routes:
 			ended := awaitEnded(t, n, "bye-from-a")
 			assertHeld(t, n, ended)
 			assertOneCallEnded(t, n)
+			assertSBCIsRemoteTarget(t, l, "callee", false)
 			n.AssertNoCrash(t)
 		})
 	}
@@ -82,5 +83,6 @@ routes:
 	ended := awaitEnded(t, n, "bye-from-a")
 	assertHeld(t, n, ended)
 	assertOneCallEnded(t, n)
+	assertSBCIsRemoteTarget(t, l, "carrier", true)
 	n.AssertNoCrash(t)
 }
