@@ -3,7 +3,8 @@
 # Idempotent: when everything is present it only checks and exits.
 set -euo pipefail
 
-pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates)
+# gcc and libc6-dev: the race detector (-race) needs cgo.
+pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,6 +7,8 @@
 set -uo pipefail
 
 export PATH=/usr/local/go/bin:$PATH
+# -race needs cgo; say so loudly instead of silently building without it.
+export CGO_ENABLED=1
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-10s}
