@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,7 +120,7 @@ func (n *Natsbc) AssertNoCrash(t *testing.T) {
 func (n *Natsbc) assertNoRaceOrPanic(t *testing.T) {
 	t.Helper()
 	for _, e := range n.Log.Entries() {
-		if e.Attrs == nil && (contains(e.Raw, "panic:") || contains(e.Raw, "WARNING: DATA RACE")) {
+		if e.Attrs == nil && (strings.Contains(e.Raw, "panic:") || strings.Contains(e.Raw, "WARNING: DATA RACE")) {
 			t.Errorf("natsbc: %s", e.Raw)
 		}
 	}
