@@ -10,10 +10,12 @@ import (
 )
 
 var (
-	errNoAck      = errors.New("no ACK for 2xx within 64*T1")
-	errCallEnded  = errors.New("call ended")
-	retransmitted = 3 // 2xx retransmissions after our ACK that earn a warning
+	errNoAck     = errors.New("no ACK for 2xx within 64*T1")
+	errCallEnded = errors.New("call ended")
 )
+
+// retransmitted is how many 2xx copies after our ACK earn a warning.
+const retransmitted = 3
 
 // sendAck ACKs a 2xx on leg l (RFC 3261 §13.2.2.4): a new transaction to
 // the dialog's next hop (route set, or the Contact, or — for a NATed

@@ -36,7 +36,6 @@ type call struct {
 	cancel chan struct{} // the caller CANCELled the initial INVITE
 	ended  chan struct{}
 	endMu  sync.Once
-	reason string
 }
 
 type ackKey struct {
@@ -45,10 +44,9 @@ type ackKey struct {
 }
 
 type sentAck struct {
-	ack      *sip.Request
-	resent   int
-	toTag    string
-	answered time.Time
+	ack    *sip.Request
+	resent int
+	toTag  string
 }
 
 func newCall(s *Server, a, b *leg, ms media.Session) *call {
@@ -140,7 +138,7 @@ func (c *call) deliverAck(side media.Leg, ack *sip.Request) bool {
 
 func (c *call) rememberAck(side media.Leg, seq uint32, toTag string, ack *sip.Request) {
 	c.mu.Lock()
-	c.sentAcks[ackKey{side, seq}] = &sentAck{ack: ack, toTag: toTag, answered: time.Now()}
+	c.sentAcks[ackKey{side, seq}] = &sentAck{ack: ack, toTag: toTag}
 	c.mu.Unlock()
 }
 
@@ -148,7 +146,6 @@ func (c *call) rememberAck(side media.Leg, seq uint32, toTag string, ack *sip.Re
 // and one line says why.
 func (c *call) end(reason string) {
 	c.endMu.Do(func() {
-		c.reason = reason
 		close(c.ended)
 		c.s.calls.remove(c)
 		if c.media != nil {

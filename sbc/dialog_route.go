@@ -3,7 +3,6 @@ package sbc
 import (
 	"net/netip"
 	"slices"
-	"strconv"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -108,5 +107,3 @@ func parseAddrPort(s string) netip.AddrPort {
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

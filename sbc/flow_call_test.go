@@ -139,7 +139,7 @@ func TestFlowRetransmitted2xxIsAckedAgain(t *testing.T) {
 		b.pbx.SendTo(t, inv, tr.pbxOK)
 	}
 	for i := range 3 {
-		b.pbx.Expect(t, wait, "ACK for burst copy "+itoa(i+1), isRequestIn(sip.ACK, tr.pbx.callID))
+		b.pbx.Expect(t, wait, "ACK for burst copy "+strconv.Itoa(i+1), isRequestIn(sip.ACK, tr.pbx.callID))
 	}
 	const keepsRetransmitting = "peer keeps retransmitting its 2xx: natsbc's ACK does not reach it"
 	if _, err := b.log.waitFor(keepsRetransmitting, wait); err != nil {

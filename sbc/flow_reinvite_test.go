@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestFlowReinviteFromPBXAndGlare(t *testing.T) {
 		"From: " + pending.From().Value(),
 		"To: " + pending.To().Value(),
 		"Call-ID: " + tr.phone.callID,
-		"CSeq: " + itoa(int(pending.CSeq().SeqNo)) + " ACK",
+		"CSeq: " + strconv.Itoa(int(pending.CSeq().SeqNo)) + " ACK",
 	}, ""))
 
 	answer(t, b.phone, reinv, 200, "OK", "", []string{"Contact: <sip:2000@" + phoneViaHop + ">",

@@ -67,8 +67,10 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				if !cancelled {
 					c.relayResponse(fromSide, in, tx, res, false)
 				}
-				if initial {
-					c.end(map[bool]string{true: "cancel", false: "rejected"}[cancelled])
+				if initial && cancelled {
+					c.end("cancel")
+				} else if initial {
+					c.end("rejected")
 				}
 				return
 			}
