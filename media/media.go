@@ -1,9 +1,17 @@
 // Package media anchors RTP/RTCP and rewrites SDP per leg. It knows SDP and
-// RTP, never SIP. In this first version it only defines the seam the
-// signalling core calls; the relay comes with the media anchoring work.
+// RTP, never SIP: the signalling core tells a Session who sits on each leg
+// (SetPeer) and hands it every SDP body (Rewrite); the session answers with
+// the body for the other leg, pointing at natsbc's relay ports, and relays
+// the media between the two legs until Close.
 package media
 
-import "net/netip"
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+)
 
 // Leg names a side of a call.
 type Leg int
@@ -22,30 +30,133 @@ func (l Leg) String() string {
 	return "b"
 }
 
-// Anchor creates one media session per call.
-type Anchor interface {
-	NewSession(callID string) (Session, error)
+// other is the leg across the call from l.
+func (l Leg) other() Leg { return 1 - l }
+
+// Errors the signalling core maps to SIP answers.
+var (
+	// ErrUnparsableSDP: the body is not SDP natsbc can rewrite (sbc answers 488).
+	ErrUnparsableSDP = errors.New("unparsable SDP")
+	// ErrNoPorts: the relay port range is exhausted (sbc answers 503).
+	ErrNoPorts = errors.New("no free relay ports")
+)
+
+// LatchMode says which sources may latch a leg's media (see Config.LatchWindow).
+type LatchMode int
+
+const (
+	// LatchStrict lets only the peer's signalling source IP or its SDP
+	// address latch (RFC 7362 §5.2, the CVE-2017-14114 "RTP bleed" defence).
+	LatchStrict LatchMode = iota
+	// LatchRelaxed lets any source latch, still only inside the window.
+	LatchRelaxed
+)
+
+// PeerInfo describes who sits on a leg; sbc tells it before (or at) each
+// Rewrite of that leg's SDP.
+type PeerInfo struct {
+	// SignalSource is where the peer's SIP came from.
+	SignalSource netip.AddrPort
+	// NATed peers get no media until their first packet, which sets where
+	// natsbc sends (RFC 4961 symmetric RTP).
+	NATed bool
+	Latch LatchMode
+	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends
+	// (default: removed, so the other side talks only to the relay).
+	KeepICE bool
 }
 
-// Session rewrites the SDP bodies of one call.
+// Anchor creates one media session per call.
+type Anchor interface {
+	// NewSession starts the media of one call. onTimeout (may be nil) is
+	// called at most once, from a goroutine of the anchor, when a leg that
+	// should send RTP has been silent too long; it may call Session.Close.
+	NewSession(callID string, onTimeout func(reason string)) (Session, error)
+}
+
+// Session is the media of one call.
 type Session interface {
-	// Rewrite takes a body that arrived on leg from and returns the body to
-	// send on the other leg, whose local address is facing.
+	// SetPeer records who sits on leg (call before Rewrite of a body from that leg).
+	SetPeer(leg Leg, p PeerInfo)
+	// Rewrite takes an SDP body that arrived on leg from (offer or answer,
+	// initial or in a re-INVITE/UPDATE) and returns the body to send on the
+	// other leg, where natsbc's local address is facing. It learns the
+	// peer's media addresses on from and relays each m= line through a port
+	// pair per leg, kept across re-offers for the same m= index. Non-SDP
+	// content types pass through untouched.
+	// Errors wrap ErrUnparsableSDP (answer 488) or ErrNoPorts (answer 503).
 	Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error)
-	// Close releases what the session holds.
+	// Stats counts what was relayed so far, per direction.
+	Stats() CallStats
+	// Close stops relaying and returns the ports to the pool (they drain
+	// before reuse). It is safe to call more than once.
 	Close() error
 }
 
-// Passthrough is the Anchor that leaves bodies untouched.
+// Config of a RelayAnchor; zero fields take DefaultConfig's values.
+type Config struct {
+	// PortMin..PortMax is the relay range; pairs start at an even port
+	// (RTP even, RTCP the odd one above, RFC 3550 §11).
+	PortMin, PortMax int
+	// Drain is how long a freed pair rests before reuse, so late packets of
+	// an ended call never reach the next one.
+	Drain time.Duration
+	// Timeout: a leg whose SDP says it sends (sendrecv/sendonly) and that
+	// sends no RTP for this long ends the call through onTimeout.
+	Timeout time.Duration
+	// HoldTimeout replaces Timeout while the call is on hold (phones on
+	// hold often send nothing at all).
+	HoldTimeout time.Duration
+	// LatchWindow: after each SDP of a stream (offer or answer, from either
+	// leg) both of that stream's peers may (re-)latch for this long. Both,
+	// because a peer starts sending once it sees the other side's SDP, which
+	// may come long after its own (a ringing callee). Outside the window
+	// only the latched source is relayed.
+	LatchWindow time.Duration
+	// ListenIP is where relay sockets bind; the unspecified address lets the
+	// kernel pick the source facing each peer.
+	ListenIP netip.Addr
+	// Listen opens a relay socket (tests inject their own).
+	Listen func(network string, laddr netip.AddrPort) (net.PacketConn, error)
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults: ports 20000-29999, 30 s drain, 60 s
+// media timeout (2 h on hold), a 10 s latch window, all addresses.
+func DefaultConfig() Config {
+	return Config{
+		PortMin:     20000,
+		PortMax:     29999,
+		Drain:       30 * time.Second,
+		Timeout:     60 * time.Second,
+		HoldTimeout: 2 * time.Hour,
+		LatchWindow: 10 * time.Second,
+		ListenIP:    netip.IPv4Unspecified(),
+		Listen:      listenUDP,
+		Logger:      slog.Default(),
+	}
+}
+
+func listenUDP(network string, laddr netip.AddrPort) (net.PacketConn, error) {
+	return net.ListenUDP(network, net.UDPAddrFromAddrPort(laddr))
+}
+
+// Passthrough is the Anchor that leaves bodies untouched (media anchoring off).
 type Passthrough struct{}
 
-// NewSession returns a session that copies bodies unchanged.
-func (Passthrough) NewSession(string) (Session, error) { return passthroughSession{}, nil }
+// NewSession returns a session that copies bodies unchanged and never times out.
+func (Passthrough) NewSession(string, func(string)) (Session, error) {
+	return passthroughSession{}, nil
+}
 
 type passthroughSession struct{}
+
+func (passthroughSession) SetPeer(Leg, PeerInfo) {}
 
 func (passthroughSession) Rewrite(_ Leg, _ string, body []byte, _ netip.Addr) ([]byte, error) {
 	return body, nil
 }
+
+func (passthroughSession) Stats() CallStats { return CallStats{} }
 
 func (passthroughSession) Close() error { return nil }

@@ -132,7 +132,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		route: routeChoice{Rule: target.Rule},
 	}
 
-	ms, err := s.media.NewSession(a.callID)
+	ms, err := s.media.NewSession(a.callID, nil)
 	if err != nil {
 		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
