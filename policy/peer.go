@@ -51,7 +51,28 @@ type Peer struct {
 	Transport string
 	Role      Role
 	NAT       NATMode
+	// Latch says which sources may latch this peer's media: LatchStrict
+	// ("" means the same) or LatchRelaxed.
+	Latch string
+	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends;
+	// by default they are removed so the other side talks only to the relay.
+	KeepICE bool
 }
+
+// Latching modes of a peer's media (RFC 7362 §5.2).
+const (
+	// LatchStrict lets only the peer's signalling source IP or its SDP
+	// address latch: packets from anyone else are dropped (the defence
+	// against RTP bleed and injection, CVE-2017-14114).
+	LatchStrict = "strict"
+	// LatchRelaxed lets any source latch inside the window after an SDP
+	// change: for peers whose media leaves from other hosts than their SIP
+	// (split signalling/media carriers).
+	LatchRelaxed = "relaxed"
+)
+
+// RelaxedLatch reports whether any source may latch this peer's media.
+func (p Peer) RelaxedLatch() bool { return p.Latch == LatchRelaxed }
 
 // Known reports whether the peer came from configuration.
 func (p Peer) Known() bool { return p.Name != "" }
