@@ -20,7 +20,41 @@ type Config struct {
 	MaxCalls int
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
+	// Registrations and Keepalive govern phones registering through natsbc.
+	Registrations RegistrationConfig
+	Keepalive     KeepaliveConfig
 }
+
+// RegistrationConfig governs the REGISTER relay.
+type RegistrationConfig struct {
+	// NATExpires is the longest registration interval granted to a phone
+	// that needs keepalive (NATed), so its own refreshes keep its pinhole
+	// open. The PBX still sees the interval the phone asked for.
+	NATExpires time.Duration
+	// TokenSecret keys the tokens in natsbc's Contact towards the PBX.
+	// Empty: a random key per start (bindings do not survive a restart
+	// anyway: phones re-register within NATExpires).
+	TokenSecret []byte
+}
+
+// KeepaliveConfig governs how natsbc keeps NATed phones' pinholes open
+// (RFC 5626 §3.5, §4.4).
+type KeepaliveConfig struct {
+	// Method is KeepaliveOptions (a SIP OPTIONS that must be answered) or
+	// KeepaliveCRLF (a bare "\r\n\r\n" datagram on UDP; TCP phones always
+	// get OPTIONS).
+	Method string
+	// Interval between two keepalives of one binding.
+	Interval time.Duration
+	// MaxMissed unanswered OPTIONS in a row drop the binding.
+	MaxMissed int
+}
+
+// Keepalive methods.
+const (
+	KeepaliveOptions = "options"
+	KeepaliveCRLF    = "crlf"
+)
 
 // DefaultConfig returns the RFC 3261 timer defaults and safe limits.
 func DefaultConfig() Config {
@@ -31,6 +65,8 @@ func DefaultConfig() Config {
 		DrainTimeout:   30 * time.Second,
 		MaxMessageSize: 65535,
 		UserAgent:      "natsbc",
+		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second},
+		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
 }
 
@@ -47,4 +83,7 @@ type ListenSpec struct {
 	// Advertise, when valid, is put in Via/Contact/Record-Route instead of
 	// the local IP (natsbc behind a 1:1 NAT).
 	Advertise netip.Addr
+	// AdvertiseSTUN ("host:port") has natsbc learn the address to advertise
+	// from a STUN server, at start and then every Options.STUNRefresh.
+	AdvertiseSTUN string
 }

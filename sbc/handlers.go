@@ -46,19 +46,13 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 	}
 }
 
-// handleRegister: registrations come with their own work; until then natsbc
-// says so instead of pretending.
-func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
-	s.replyStateless(req, tx, 501, "Not Implemented")
-}
-
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
 	res := s.newResponse(req, 405, "Method Not Allowed")
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	s.respond(tx, req, res)
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, MESSAGE"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE"
 
 // handleOptions answers OPTIONS addressed to natsbc itself (no To tag:
 // out of dialog) and relays in-dialog OPTIONS leg to leg.

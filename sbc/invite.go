@@ -73,34 +73,13 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *sip.Request, error) {
 	source := parseAddrPort(req.Source())
 	peer := s.policy.Classify(source.Addr())
-	target, err := s.policy.Route(peer, requestURIOf(req))
+	next, err := s.calleeHop(req, peer)
 	if err != nil {
-		if errors.Is(err, policy.ErrNoRoute) {
-			return nil, nil, &Reject{Code: 404, Reason: "Not Found"}
-		}
 		return nil, nil, err
 	}
-	dst, err := s.resolve(target.Host, target.Port)
-	if err != nil {
-		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
-	}
-	if s.isOwnAddress(dst) {
-		// RFC 3261 §16.3 item 4 spirit: a request routed back to natsbc
-		// itself would loop.
-		return nil, nil, &Reject{Code: 482, Reason: "Loop Detected"}
-	}
-
 	aSock, aAdv, err := s.arrivedOn(lower(req.Transport()), localAddrOf(tx), source.Addr())
 	if err != nil {
 		return nil, nil, err
-	}
-	bTransport := strings.ToUpper(target.Transport)
-	if bTransport == "" {
-		bTransport = "UDP"
-	}
-	bSock, bAdv, err := s.facing(lower(bTransport), dst.Addr())
-	if err != nil {
-		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
 
 	from, to := req.From(), req.To()
@@ -116,21 +95,16 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	to.Params.Add("tag", a.localTag)
 	s.learnRoute(a, req, source, false)
 
-	bTarget := req.Recipient
-	if target.Kind != policy.TargetRequestURI {
-		// The callee is reached through a configured peer or address: the
-		// R-URI keeps the dialled user and points at that next hop.
-		bTarget = sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: target.Host, Port: target.Port}
-	}
 	b := &leg{
-		side: media.LegB, sock: bSock, adv: bAdv, transport: bTransport,
+		side: media.LegB, sock: next.sock, adv: next.adv, transport: next.transport,
 		callID: newCallID(), localTag: newLocalTag(),
 		local: *from.Address.Clone(), localName: from.DisplayName,
 		remote: *to.Address.Clone(), remName: to.DisplayName,
-		peer: peerFor(s.policy, dst.Addr(), target), source: dst,
-		remoteTarget: *bTarget.Clone(), nextHop: dst.String(),
-		route: routeChoice{Rule: target.Rule},
+		peer: next.peer, source: next.dst,
+		remoteTarget: next.ruri, nextHop: next.dst.String(),
+		route: routeChoice{Rule: next.rule},
 	}
+	bSock := next.sock
 
 	ms, err := s.media.NewSession(a.callID, nil)
 	if err != nil {
@@ -140,7 +114,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	s.calls.add(c)
 	c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
 		"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
-		"route", target.Rule, "b_next_hop", b.nextHop, "b_socket", bSock.String())
+		"route", next.rule, "b_next_hop", b.nextHop, "b_socket", bSock.String())
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req)
@@ -152,6 +126,59 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 	setBody(bReq, contentType(req), body)
 	return c, bReq, nil
+}
+
+// calleeHop is where the B-leg goes: natsbc's routes, or the flow of a
+// registered phone when the Request-URI is one of natsbc's token Contacts.
+type calleeHop struct {
+	dst       netip.AddrPort
+	sock      *socket
+	adv       netip.AddrPort
+	transport string
+	ruri      sip.Uri
+	peer      policy.Peer
+	rule      string
+}
+
+func (s *Server) calleeHop(req *sip.Request, peer policy.Peer) (calleeHop, error) {
+	if hop, rej, ok := s.hopToBinding(req); ok {
+		if rej != nil {
+			return calleeHop{}, rej
+		}
+		return hop, nil
+	}
+	target, err := s.policy.Route(peer, requestURIOf(req))
+	if err != nil {
+		if errors.Is(err, policy.ErrNoRoute) {
+			return calleeHop{}, &Reject{Code: 404, Reason: "Not Found"}
+		}
+		return calleeHop{}, err
+	}
+	dst, err := s.resolve(target.Host, target.Port)
+	if err != nil {
+		return calleeHop{}, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	if s.isOwnAddress(dst) {
+		// RFC 3261 §16.3 item 4 spirit: a request routed back to natsbc
+		// itself would loop.
+		return calleeHop{}, &Reject{Code: 482, Reason: "Loop Detected"}
+	}
+	transport := strings.ToUpper(target.Transport)
+	if transport == "" {
+		transport = "UDP"
+	}
+	sock, adv, err := s.facing(lower(transport), dst.Addr())
+	if err != nil {
+		return calleeHop{}, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	ruri := *req.Recipient.Clone()
+	if target.Kind != policy.TargetRequestURI {
+		// The callee is reached through a configured peer or address: the
+		// R-URI keeps the dialled user and points at that next hop.
+		ruri = sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: target.Host, Port: target.Port}
+	}
+	return calleeHop{dst: dst, sock: sock, adv: adv, transport: transport, ruri: ruri,
+		peer: peerFor(s.policy, dst.Addr(), target), rule: target.Rule}, nil
 }
 
 // decrementMaxForwards carries the hop budget across natsbc (RFC 3261

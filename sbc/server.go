@@ -57,6 +57,10 @@ type Server struct {
 	listeners []Listener
 	sockets   []*socket
 	calls     *callTable
+	reg       *registrar
+	// stunSeen remembers the mapped addresses natsbc told phones over STUN
+	// on its SIP sockets: the registration verdict compares Contacts to it.
+	stunSeen *nat.STUNMemory
 
 	draining atomic.Bool
 	// handlers tracks request handlers and call goroutines; serving tracks
@@ -96,6 +100,8 @@ func New(opts Options) (*Server, error) {
 		media:     anchor,
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
+		reg:       newRegistrar(cfg.Registrations),
+		stunSeen:  nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stopped:   make(chan struct{}),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
@@ -106,10 +112,12 @@ func New(opts Options) (*Server, error) {
 		}
 		s.sockets = append(s.sockets, sock)
 		if l.Packet != nil {
+			sock.packet = l.Packet
 			// Garbage never reaches sipgo: the guard answers 400 or drops.
 			s.listeners[i].Packet = NewGuardedPacketConn(l.Packet, GuardConfig{
 				MaxMessageSize: cfg.MaxMessageSize,
 				Logger:         log,
+				OnSTUN:         s.answerSTUN(l.Packet),
 				ForceRport: func(src netip.AddrPort) bool {
 					return s.policy.Classify(src.Addr()).NAT != policy.NATNever
 				},
@@ -174,6 +182,7 @@ func (s *Server) Start() {
 	for _, r := range ready {
 		<-r
 	}
+	s.goTracked(s.keepaliveLoop)
 }
 
 // readingConn tells when sipgo first reads from a socket: sipgo adds the
@@ -220,6 +229,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = d.UserAgent
+	}
+	if c.Registrations.NATExpires <= 0 {
+		c.Registrations.NATExpires = d.Registrations.NATExpires
+	}
+	if c.Keepalive.Method == "" {
+		c.Keepalive.Method = d.Keepalive.Method
+	}
+	if c.Keepalive.Interval <= 0 {
+		c.Keepalive.Interval = d.Keepalive.Interval
+	}
+	if c.Keepalive.MaxMissed <= 0 {
+		c.Keepalive.MaxMissed = d.Keepalive.MaxMissed
 	}
 	return c
 }

@@ -24,6 +24,9 @@ type socket struct {
 	network string         // "udp" | "tcp"
 	local   netip.AddrPort // bound address (may be unspecified IP)
 	laddr   sip.Addr       // key of the socket in sipgo's connection pool
+	// packet is the raw UDP socket (nil for TCP), for what natsbc writes
+	// outside SIP: STUN answers and CRLF keepalives.
+	packet net.PacketConn
 }
 
 func newSocket(l Listener) (*socket, error) {

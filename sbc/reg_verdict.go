@@ -1,0 +1,57 @@
+package sbc
+
+import (
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/nat"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// natVerdict is what natsbc concluded about a registering phone.
+type natVerdict struct {
+	kind      string   // "no NAT" | "NAT" | "NAT-aware" | "symmetric NAT"
+	checks    []string // why
+	keepalive bool     // natsbc must keep the phone's pinhole open
+}
+
+// registrationVerdict runs the NAT checks on a REGISTER (Contact and Via
+// against the real source) and the STUN knowledge natsbc has of the phone.
+// Policy wins over detection: nat: never means no keepalive, nat: always
+// means keepalive whatever the checks say.
+func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) natVerdict {
+	obs := nat.Observation{Transport: lower(req.Transport()), Source: source}
+	var contact netip.AddrPort
+	if c := firstContact(req); c != nil {
+		obs.ContactHost, obs.ContactPort = c.Host, c.Port
+		contact = uriAddrPort(*c)
+	}
+	if v := req.Via(); v != nil {
+		obs.ViaHost, obs.ViaPort = v.Host, v.Port
+	}
+	kind, reasons := nat.ClassifyTransport(obs.Transport, nat.Detect(obs), contact, source, s.stunSeen)
+	out := natVerdict{kind: string(kind), checks: reasons, keepalive: kind.NeedsKeepalive()}
+	switch s.policy.Classify(source.Addr()).NAT {
+	case policy.NATNever:
+		out.keepalive = false
+		out.checks = append(out.checks, "policy nat=never")
+	case policy.NATAlways:
+		out.keepalive = true
+		out.checks = append(out.checks, "policy nat=always")
+	}
+	return out
+}
+
+// uriAddrPort is a URI's host:port when the host is an IP literal.
+func uriAddrPort(u sip.Uri) netip.AddrPort {
+	ip, err := netip.ParseAddr(trimBrackets(u.Host))
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(port))
+}

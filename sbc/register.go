@@ -1,0 +1,207 @@
+package sbc
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// regExchange is one REGISTER on its way through natsbc: the phone's
+// request, its flow, the PBX it goes to and the bindings it touches.
+type regExchange struct {
+	req      *sip.Request
+	tx       sip.ServerTransaction
+	parsed   regRequest
+	flow     flow
+	nat      natVerdict
+	pbx      pbxSide
+	bindings []*binding // one per contact of the request, same order
+}
+
+// handleRegister relays a phone's REGISTER to the PBX with natsbc's token
+// Contact, or answers a refresh that changes nothing from the binding table
+// (registration caching).
+func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	if s.draining.Load() {
+		res := s.newResponse(req, 503, "Service Unavailable")
+		res.AppendHeader(sip.NewHeader("Retry-After", "30"))
+		s.respond(tx, req, res)
+		return
+	}
+	x, rej := s.newRegExchange(req, tx)
+	if rej != nil {
+		s.log.Info("REGISTER rejected", "call_id", callID(req), "source", req.Source(), "status", rej.Code, "reason", rej.Reason)
+		s.replyStateless(req, tx, rej.Code, rej.Reason)
+		return
+	}
+	if s.answerCachedRefresh(x) {
+		return
+	}
+	out := s.registerRequest(x)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	defer cancel()
+	res, err := s.do(ctx, out)
+	if err != nil {
+		s.log.Warn("REGISTER not answered by the registrar", "aor", x.parsed.aor, "registrar", x.pbx.dst.String(), "error", err)
+		s.replyStateless(req, tx, 408, "Request Timeout")
+		return
+	}
+	if !res.IsSuccess() {
+		// 401/407 challenges, 423 Interval Too Brief...: the phone deals
+		// with them; natsbc relays them untouched.
+		s.respond(tx, req, s.relayRegisterResponse(x, res, nil))
+		return
+	}
+	granted := s.commitBindings(x, res)
+	s.respond(tx, req, s.relayRegisterResponse(x, res, granted))
+}
+
+// newRegExchange reads the REGISTER and finds the flow it came on and the
+// PBX it goes to.
+func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*regExchange, *Reject) {
+	parsed, rej := parseRegister(req)
+	if rej != nil {
+		return nil, rej
+	}
+	source := parseAddrPort(req.Source())
+	network := lower(req.Transport())
+	aSock, aAdv, err := s.arrivedOn(network, localAddrOf(tx), source.Addr())
+	if err != nil {
+		return nil, &Reject{Code: 500, Reason: "Server Internal Error"}
+	}
+	peer := s.policy.Classify(source.Addr())
+	target, err := s.policy.Route(peer, requestURIOf(req))
+	if err != nil {
+		if errors.Is(err, policy.ErrNoRoute) {
+			return nil, &Reject{Code: 404, Reason: "Not Found"}
+		}
+		return nil, &Reject{Code: 500, Reason: "Server Internal Error"}
+	}
+	dst, err := s.resolve(target.Host, target.Port)
+	if err != nil || s.isOwnAddress(dst) {
+		return nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	transport := strings.ToUpper(target.Transport)
+	if transport == "" {
+		transport = "UDP"
+	}
+	bSock, bAdv, err := s.facing(lower(transport), dst.Addr())
+	if err != nil {
+		return nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	from, to := req.From(), req.To()
+	if from == nil || to == nil {
+		return nil, &Reject{Code: 400, Reason: "Missing From or To"}
+	}
+	seq := uint32(0)
+	if cs := req.CSeq(); cs != nil {
+		seq = cs.SeqNo
+	}
+	x := &regExchange{
+		req: req, tx: tx, parsed: parsed,
+		flow: flow{transport: strings.ToUpper(req.Transport()), sock: aSock, source: source, adv: aAdv},
+		pbx: pbxSide{
+			ruri: *req.Recipient.Clone(), from: *from.Address.Clone(), to: *to.Address.Clone(),
+			fromTag: fromTag(req), callID: callID(req), cseq: seq,
+			dst: dst, sock: bSock, adv: bAdv, transport: transport,
+		},
+	}
+	x.nat = s.registrationVerdict(req, source)
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	for _, c := range parsed.contacts {
+		b, ok := s.reg.store.byKey(c.key)
+		if !ok {
+			id := newBindingID()
+			b = &binding{id: id, token: s.reg.tokens.encode(id), aor: parsed.aor, key: c.key, uri: *c.hdr.Address.Clone(), asked: c.asked}
+		}
+		x.bindings = append(x.bindings, b)
+	}
+	return x, nil
+}
+
+// registerRequest builds the REGISTER natsbc sends to the PBX: the phone's
+// request with natsbc's Via, and natsbc's token Contact in place of each of
+// the phone's. R-URI, From, To, Call-ID, CSeq, Expires and Authorization are
+// the phone's, so the PBX orders refreshes and checks credentials exactly as
+// if the phone had sent it.
+func (s *Server) registerRequest(x *regExchange) *sip.Request {
+	out := sip.NewRequest(sip.REGISTER, x.pbx.ruri)
+	host, port := hostPort(x.pbx.adv)
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: x.pbx.transport, Host: host, Port: port, Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	via.Params.Add("rport", "")
+	out.AppendHeader(via)
+	for _, h := range x.req.Headers() {
+		if registerHopHeaders[strings.ToLower(h.Name())] {
+			continue
+		}
+		out.AppendHeader(sip.HeaderClone(h))
+	}
+	decrementMaxForwards(out, x.req)
+	if x.parsed.wildcard {
+		out.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Wildcard: true}})
+	}
+	for i, c := range x.parsed.contacts {
+		out.AppendHeader(tokenContact(x.bindings[i].token, x.pbx, c))
+	}
+	out.SetTransport(x.pbx.transport)
+	out.SetDestination(x.pbx.dst.String())
+	if isUDP(x.pbx.transport) {
+		x.pbx.sock.laddr.Copy(&out.Laddr)
+	}
+	return out
+}
+
+// registerHopHeaders are rebuilt by natsbc on a relayed REGISTER. Path and
+// the outbound parameters are dropped: natsbc, not the PBX, holds the flow.
+var registerHopHeaders = map[string]bool{
+	"via": true, "v": true, "route": true, "record-route": true,
+	"contact": true, "m": true, "max-forwards": true,
+	"content-length": true, "l": true, "path": true,
+}
+
+// tokenContact is natsbc's Contact for one of the phone's: the token in the
+// user part, natsbc's address facing the PBX, the phone's header parameters
+// (q, +sip.instance...) and the interval the phone asked for.
+func tokenContact(token string, pbx pbxSide, c regContact) *sip.ContactHeader {
+	host, port := hostPort(pbx.adv)
+	h := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: token, Host: host, Port: port}, Params: sip.NewParams()}
+	if !isUDP(pbx.transport) {
+		h.Address.UriParams = sip.NewParams()
+		h.Address.UriParams.Add("transport", lower(pbx.transport))
+	}
+	for _, k := range c.hdr.Params.Keys() {
+		if k == "expires" || k == "reg-id" {
+			continue
+		}
+		v, _ := c.hdr.Params.Get(k)
+		h.Params.Add(k, v)
+	}
+	if c.asked != noExpires {
+		h.Params.Add("expires", strconv.Itoa(c.asked))
+	}
+	return h
+}
+
+// ownToken returns the binding id of a URI that is natsbc's token Contact.
+func (s *Server) ownToken(u sip.Uri) (uint64, error) {
+	if u.User == "" {
+		return 0, errTokenFormat
+	}
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	ip, err := netip.ParseAddr(strings.Trim(u.Host, "[]"))
+	if err != nil || !s.isOwnAddress(netip.AddrPortFrom(ip.Unmap(), uint16(port))) {
+		return 0, errTokenFormat
+	}
+	return s.reg.tokens.decode(u.User)
+}
