@@ -31,26 +31,33 @@ func keepaliveTick(interval time.Duration) time.Duration {
 
 // keepaliveRound expires stale bindings and starts the pings that are due.
 func (s *Server) keepaliveRound() {
-	now := s.reg.now()
-	var expired, due []*binding
-	s.reg.mu.Lock()
-	for _, b := range s.reg.store.all() {
-		switch {
-		case now.After(b.expires):
-			expired = append(expired, b)
-		case b.keepalive && !b.pingPending && !now.Before(b.nextPing):
-			b.pingPending = true
-			b.nextPing = now.Add(s.cfg.Keepalive.Interval)
-			due = append(due, b)
-		}
-	}
-	s.reg.mu.Unlock()
+	expired, due := s.reg.dueBindings(s.cfg.Keepalive.Interval)
 	for _, b := range expired {
 		s.dropBinding(b, "expired")
 	}
 	for _, b := range due {
 		s.goTracked(func() { s.ping(b) })
 	}
+}
+
+// dueBindings returns the bindings past their expiry and those whose next
+// keepalive is due, marking the latter as pinged: the next one is due an
+// interval later, and none starts while one is in flight.
+func (r *registrar) dueBindings(interval time.Duration) (expired, due []*binding) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.store.all() {
+		switch {
+		case now.After(b.expires):
+			expired = append(expired, b)
+		case b.keepalive && !b.pingPending && !now.Before(b.nextPing):
+			b.pingPending = true
+			b.nextPing = now.Add(interval)
+			due = append(due, b)
+		}
+	}
+	return expired, due
 }
 
 // ping sends one keepalive on a binding's flow. RFC 5626 §4.4.1 keeps TCP

@@ -71,7 +71,9 @@ func (t tokenSigner) decode(s string) (uint64, error) {
 		return 0, errTokenFormat
 	}
 	raw, err := tokenEncoding.DecodeString(body)
-	if err != nil || len(raw) != tokenIDLen+tokenMACLen {
+	// The last character carries two unused bits: only the canonical
+	// spelling of a token is that token.
+	if err != nil || len(raw) != tokenIDLen+tokenMACLen || tokenEncoding.EncodeToString(raw) != body {
 		return 0, errTokenFormat
 	}
 	if !hmac.Equal(raw[tokenIDLen:], t.mac(raw[:tokenIDLen])) {

@@ -1,0 +1,58 @@
+package sbc
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// RFC 5626 §4.4.1: a TCP phone keeps its flow alive with a CRLFCRLF
+// "ping"; the server answers a single CRLF "pong".
+func TestTCPCRLFKeepaliveAnswered(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", outsideIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{Name: "pbx", Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Address: "127.0.0.1:5060", Role: policy.RolePBX}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	srv, err := New(Options{
+		Listeners: []Listener{{Spec: ListenSpec{Name: "tcp", Network: "tcp", Addr: addr}, Stream: ln}},
+		Policy:    pol,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 2 {
+		if _, err := c.Write([]byte("\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		pong := make([]byte, 2)
+		if _, err := io.ReadFull(c, pong); err != nil || string(pong) != "\r\n" {
+			t.Fatalf("pong = %q, %v; want CRLF", pong, err)
+		}
+	}
+}
