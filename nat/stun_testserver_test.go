@@ -78,8 +78,9 @@ func dropFirst(n int, next func([]byte, netip.AddrPort) []byte) func([]byte, net
 // fakeMapping answers as if a NAT mapped every client to whatever
 // mapped holds at the time.
 type fakeMapping struct {
-	mu     sync.Mutex
-	mapped netip.AddrPort
+	mu       sync.Mutex
+	mapped   netip.AddrPort
+	answered chan netip.AddrPort // each mapping told, if not nil
 }
 
 func (f *fakeMapping) set(a netip.AddrPort) {
@@ -91,7 +92,10 @@ func (f *fakeMapping) set(a netip.AddrPort) {
 func (f *fakeMapping) answer(req []byte, _ netip.AddrPort) []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	resp, _ := AnswerBinding(req, f.mapped)
+	resp, ok := AnswerBinding(req, f.mapped)
+	if ok && f.answered != nil {
+		f.answered <- f.mapped
+	}
 	return resp
 }
 
