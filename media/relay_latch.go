@@ -1,0 +1,64 @@
+package media
+
+import (
+	"net/netip"
+	"sync/atomic"
+)
+
+// sidePolicy is what the packet path needs to know of one leg's peer for
+// one stream. The session replaces it whole when the peer's SDP or PeerInfo
+// changes; readers load it without a lock.
+type sidePolicy struct {
+	// Strict latching (RFC 7362 §5.2): only the peer's SIP source IP or its
+	// SDP address may latch.
+	signalIP, sdpIP netip.Addr
+	relaxed         bool
+	// windowEnd (anchor clock) ends the time in which a new source may latch.
+	windowEnd int64
+	// rtcpMux: this peer takes its RTCP on its RTP port (RFC 5761 §5.1.3;
+	// set when both offer and answer carry a=rtcp-mux).
+	rtcpMux    bool
+	clockRates [128]uint32
+}
+
+// mayLatchFrom is the address rule alone, without the window. It also
+// decides whom STUN is answered, so the relay cannot be used to reflect
+// traffic at third parties.
+func (p *sidePolicy) mayLatchFrom(ip netip.Addr) bool {
+	if p == nil {
+		return false // nothing known of this peer yet
+	}
+	return p.relaxed || (ip.IsValid() && (ip == p.signalIP || ip == p.sdpIP))
+}
+
+// latch is the destination of one of a peer's media ports (RTP or RTCP):
+// where natsbc sends it, and the only source relayed from it once the
+// window has closed (RFC 4961 symmetric RTP).
+type latch struct {
+	dest atomic.Pointer[netip.AddrPort] // nil: not known yet (a NATed peer before its first packet)
+}
+
+// admit decides on a packet from src (RFC 7362 §5): the current
+// destination passes; another source latches if the policy lets it now,
+// else the packet is dropped. latched reports a new destination.
+func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy) (ok, latched bool) {
+	if d := l.dest.Load(); d != nil && *d == src {
+		return true, false
+	}
+	if p == nil || now >= p.windowEnd || !p.mayLatchFrom(src.Addr()) {
+		return false, false
+	}
+	l.dest.Store(&src) // allocates once per latch, not per packet
+	return true, true
+}
+
+// target is the current destination, if any.
+func (l *latch) target() (netip.AddrPort, bool) {
+	if d := l.dest.Load(); d != nil {
+		return *d, true
+	}
+	return netip.AddrPort{}, false
+}
+
+// point sets the destination from SDP (a public peer) before any packet.
+func (l *latch) point(to netip.AddrPort) { l.dest.Store(&to) }

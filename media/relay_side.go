@@ -1,0 +1,70 @@
+package media
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// side is one leg's half of a relayed stream: the port pair natsbc offers
+// that leg's peer, where the peer's RTP and RTCP go, and the counters of
+// what the peer sent (the leg→other direction).
+type side struct {
+	leg       Leg
+	port      int // RTP; RTCP is port+1
+	rtp, rtcp udpConn
+
+	rtpLatch, rtcpLatch latch
+	policy              atomic.Pointer[sidePolicy]
+
+	packets, bytes, rtcpPackets, dropped, lost atomic.Uint64
+	jitterMs                                   atomic.Uint64 // float64 bits
+	// lastRTP is the anchor-clock time of the peer's last relayed RTP
+	// packet (0: none yet); the session's timeout watch reads it.
+	lastRTP atomic.Int64
+
+	rx rxStats // owned by the goroutine reading rtp
+}
+
+var noClockRates [128]uint32
+
+func newSide(leg Leg, port int, rtp, rtcp udpConn) *side {
+	return &side{leg: leg, port: port, rtp: rtp, rtcp: rtcp}
+}
+
+// observeRTP follows an RTP packet the peer sent: liveness, loss, jitter.
+func (s *side) observeRTP(pkt []byte, now int64) {
+	s.lastRTP.Store(now)
+	rates := &noClockRates
+	if p := s.policy.Load(); p != nil {
+		rates = &p.clockRates
+	}
+	lost, jitter := s.rx.observe(pkt, now, rates)
+	s.lost.Store(lost)
+	s.jitterMs.Store(math.Float64bits(jitter))
+}
+
+// relayedRTP counts an RTP packet of the peer's that went to the other leg.
+func (s *side) relayedRTP(n int) {
+	s.packets.Add(1)
+	s.bytes.Add(uint64(n))
+}
+
+// flow reads the counters of what the peer sent.
+func (s *side) flow() FlowStats {
+	return FlowStats{
+		Packets:     s.packets.Load(),
+		Bytes:       s.bytes.Load(),
+		RTCPPackets: s.rtcpPackets.Load(),
+		Dropped:     s.dropped.Load(),
+		Lost:        s.lost.Load(),
+		JitterMs:    math.Float64frombits(s.jitterMs.Load()),
+	}
+}
+
+// rtcpOut is the socket and destination natsbc sends this peer's RTCP by.
+func (s *side) rtcpOut() (udpConn, *latch) {
+	if p := s.policy.Load(); p != nil && p.rtcpMux {
+		return s.rtp, &s.rtpLatch
+	}
+	return s.rtcp, &s.rtcpLatch
+}

@@ -1,0 +1,137 @@
+package media
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/natsbc/natsbc/nat"
+)
+
+const (
+	// maxDatagram holds any RTP packet of a 1500-byte MTU path and
+	// reassembled fragments of a few kilobytes.
+	maxDatagram = 4096
+	// maxReadFailures in a row end a reader instead of spinning on a broken socket.
+	maxReadFailures = 100
+	// stunAnswerCap holds the largest Binding answer nat builds (100 bytes).
+	stunAnswerCap = 128
+)
+
+// relayStream relays one m= line between the two legs: four sockets, one
+// reader goroutine each. Nothing on its packet path is shared with another
+// stream or call; what the two legs share is read through atomics.
+type relayStream struct {
+	index int
+	sides [2]*side
+	clock func() int64
+	log   *slog.Logger
+	wg    sync.WaitGroup
+}
+
+// startStream starts relaying between a (leg a's pair) and b (leg b's).
+func startStream(index int, a, b *side, clock func() int64, log *slog.Logger) *relayStream {
+	st := &relayStream{index: index, sides: [2]*side{a, b}, clock: clock, log: log}
+	for _, s := range st.sides {
+		st.wg.Add(2)
+		go st.serve(s, s.rtp, true)
+		go st.serve(s, s.rtcp, false)
+	}
+	return st
+}
+
+// close stops the readers and waits for them; the ports are the caller's to free.
+func (st *relayStream) close() {
+	for _, s := range st.sides {
+		_ = s.rtp.Close()
+		_ = s.rtcp.Close()
+	}
+	st.wg.Wait()
+}
+
+// serve reads one socket until it is closed.
+func (st *relayStream) serve(s *side, conn udpConn, rtpPort bool) {
+	defer st.wg.Done()
+	buf := make([]byte, maxDatagram)
+	scratch := make([]byte, 0, stunAnswerCap)
+	failures := 0
+	for {
+		n, src, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if failures++; failures == maxReadFailures {
+				st.log.Warn("media socket keeps failing, relaying on it stopped",
+					"stream", st.index, "leg", s.leg.String(), "port", s.port, "err", err)
+				return
+			}
+			continue
+		}
+		failures = 0
+		st.handle(s, conn, rtpPort, buf[:n], unmapped(src), scratch)
+	}
+}
+
+// handle relays one packet that s's peer sent to conn (s's RTP port when
+// rtpPort, else its RTCP port).
+func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, src netip.AddrPort, scratch []byte) {
+	kind := classify(pkt)
+	if kind == kindOther {
+		return
+	}
+	pol := s.policy.Load()
+	if kind == kindSTUN {
+		// STUN on a media port (RFC 7983 §7) is a NAT keepalive or a
+		// reflexive-address query: answered, never relayed.
+		if pol.mayLatchFrom(src.Addr()) {
+			if resp, ok := nat.AppendBindingAnswer(scratch[:0], pkt, src); ok {
+				_, _ = conn.WriteToUDPAddrPort(resp, src)
+			}
+		}
+		return
+	}
+	in := &s.rtcpLatch
+	if rtpPort {
+		in = &s.rtpLatch
+	}
+	now := st.clock()
+	ok, latched := in.admit(src, now, pol)
+	if !ok {
+		s.dropped.Add(1)
+		return
+	}
+	if latched {
+		st.log.Info("media latched", "stream", st.index, "leg", s.leg.String(),
+			"rtcp_port", !rtpPort, "source", src.String())
+	}
+
+	o := st.sides[s.leg.other()]
+	var out udpConn
+	var dst *latch
+	switch {
+	case kind == kindRTP && rtpPort:
+		s.observeRTP(pkt, now)
+		out, dst = o.rtp, &o.rtpLatch
+	case kind == kindDTLS && rtpPort:
+		out, dst = o.rtp, &o.rtpLatch
+	case kind == kindDTLS:
+		out, dst = o.rtcp, &o.rtcpLatch
+	default: // RTCP on its own port, or muxed on the RTP port
+		out, dst = o.rtcpOut()
+	}
+	to, known := dst.target()
+	if !known {
+		return // the other peer is NATed and has not sent yet
+	}
+	// Counted before the write so whoever receives it sees it counted.
+	switch {
+	case kind == kindRTP && rtpPort:
+		s.relayedRTP(len(pkt))
+	case kind != kindDTLS:
+		s.rtcpPackets.Add(1)
+	}
+	_, _ = out.WriteToUDPAddrPort(pkt, to) // UDP: a lost write is a lost packet
+}
