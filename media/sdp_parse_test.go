@@ -120,8 +120,8 @@ func TestParseStreamsAcceptsBareLF(t *testing.T) {
 	}
 }
 
-// unparsableBodies are rejected by ParseStreams, each with the reason in
-// the error.
+// unparsableBodies are rejected by ParseStreams and RewriteSDP alike, each
+// with the reason in the error.
 var unparsableBodies = []struct {
 	name string
 	body []byte
@@ -178,6 +178,8 @@ func TestUnparsableSDP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseStreams(tc.body)
 			checkUnparsable(t, "ParseStreams", err, tc.why)
+			_, err = RewriteSDP(tc.body, outsideFacing, make([]RelayPorts, maxStreams+1), false)
+			checkUnparsable(t, "RewriteSDP", err, tc.why)
 		})
 	}
 }
