@@ -1,9 +1,6 @@
 package media
 
-import (
-	"net/netip"
-	"strings"
-)
+import "net/netip"
 
 // maxStreams bounds the m= lines of one body: each enabled one costs a relay
 // port pair on each side, so a hostile offer must not drain the pool.
@@ -87,6 +84,8 @@ func (p *sdpParser) line(l sdpLine) error {
 // v o s i u e p c z k at most once.
 func (p *sdpParser) sessionLine(l sdpLine) error {
 	switch l.typ {
+	case 'v':
+		return unparsable(l.num, "second v= line")
 	case 'o':
 		if p.seenOrigin {
 			return unparsable(l.num, "second o= line")
@@ -187,24 +186,4 @@ func (p *sdpParser) finish() ([]Stream, error) {
 		}
 	}
 	return p.streams, nil
-}
-
-// direction recognises the four direction attributes (RFC 3264 §5.1).
-func direction(attr string) (Direction, bool) {
-	switch d := Direction(attr); d {
-	case SendRecv, SendOnly, RecvOnly, Inactive:
-		return d, true
-	}
-	return "", false
-}
-
-// isICEAttribute names the attributes of ICE (RFC 8839 §5) that natsbc
-// removes unless told to keep them: behind the relay the candidates point
-// past it.
-func isICEAttribute(name string) bool {
-	switch name {
-	case "candidate", "remote-candidates", "end-of-candidates":
-		return true
-	}
-	return strings.HasPrefix(name, "ice-")
 }

@@ -140,6 +140,7 @@ var unparsableBodies = []struct {
 	{"no o=", []byte("v=0\r\ns=-\r\nt=0 0\r\n"), "no o= line"},
 	{"no s=", []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\nt=0 0\r\n"), "no s= line"},
 	{"no t=", []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"), "no t= line"},
+	{"second v=", []byte("v=0\r\nv=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"), "second v= line"},
 	{"second o=", sdpBody("o=- 2 2 IN IP4 192.0.2.1"), "second o= line"},
 	{"second s=", sdpBody("s=again"), "second s= line"},
 	{"o= five fields", []byte("v=0\r\no=- 1 1 IN IP4\r\ns=-\r\nt=0 0\r\n"), "six fields"},

@@ -14,6 +14,15 @@ const (
 	Inactive Direction = "inactive"
 )
 
+// direction recognises the four direction attributes (RFC 3264 §5.1).
+func direction(attr string) (Direction, bool) {
+	switch d := Direction(attr); d {
+	case SendRecv, SendOnly, RecvOnly, Inactive:
+		return d, true
+	}
+	return "", false
+}
+
 // Sends reports whether the side that wrote the SDP will send media.
 func (d Direction) Sends() bool { return d == SendRecv || d == SendOnly }
 
