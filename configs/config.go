@@ -18,6 +18,13 @@ type Config struct {
 	SIP      SIPConfig
 	Shutdown ShutdownConfig
 	Limits   LimitsConfig
+	// Registrations, Keepalive and NAT govern phones registering through
+	// natsbc and how natsbc learns its own public address.
+	Registrations RegistrationsConfig
+	Keepalive     KeepaliveConfig
+	NAT           NATConfig
+	// Relay is the file's `media:` section (the method Media maps it).
+	Relay MediaConfig
 	// Sockets is the file's `listen:` list (the method Listen maps it).
 	Sockets []ListenEntry
 	Peers   []policy.Peer
@@ -52,6 +59,40 @@ type ShutdownConfig struct {
 // LimitsConfig is the `limits:` section.
 type LimitsConfig struct {
 	MaxCalls int // 0: no bound
+}
+
+// RegistrationsConfig is the `registrations:` section.
+type RegistrationsConfig struct {
+	NATExpires time.Duration
+	// TokenSecret is hex text ("" for a random key per start); the mapping
+	// decodes it.
+	TokenSecret string
+}
+
+// KeepaliveConfig is the `keepalive:` section.
+type KeepaliveConfig struct {
+	Method    string // options|crlf
+	Interval  time.Duration
+	MaxMissed int
+}
+
+// NATConfig is the `nat:` section.
+type NATConfig struct {
+	// STUNRefresh is how often a socket advertised as stun:HOST:PORT
+	// re-learns its public address.
+	STUNRefresh time.Duration
+}
+
+// MediaConfig is the `media:` section.
+type MediaConfig struct {
+	// Anchor false passes SDP untouched and relays nothing.
+	Anchor           bool
+	PortMin, PortMax int
+	ListenIP         netip.Addr
+	Drain            time.Duration
+	Timeout          time.Duration
+	HoldTimeout      time.Duration
+	LatchWindow      time.Duration
 }
 
 // ListenEntry is one item of `listen:`.

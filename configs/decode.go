@@ -201,3 +201,18 @@ func (d *decoder) addr(dst *netip.Addr) func(*yaml.Node, string) {
 		*dst = a
 	}
 }
+
+func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		s, ok := d.scalar(n, path)
+		if !ok {
+			return
+		}
+		var v bool
+		if n.Tag != "!!bool" || n.Decode(&v) != nil {
+			d.fail(n, path, "%q is not true or false", s)
+			return
+		}
+		*dst = v
+	}
+}

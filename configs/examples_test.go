@@ -2,9 +2,11 @@ package configs
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
 	"github.com/natsbc/natsbc/sbc"
 )
@@ -32,8 +34,15 @@ func mustPolicy(t *testing.T, c *Config) *policy.Policy {
 
 func TestDefault(t *testing.T) {
 	c := Default()
-	if got, want := c.SBC(), sbc.DefaultConfig(); got != want {
+	if got, want := c.SBC(), sbc.DefaultConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("SBC() = %+v; want sbc.DefaultConfig() %+v", got, want)
+	}
+	anchor, mc := c.Media()
+	if want := media.DefaultConfig(); !anchor || !sameMedia(mc, want) {
+		t.Errorf("Media() = %v, %+v; want anchoring with media.DefaultConfig() %+v", anchor, mc, want)
+	}
+	if c.NATRefresh() != 5*time.Minute {
+		t.Errorf("NATRefresh() = %v; want 5m", c.NATRefresh())
 	}
 	specs := c.Listen()
 	want := netip.MustParseAddrPort("0.0.0.0:5060")
@@ -128,6 +137,13 @@ func TestExampleCarrierInterconnect(t *testing.T) {
 	if err != nil || tgt.Kind != policy.TargetRequestURI || tgt.Host != "198.18.7.40" {
 		t.Errorf("core route = %+v, %v; want the Request-URI", tgt, err)
 	}
+}
+
+// sameMedia compares the settings of two media configs (functions and
+// loggers cannot be compared).
+func sameMedia(a, b media.Config) bool {
+	a.Listen, b.Listen, a.Logger, b.Logger = nil, nil, nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 func policyURI(host string) policy.RequestURI { return policy.RequestURI{Host: host} }

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"slices"
@@ -19,7 +20,29 @@ func (c *Config) SBC() sbc.Config {
 		MaxMessageSize: c.SIP.MaxMessageSize,
 		MaxCalls:       c.Limits.MaxCalls,
 		UserAgent:      c.SIP.UserAgent,
+		Registrations: sbc.RegistrationConfig{
+			NATExpires:  c.Registrations.NATExpires,
+			TokenSecret: c.TokenSecret(),
+		},
+		Keepalive: sbc.KeepaliveConfig{
+			Method:    c.Keepalive.Method,
+			Interval:  c.Keepalive.Interval,
+			MaxMissed: c.Keepalive.MaxMissed,
+		},
 	}
+}
+
+// TokenSecret is registrations.token_secret as bytes; nil (a random key
+// per start) when unset. Validate has checked it is hex.
+func (c *Config) TokenSecret() []byte {
+	if c.Registrations.TokenSecret == "" {
+		return nil
+	}
+	key, err := hex.DecodeString(c.Registrations.TokenSecret)
+	if err != nil {
+		return nil
+	}
+	return key
 }
 
 // Listen gives one socket per network: a `both` entry becomes a UDP and a

@@ -2,6 +2,7 @@ package configs
 
 import (
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/sbc"
 	"gopkg.in/yaml.v3"
 )
@@ -91,16 +94,37 @@ func Parse(name string, data []byte) (c *Config, err error) {
 	return c, nil
 }
 
-// baseConfig holds the defaults of the keys a file may leave out.
+// DefaultSTUNRefresh is how often natsbc re-learns a stun: advertised
+// address when nat.stun_refresh is left out: often enough to follow a
+// cloud instance's re-mapped public IP within minutes, rare enough for
+// public STUN servers' rate limits.
+const DefaultSTUNRefresh = 5 * time.Minute
+
+// baseConfig holds the defaults of the keys a file may leave out: those of
+// the packages' DefaultConfig.
 func baseConfig(name string) *Config {
 	s := sbc.DefaultConfig()
+	m := media.DefaultConfig()
 	return &Config{
-		Log:      LogConfig{Level: "info", Format: "text"},
-		SIP:      SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent},
-		Shutdown: ShutdownConfig{DrainTimeout: s.DrainTimeout},
-		Limits:   LimitsConfig{MaxCalls: s.MaxCalls},
-		file:     name,
-		pos:      make(map[string]position),
+		Log:           LogConfig{Level: "info", Format: "text"},
+		SIP:           SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent},
+		Shutdown:      ShutdownConfig{DrainTimeout: s.DrainTimeout},
+		Limits:        LimitsConfig{MaxCalls: s.MaxCalls},
+		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret)},
+		Keepalive:     KeepaliveConfig{Method: s.Keepalive.Method, Interval: s.Keepalive.Interval, MaxMissed: s.Keepalive.MaxMissed},
+		NAT:           NATConfig{STUNRefresh: DefaultSTUNRefresh},
+		Relay: MediaConfig{
+			Anchor:      true,
+			PortMin:     m.PortMin,
+			PortMax:     m.PortMax,
+			ListenIP:    m.ListenIP,
+			Drain:       m.Drain,
+			Timeout:     m.Timeout,
+			HoldTimeout: m.HoldTimeout,
+			LatchWindow: m.LatchWindow,
+		},
+		file: name,
+		pos:  make(map[string]position),
 	}
 }
 

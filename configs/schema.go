@@ -36,6 +36,25 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"max_calls": d.integer(&c.Limits.MaxCalls),
 			})
 		},
+		"registrations": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"nat_expires":  d.duration(&c.Registrations.NATExpires),
+				"token_secret": d.str(&c.Registrations.TokenSecret),
+			})
+		},
+		"keepalive": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"method":     d.str(&c.Keepalive.Method),
+				"interval":   d.duration(&c.Keepalive.Interval),
+				"max_missed": d.integer(&c.Keepalive.MaxMissed),
+			})
+		},
+		"nat": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){
+				"stun_refresh": d.duration(&c.NAT.STUNRefresh),
+			})
+		},
+		"media":  func(n *yaml.Node, p string) { d.media(n, p, &c.Relay) },
 		"listen": func(n *yaml.Node, p string) { d.listen(n, p, c) },
 		"peers":  func(n *yaml.Node, p string) { d.peers(n, p, c) },
 		"routes": func(n *yaml.Node, p string) { d.routes(n, p, c) },

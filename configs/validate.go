@@ -81,6 +81,10 @@ func (c *Config) problems(crossCheck bool) problems {
 	if c.Limits.MaxCalls < 0 {
 		k.fail("limits.max_calls", "%d is negative (0 means no limit)", c.Limits.MaxCalls)
 	}
+	k.checkRegistrations(&c.Registrations)
+	k.checkKeepalive(&c.Keepalive)
+	k.checkNAT(&c.NAT)
+	k.checkMedia(&c.Relay)
 	k.checkListen(c.Sockets)
 	k.checkPeers(c.Peers)
 	k.checkRoutes(c.Routes, c.Peers)
