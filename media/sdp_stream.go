@@ -47,6 +47,8 @@ type Stream struct {
 	// RTCPAddr is the a=rtcp address if one was given, else Addr.
 	RTCPAddr netip.Addr
 	// RTCPMux is set by a=rtcp-mux (RFC 5761): RTCP shares the RTP port.
+	// An offer only proposes it; it is in use when the answer has it too
+	// (RFC 5761 §5.1.1).
 	RTCPMux bool
 	// Direction is the media-level attribute, else the session-level one,
 	// else sendrecv.
