@@ -76,7 +76,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 
 func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto}
+		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict}
 		var role, nat string
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
 			"name": d.str(&peer.Name),
@@ -101,6 +101,8 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"transport": d.str(&peer.Transport),
 			"role":      d.str(&role),
 			"nat":       d.str(&nat),
+			"latching":  d.str(&peer.Latch),
+			"keep_ice":  d.boolean(&peer.KeepICE),
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

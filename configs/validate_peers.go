@@ -7,6 +7,9 @@ import (
 	"github.com/natsbc/natsbc/policy"
 )
 
+// latchModes are the spellings of peers[].latching ("" means strict).
+var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed}
+
 func (k *checker) checkPeers(peers []policy.Peer) {
 	names := make(map[string]int)
 	owner := make(map[netip.Prefix]int)
@@ -24,6 +27,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		}
 		if _, err := policy.ParseNATMode(string(peer.NAT)); err != nil {
 			k.fail(p+".nat", "%v", err)
+		}
+		if peer.Latch != "" {
+			k.oneOf(p+".latching", peer.Latch, latchModes)
 		}
 		if _, err := policy.ParseTransport(peer.Transport); err != nil {
 			k.fail(p+".transport", "%v", err)
