@@ -202,3 +202,16 @@ func TestParseStreamsClipsHostileInput(t *testing.T) {
 		t.Errorf("error of %d bytes: %.300v", len(fmt.Sprint(err)), err)
 	}
 }
+
+func TestDirectionSendsReceives(t *testing.T) {
+	for _, tc := range []struct {
+		d               Direction
+		sends, receives bool
+	}{
+		{SendRecv, true, true}, {SendOnly, true, false}, {RecvOnly, false, true}, {Inactive, false, false},
+	} {
+		if tc.d.Sends() != tc.sends || tc.d.Receives() != tc.receives {
+			t.Errorf("%s: sends %t receives %t, want %t %t", tc.d, tc.d.Sends(), tc.d.Receives(), tc.sends, tc.receives)
+		}
+	}
+}
