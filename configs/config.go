@@ -103,6 +103,9 @@ type ListenEntry struct {
 	Transport string
 	// Advertise, when valid, replaces the local IP in Via/Contact.
 	Advertise netip.Addr
+	// AdvertiseSTUN ("host:port"), when set instead, is the STUN server
+	// natsbc asks for the public IP to advertise.
+	AdvertiseSTUN string
 }
 
 // position is where a value came from: a line and column of the file, or

@@ -51,7 +51,13 @@ func (c *Config) Listen() []sbc.ListenSpec {
 	var specs []sbc.ListenSpec
 	for _, l := range c.Sockets {
 		for _, network := range l.networks() {
-			specs = append(specs, sbc.ListenSpec{Name: l.Name, Network: network, Addr: l.Address, Advertise: l.Advertise})
+			specs = append(specs, sbc.ListenSpec{
+				Name:          l.Name,
+				Network:       network,
+				Addr:          l.Address,
+				Advertise:     l.Advertise,
+				AdvertiseSTUN: l.AdvertiseSTUN,
+			})
 		}
 	}
 	return specs

@@ -16,8 +16,9 @@ type Overrides struct {
 	Listen []string
 	// PBX (HOST:PORT) creates or replaces the peer named "pbx".
 	PBX string
-	// Advertise entries are IP (every socket) or LISTEN=IP (the socket with
-	// that name or address).
+	// Advertise entries are VALUE (every socket) or LISTEN=VALUE (the
+	// socket with that name or address), VALUE being a public IP or
+	// stun:HOST[:PORT] (natsbc learns its public IP from that STUN server).
 	Advertise []string
 	LogFormat string
 	LogLevel  string
@@ -140,14 +141,15 @@ func (c *Config) applyPBX(hostport string) error {
 	return nil
 }
 
-// applyAdvertise handles IP or LISTEN=IP, LISTEN being a socket's name or
-// its address as written (IP:PORT).
+// applyAdvertise handles VALUE or LISTEN=VALUE, LISTEN being a socket's
+// name or its address as written (IP:PORT), VALUE an IP or
+// stun:HOST[:PORT].
 func (c *Config) applyAdvertise(s string) error {
-	target, ipText, named := strings.Cut(s, "=")
+	target, value, named := strings.Cut(s, "=")
 	if !named {
-		target, ipText = "", s
+		target, value = "", s
 	}
-	ip, err := parseAddr(ipText)
+	ip, stun, err := parseAdvertise(value)
 	if err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func (c *Config) applyAdvertise(s string) error {
 		if named && target != l.Name && target != l.Address.String() {
 			continue
 		}
-		l.Advertise = ip
+		l.Advertise, l.AdvertiseSTUN = ip, stun
 		p := fmt.Sprintf("listen[%d].advertise", i)
 		c.pos[p] = position{flag: "--advertise"}
 		matched = true

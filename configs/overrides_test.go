@@ -105,6 +105,31 @@ func TestApplyByName(t *testing.T) {
 	}
 }
 
+// --advertise stun:... replaces an IP given in the file and the other way
+// round: a socket advertises one or the other.
+func TestApplyAdvertiseSTUN(t *testing.T) {
+	c, err := Load("examples/carrier-interconnect.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apply(Overrides{Advertise: []string{"carriers=stun:stun.example.net", "10.20.0.5:5060=stun:[2001:db8::3]:3479"}}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	specs := c.Listen()
+	if specs[0].Advertise.IsValid() || specs[0].AdvertiseSTUN != "stun.example.net:3478" {
+		t.Errorf("carriers = %+v; want only stun.example.net:3478", specs[0])
+	}
+	if specs[1].AdvertiseSTUN != "[2001:db8::3]:3479" {
+		t.Errorf("core = %+v; want [2001:db8::3]:3479", specs[1])
+	}
+	if err := c.Apply(Overrides{Advertise: []string{"carriers=198.51.100.21"}}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if s := c.Listen()[0]; s.AdvertiseSTUN != "" || s.Advertise != netip.MustParseAddr("198.51.100.21") {
+		t.Errorf("carriers = %+v; want the IP and no STUN server", s)
+	}
+}
+
 func TestApplyAddsPBXAndDefaultRoutes(t *testing.T) {
 	c, err := Parse("t.yaml", []byte("listen:\n  - address: 127.0.0.1:5060\n"))
 	if err != nil {
@@ -134,7 +159,11 @@ func TestApplyErrors(t *testing.T) {
 		{"bad pbx", Overrides{PBX: "10.0.0.1"},
 			`--pbx: "10.0.0.1" is not HOST:PORT (IPv6 in brackets: [2001:db8::1]:5060)`},
 		{"bad advertise ip", Overrides{Advertise: []string{"public"}},
-			`--advertise: "public" is not an IP address`},
+			`--advertise: "public" is not an IP address or stun:HOST[:PORT]`},
+		{"advertise stun without server", Overrides{Advertise: []string{"main=stun:"}},
+			`--advertise: "stun:": no STUN server: write stun:HOST or stun:HOST:PORT`},
+		{"advertise stun bad port", Overrides{Advertise: []string{"stun:stun.example.net:0"}},
+			`--advertise: "stun:stun.example.net:0": port "0" is not in 1..65535`},
 		{"advertise names no socket", Overrides{Advertise: []string{"web=1.2.3.4"}},
 			`--advertise: "web=1.2.3.4": no listen socket is named or bound to "web"`},
 		{"unspecified advertise", Overrides{Advertise: []string{"0.0.0.0"}},

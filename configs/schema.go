@@ -68,7 +68,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 			"name":      d.str(&e.Name),
 			"address":   d.addrPort(&e.Address),
 			"transport": d.str(&e.Transport),
-			"advertise": d.addr(&e.Advertise),
+			"advertise": d.advertise(&e.Advertise, &e.AdvertiseSTUN),
 		})
 		c.Sockets = append(c.Sockets, e)
 	})

@@ -150,8 +150,15 @@ func (k *checker) checkListen(ls []ListenEntry) {
 		if l.Transport != "" {
 			k.oneOf(p+".transport", l.Transport, listenNetwork)
 		}
-		if l.Advertise.IsValid() && (l.Advertise.IsUnspecified() || l.Advertise.IsMulticast()) {
+		switch {
+		case l.Advertise.IsValid() && l.AdvertiseSTUN != "":
+			k.fail(p+".advertise", "give an IP or a stun: server, not both")
+		case l.Advertise.IsValid() && (l.Advertise.IsUnspecified() || l.Advertise.IsMulticast()):
 			k.fail(p+".advertise", "%s cannot be reached: give the public IP of this socket", l.Advertise)
+		case l.AdvertiseSTUN != "":
+			if _, err := parseSTUNServer(l.AdvertiseSTUN); err != nil {
+				k.fail(p+".advertise", "stun:%s: %v", l.AdvertiseSTUN, err)
+			}
 		}
 		for j := range i {
 			if clash(ls[j], l) {
