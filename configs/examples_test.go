@@ -94,6 +94,19 @@ func TestExamplePBXFront(t *testing.T) {
 	if fix, _ := policy.ContactFix(phone, false, true); !fix || phone.Known() {
 		t.Errorf("a NATed roaming phone (%q) would keep its private Contact", phone.Name)
 	}
+	if phone.RelaxedLatch() || phone.KeepICE {
+		t.Errorf("an unknown phone (%+v) would latch loosely or keep ICE", phone)
+	}
+	s := c.SBC()
+	if s.Registrations.NATExpires != time.Minute || s.Registrations.TokenSecret != nil ||
+		s.Keepalive.Method != sbc.KeepaliveOptions || s.Keepalive.Interval != 15*time.Second {
+		t.Errorf("registrations %+v, keepalive %+v", s.Registrations, s.Keepalive)
+	}
+	// 200 calls with audio and video take 800 pairs; the range must hold them.
+	anchor, m := c.Media()
+	if pairs := (m.PortMax - m.PortMin + 1) / 2; !anchor || pairs < 200*2*2 {
+		t.Errorf("media anchor=%v with %d pairs; want anchoring and >= 800 pairs", anchor, pairs)
+	}
 }
 
 func TestExampleEnterpriseEdge(t *testing.T) {
@@ -111,6 +124,12 @@ func TestExampleEnterpriseEdge(t *testing.T) {
 	if c.SIP.UserAgent != "natsbc-edge" || len(c.Listen()) != 4 {
 		t.Errorf("user agent %q, %d sockets", c.SIP.UserAgent, len(c.Listen()))
 	}
+	if ka := c.SBC().Keepalive; ka.Method != sbc.KeepaliveCRLF || ka.Interval != 20*time.Second {
+		t.Errorf("keepalive = %+v; want crlf every 20s", ka)
+	}
+	if anchor, _ := c.Media(); !anchor {
+		t.Error("media not anchored")
+	}
 }
 
 func TestExampleCarrierInterconnect(t *testing.T) {
@@ -127,6 +146,12 @@ func TestExampleCarrierInterconnect(t *testing.T) {
 	a := p.Classify(netip.MustParseAddr("203.0.113.20"))
 	if fix, _ := policy.ContactFix(a, false, true); fix || a.Role != policy.RoleTrunk {
 		t.Errorf("carrier-a (%+v) would be fixed", a)
+	}
+	if !a.RelaxedLatch() || b.RelaxedLatch() {
+		t.Errorf("latching carrier-a %q, carrier-b %q; want relaxed, strict", a.Latch, b.Latch)
+	}
+	if _, m := c.Media(); m.Timeout != 2*time.Minute || m.HoldTimeout != 4*time.Hour || m.PortMax != 39999 {
+		t.Errorf("media = %+v", m)
 	}
 	tgt, err := p.Route(a, policy.RequestURI{Host: "x"})
 	if err != nil || tgt.Peer.Name != "core" || tgt.Rule != `route 1: from "carrier-a" to core` {
