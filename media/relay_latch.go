@@ -48,7 +48,7 @@ func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy) (ok, latched
 	if p == nil || now >= p.windowEnd || !p.mayLatchFrom(src.Addr()) {
 		return false, false
 	}
-	l.dest.Store(&src) // allocates once per latch, not per packet
+	l.point(src)
 	return true, true
 }
 
@@ -61,4 +61,10 @@ func (l *latch) target() (netip.AddrPort, bool) {
 }
 
 // point sets the destination from SDP (a public peer) before any packet.
-func (l *latch) point(to netip.AddrPort) { l.dest.Store(&to) }
+// It allocates, once per latch: taking src's address in admit instead
+// would move every packet's source to the heap.
+func (l *latch) point(to netip.AddrPort) {
+	d := new(netip.AddrPort)
+	*d = to
+	l.dest.Store(d)
+}
