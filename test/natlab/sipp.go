@@ -16,7 +16,7 @@ import (
 // the NAT's 20 s UDP timeout, so the phone's mapping is gone before its BYE.
 const Hold = 40 * time.Second
 
-// Sipp describes one sipp run (one call, -m 1).
+// Sipp describes one sipp run (one call, -m 1, unless Calls says more).
 type Sipp struct {
 	Scenario string // file name under scenarios/
 	NS       string // lab namespace role
@@ -28,6 +28,18 @@ type Sipp struct {
 	Hold     time.Duration
 	// Keys are extra [name] keywords for the scenario (-key name value).
 	Keys map[string]string
+	// OOC is the out-of-call scenario file under scenarios/ (-oocsf): what
+	// a client run does with requests that belong to none of its calls.
+	OOC string
+	// Calls is -m (default 1); with Calls > 1, Rate is -r (calls per
+	// second) and every call gets its own socket (-t un) when PerCallSocket.
+	Calls         int
+	Rate          int
+	PerCallSocket bool
+	// Timeout is sipp's global -timeout (default 150 s); past it the run fails.
+	Timeout time.Duration
+	// Args are appended as they are (-au/-ap credentials, -set name value).
+	Args []string
 }
 
 // StartSipp runs sipp; its exit code is 0 only when the call succeeded.
@@ -39,26 +51,49 @@ func (l *Lab) StartSipp(t *testing.T, name string, s Sipp) *Proc {
 		t.Fatal(err)
 	}
 	transport := "u1"
-	if s.TCP {
+	switch {
+	case s.TCP:
 		transport = "t1"
+	case s.PerCallSocket:
+		transport = "un"
 	}
 	hold := s.Hold
 	if hold == 0 {
 		hold = Hold
 	}
+	calls := max(s.Calls, 1)
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = 150 * time.Second
+	}
 	argv := []string{"sipp", "-sf", scen,
 		"-i", s.IP, "-p", strconv.Itoa(s.Port), "-bind_local",
-		"-t", transport, "-m", "1", "-nostdin",
+		"-t", transport, "-m", strconv.Itoa(calls), "-nostdin",
 		// In-dialog OPTIONS/INFO/UPDATE keepalives are answered 200; an
 		// unexpected BYE still fails the call.
 		"-aa",
 		"-d", strconv.Itoa(int(hold / time.Millisecond)),
-		"-timeout", "150s", "-timeout_error",
+		"-timeout", strconv.Itoa(int(timeout/time.Second)) + "s", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(l.Dir, name+"_errors.log"),
 		"-trace_msg", "-message_file", filepath.Join(l.Dir, name+"_messages.log"),
 		"-trace_logs", "-log_file", filepath.Join(l.Dir, name+"_actions.log"),
 		"-trace_screen", "-screen_file", filepath.Join(l.Dir, name+"_screen.log"),
 	}
+	if s.OOC != "" {
+		ooc, err := filepath.Abs(filepath.Join("scenarios", s.OOC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv = append(argv, "-oocsf", ooc)
+	}
+	if calls > 1 {
+		// Every call stays up for the whole run: no concurrency cap below
+		// the call count, and sockets for all of them (sipp's default
+		// -max_socket 50000 exceeds the usual open-file limit and aborts).
+		argv = append(argv, "-r", strconv.Itoa(max(s.Rate, 1)), "-l", strconv.Itoa(calls),
+			"-max_socket", strconv.Itoa(calls+100))
+	}
+	argv = append(argv, s.Args...)
 	if s.Service != "" {
 		argv = append(argv, "-s", s.Service)
 	}
