@@ -1,0 +1,175 @@
+//go:build linux
+
+package natlab
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Registrar is the lab's PBX: Kamailio's registrar and location service
+// (testdata/kamailio-registrar.cfg), queried with kamcmd.
+type Registrar struct {
+	*Proc
+	ctl string // kamcmd's unix socket
+}
+
+// RegistrarOptions choose how the registrar behaves.
+type RegistrarOptions struct {
+	// Password, when set, makes the registrar challenge every REGISTER
+	// with 401 (realm: the To domain) and accept this password for any user.
+	Password string
+}
+
+// StartKamailioRegistrar runs the registrar in the pbx namespace on
+// ip:port (UDP and TCP) and waits until its UDP port is bound.
+func (l *Lab) StartKamailioRegistrar(t *testing.T, ip string, port int, opts RegistrarOptions) *Registrar {
+	t.Helper()
+	// A unix socket path must stay under 108 bytes; t.TempDir() paths of
+	// long test names do not.
+	ctlDir, err := os.MkdirTemp("", "natlab-ctl-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(ctlDir) })
+	ctl := filepath.Join(ctlDir, "kamailio.ctl")
+	auth := "# no authentication"
+	if opts.Password != "" {
+		auth = "#!define WITH_AUTH"
+	}
+	p := l.runKamailio(t, "registrar", "kamailio-registrar.cfg", ip, port,
+		"__CTL_SOCKET__", ctl, "__AUTH__", auth, "__PASSWORD__", opts.Password)
+	return &Registrar{Proc: p, ctl: ctl}
+}
+
+// Contacts returns the contact URIs the location table holds for the AoR
+// (a user name: the registrar ignores domains), none when it has no binding.
+func (r *Registrar) Contacts(t *testing.T, aor string) []string {
+	t.Helper()
+	out, err := exec.Command("kamcmd", "-s", "unix:"+r.ctl, "ul.lookup", "location", aor).CombinedOutput()
+	text := string(out)
+	switch {
+	case strings.Contains(text, "AOR not found"):
+		return nil
+	case err != nil || strings.HasPrefix(text, "error"):
+		t.Fatalf("kamcmd ul.lookup location %s: %v\n%s", aor, err, text)
+	}
+	var contacts []string
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Address: "); ok {
+			contacts = append(contacts, v)
+		}
+	}
+	return contacts
+}
+
+// AoRCount is the number of AoRs with bindings in the location table.
+func (r *Registrar) AoRCount(t *testing.T) int {
+	t.Helper()
+	out, err := exec.Command("kamcmd", "-s", "unix:"+r.ctl, "ul.dump").CombinedOutput()
+	if err != nil || strings.HasPrefix(string(out), "error") {
+		t.Fatalf("kamcmd ul.dump: %v\n%s", err, out)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "AoR: ") {
+			n++
+		}
+	}
+	return n
+}
+
+// AwaitContacts polls the location table until the AoR has a binding and
+// returns its contacts; it fails the test after timeout. A bounded poll:
+// Kamailio announces no binding changes.
+func (r *Registrar) AwaitContacts(t *testing.T, aor string, timeout time.Duration) []string {
+	t.Helper()
+	var got []string
+	if !poll(timeout, func() bool { got = r.Contacts(t, aor); return len(got) > 0 }) {
+		t.Fatalf("registrar: no binding for %q after %v", aor, timeout)
+	}
+	return got
+}
+
+// AwaitNoContacts polls until the AoR has no binding left at the registrar.
+func (r *Registrar) AwaitNoContacts(t *testing.T, aor string, timeout time.Duration) {
+	t.Helper()
+	var got []string
+	if !poll(timeout, func() bool { got = r.Contacts(t, aor); return len(got) == 0 }) {
+		t.Fatalf("registrar still holds %v for %q after %v", got, aor, timeout)
+	}
+}
+
+// poll calls cond every 100 ms until it is true (true) or timeout (false).
+func poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ReceivedMessage is one SIP message the registrar logged on arrival.
+type ReceivedMessage struct {
+	From    string // source ip:port
+	Headers string // start line and headers, without the body
+}
+
+// Received parses what the registrar logged of every request and reply
+// it received (its "natlab-received" lines, the message following them).
+func (r *Registrar) Received() []ReceivedMessage {
+	const marker = "natlab-received "
+	var out []ReceivedMessage
+	var cur *ReceivedMessage
+	inHeaders := false
+	for _, line := range strings.Split(r.Log(), "\n") {
+		if i := strings.Index(line, marker); i >= 0 {
+			out = append(out, ReceivedMessage{From: lastField(line[i:])})
+			cur, inHeaders = &out[len(out)-1], true
+			continue
+		}
+		// Message lines end in CR (SIP's CRLF); Kamailio's own end in LF.
+		if cur == nil || !inHeaders || !strings.HasSuffix(line, "\r") {
+			inHeaders = false
+			continue
+		}
+		if line == "\r" {
+			inHeaders = false
+			continue
+		}
+		cur.Headers += strings.TrimSuffix(line, "\r") + "\n"
+	}
+	return out
+}
+
+func lastField(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}
+
+// AssertNeverReceived fails the test when any header of any message the
+// registrar received contains s (a private address of the phone).
+func (r *Registrar) AssertNeverReceived(t *testing.T, s string) {
+	t.Helper()
+	msgs := r.Received()
+	if len(msgs) == 0 {
+		t.Errorf("registrar logged no received message: is its log format still the one Received parses? (%s)", r.LogPath)
+	}
+	for _, m := range msgs {
+		if strings.Contains(m.Headers, s) {
+			t.Errorf("the registrar received %q in a message from %s:\n%s", s, m.From, m.Headers)
+		}
+	}
+}
