@@ -35,7 +35,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.configFile, "config", "", "configuration `FILE` (YAML); flags override it")
 	fs.Var(&listen, "listen", "SIP socket `ADDR` (IP:PORT for UDP and TCP, udp:IP:PORT, tcp:IP:PORT); repeatable, replaces the file's list")
 	fs.StringVar(&o.overrides.PBX, "pbx", "", "upstream PBX/registrar/proxy `HOST:PORT` that requests from the outside go to")
-	fs.Var(&advertise, "advertise", "public `IP` to put in Via/Contact (natsbc behind a 1:1 NAT); LISTEN=IP for one socket; repeatable")
+	fs.Var(&advertise, "advertise", "public `IP` to put in Via/Contact (natsbc behind a 1:1 NAT), or stun:HOST[:PORT] to learn it from a STUN server (port 3478 by default); LISTEN=VALUE for one socket; repeatable")
 	fs.StringVar(&o.overrides.LogFormat, "log-format", "", "log format: text or json")
 	fs.StringVar(&o.overrides.LogLevel, "log-level", "", "log level: debug, info, warn or error")
 	fs.Usage = func() {

@@ -33,6 +33,8 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"port in use", []string{"--listen", "udp:" + busy.LocalAddr().String()}, exitFailure, "cannot listen on udp " + busy.LocalAddr().String()},
 		{"check-config without file", []string{"check-config"}, exitUsage, "usage: natsbc check-config FILE"},
 		{"check-config bad file", []string{"check-config", bad}, exitUsage, "bad.yaml:2:3"},
+		{"check-config bad media", []string{"check-config", "../../configs/testdata/bad/bad-media.yaml"}, exitUsage,
+			"bad-media.yaml:3:10: media.ports: 30000-20000 runs backwards"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
