@@ -32,7 +32,10 @@ type CallStats struct {
 
 // LogValue lets sbc log a call's stats in one attribute.
 func (s CallStats) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("a_to_b", s.AtoB), slog.Any("b_to_a", s.BtoA))
+	return slog.GroupValue(
+		slog.Attr{Key: "a_to_b", Value: s.AtoB.LogValue()},
+		slog.Attr{Key: "b_to_a", Value: s.BtoA.LogValue()},
+	)
 }
 
 // LogValue keeps a direction's log line short.
