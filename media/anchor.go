@@ -1,0 +1,152 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// maxBindTries bounds how many pairs one allocation tries when ports are
+// held by other programs, so a bad ListenIP fails fast instead of walking
+// the whole range.
+const maxBindTries = 16
+
+// RelayAnchor relays every call's media through natsbc's own ports.
+type RelayAnchor struct {
+	cfg   Config
+	pool  *portPool
+	epoch time.Time // the anchor clock counts from here (monotonic)
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	closed   bool
+	sessions map[*relaySession]struct{}
+	// watchers holds each session's timeout watch, and the timeout
+	// callback it ends with, so Close waits for them.
+	watchers sync.WaitGroup
+}
+
+var _ Anchor = (*RelayAnchor)(nil)
+
+// NewRelayAnchor checks cfg (zero fields take DefaultConfig's values).
+func NewRelayAnchor(cfg Config) (*RelayAnchor, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Timeout <= 0 || cfg.HoldTimeout <= 0 || cfg.LatchWindow <= 0 || cfg.Drain < 0 {
+		return nil, errors.New("media: timeouts and latch window must be positive")
+	}
+	pool, err := newPortPool(cfg.PortMin, cfg.PortMax, cfg.Drain)
+	if err != nil {
+		return nil, err
+	}
+	return &RelayAnchor{
+		cfg: cfg, pool: pool, epoch: time.Now(), log: cfg.Logger,
+		sessions: map[*relaySession]struct{}{},
+	}, nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.PortMin == 0 && c.PortMax == 0 {
+		c.PortMin, c.PortMax = d.PortMin, d.PortMax
+	}
+	if c.Drain == 0 {
+		c.Drain = d.Drain
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.HoldTimeout == 0 {
+		c.HoldTimeout = d.HoldTimeout
+	}
+	if c.LatchWindow == 0 {
+		c.LatchWindow = d.LatchWindow
+	}
+	if !c.ListenIP.IsValid() {
+		c.ListenIP = d.ListenIP
+	}
+	if c.Listen == nil {
+		c.Listen = d.Listen
+	}
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+	return c
+}
+
+// NewSession starts the media of one call; ports are taken when its SDP is
+// rewritten.
+func (a *RelayAnchor) NewSession(callID string, onTimeout func(reason string)) (Session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("media: anchor closed")
+	}
+	s := newRelaySession(a, callID, onTimeout)
+	a.sessions[s] = struct{}{}
+	a.watchers.Add(1)
+	go s.watch()
+	return s, nil
+}
+
+// Close ends every session and waits for all their goroutines.
+func (a *RelayAnchor) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	sessions := make([]*relaySession, 0, len(a.sessions))
+	for s := range a.sessions {
+		sessions = append(sessions, s)
+	}
+	a.mu.Unlock()
+	for _, s := range sessions {
+		_ = s.Close()
+	}
+	a.watchers.Wait()
+	return nil
+}
+
+func (a *RelayAnchor) forget(s *relaySession) {
+	a.mu.Lock()
+	delete(a.sessions, s)
+	a.mu.Unlock()
+}
+
+// clock is the anchor clock the packet path and the timeout watch share:
+// nanoseconds since the anchor started, monotonic.
+func (a *RelayAnchor) clock() int64 { return int64(time.Since(a.epoch)) }
+
+// openSide takes a pair from the pool and binds both its sockets. Pairs
+// that will not bind (another program holds a port) go back to drain and
+// the next pair is tried.
+func (a *RelayAnchor) openSide(leg Leg) (*side, error) {
+	var lastErr error
+	for range maxBindTries {
+		port, ok := a.pool.take(time.Now())
+		if !ok {
+			if lastErr != nil {
+				return nil, fmt.Errorf("%w (%d-%d; last bind: %v)", ErrNoPorts, a.cfg.PortMin, a.cfg.PortMax, lastErr)
+			}
+			return nil, fmt.Errorf("%w (%d-%d)", ErrNoPorts, a.cfg.PortMin, a.cfg.PortMax)
+		}
+		rtp, err := a.cfg.Listen("udp", netip.AddrPortFrom(a.cfg.ListenIP, uint16(port)))
+		if err != nil {
+			a.pool.put(port, time.Now())
+			lastErr = err
+			continue
+		}
+		rtcp, err := a.cfg.Listen("udp", netip.AddrPortFrom(a.cfg.ListenIP, uint16(port+1)))
+		if err != nil {
+			_ = rtp.Close()
+			a.pool.put(port, time.Now())
+			lastErr = err
+			continue
+		}
+		return newSide(leg, port, asUDPConn(rtp), asUDPConn(rtcp)), nil
+	}
+	return nil, fmt.Errorf("%w: %d pairs in a row would not bind, last: %v", ErrNoPorts, maxBindTries, lastErr)
+}
+
+// freeSide returns s's pair to the pool once its sockets are closed.
+func (a *RelayAnchor) freeSide(s *side) { a.pool.put(s.port, time.Now()) }

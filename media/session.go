@@ -1,0 +1,205 @@
+package media
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/netip"
+	"strings"
+	"sync"
+)
+
+var errSessionClosed = errors.New("media: session closed")
+
+// relaySession is one call's media: per m= index a relayed stream with a
+// port pair on each leg, what each leg's SDP and peer said last, and the
+// timeout watch. Its mutex guards that state against sbc's calls; the
+// packet path never takes it.
+type relaySession struct {
+	anchor    *RelayAnchor
+	log       *slog.Logger
+	onTimeout func(reason string)
+
+	mu      sync.Mutex
+	closed  bool
+	peers   [2]PeerInfo
+	sdp     [2][]Stream    // the last SDP from each leg, by m= index
+	streams []*relayStream // by m= index; nil until the m= line is enabled
+	// negotiated is, per m= index, when its last SDP passed (anchor clock):
+	// latching windows open then, and silence counts from then.
+	negotiated []int64
+
+	wake      chan struct{} // a new SDP: the timeout watch recomputes
+	done      chan struct{} // closed by Close
+	watchDone chan struct{} // closed when the watch has stopped watching
+}
+
+func newRelaySession(a *RelayAnchor, callID string, onTimeout func(string)) *relaySession {
+	return &relaySession{
+		anchor: a, log: a.log.With("call_id", callID), onTimeout: onTimeout,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), watchDone: make(chan struct{}),
+	}
+}
+
+// SetPeer records who sits on leg and re-derives its latching rules.
+func (s *relaySession) SetPeer(leg Leg, p PeerInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peers[leg] = p
+	for i := range s.streams {
+		if s.streams[i] != nil {
+			s.applyPolicy(leg, i)
+			s.aim(leg, i, false)
+		}
+	}
+}
+
+// Rewrite learns the media of leg from and returns the body for the other leg.
+func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error) {
+	if !isSDP(contentType) || len(bytes.TrimSpace(body)) == 0 {
+		return body, nil
+	}
+	streams, err := ParseStreams(body)
+	if err != nil {
+		return nil, asUnparsable(err)
+	}
+	to := from.other()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errSessionClosed
+	}
+	relay := make([]RelayPorts, len(streams))
+	for i, st := range streams {
+		if st.Port == 0 {
+			continue // disabled stays disabled (RFC 3264 §6)
+		}
+		rs, err := s.streamAt(i)
+		if err != nil {
+			return nil, err
+		}
+		relay[i] = RelayPorts{RTP: rs.sides[to].port, RTCP: rs.sides[to].port + 1}
+	}
+	out, err := RewriteSDP(body, facing, relay, s.peers[from].KeepICE)
+	if err != nil {
+		return nil, asUnparsable(err)
+	}
+
+	prev := s.sdp[from]
+	s.sdp[from] = streams
+	now := s.anchor.clock()
+	for i := range streams {
+		if s.streamOf(i) == nil || streams[i].Port == 0 {
+			continue
+		}
+		s.negotiated[i] = now
+		s.applyPolicy(LegA, i)
+		s.applyPolicy(LegB, i)
+		s.aim(from, i, changedAddress(prev, streams, i))
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return out, nil
+}
+
+// streamAt returns the relayed stream of m= index i, opening a pair on
+// each leg the first time.
+func (s *relaySession) streamAt(i int) (*relayStream, error) {
+	if rs := s.streamOf(i); rs != nil {
+		return rs, nil
+	}
+	a, err := s.anchor.openSide(LegA)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.anchor.openSide(LegB)
+	if err != nil {
+		_ = a.rtp.Close()
+		_ = a.rtcp.Close()
+		s.anchor.freeSide(a)
+		return nil, err
+	}
+	for len(s.streams) <= i {
+		s.streams = append(s.streams, nil)
+		s.negotiated = append(s.negotiated, 0)
+	}
+	s.streams[i] = startStream(i, a, b, s.anchor.clock, s.log)
+	s.log.Debug("media stream relayed", "stream", i, "a_port", a.port, "b_port", b.port)
+	return s.streams[i], nil
+}
+
+func (s *relaySession) streamOf(i int) *relayStream {
+	if i < len(s.streams) {
+		return s.streams[i]
+	}
+	return nil
+}
+
+// Stats reads the counters; the packet path is not stopped for it.
+func (s *relaySession) Stats() CallStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cs CallStats
+	for i, rs := range s.streams {
+		if rs == nil {
+			continue
+		}
+		ss := StreamStats{Index: i, AtoB: rs.sides[LegA].flow(), BtoA: rs.sides[LegB].flow()}
+		for _, leg := range []Leg{LegA, LegB} {
+			if st, ok := sdpStream(s.sdp[leg], i); ok {
+				ss.Media = st.Media
+			}
+		}
+		cs.AtoB.add(ss.AtoB)
+		cs.BtoA.add(ss.BtoA)
+		cs.Streams = append(cs.Streams, ss)
+	}
+	return cs
+}
+
+// Close stops the relay and the timeout watch, then frees the ports.
+func (s *relaySession) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	streams := s.streams
+	s.mu.Unlock()
+
+	close(s.done)
+	for _, rs := range streams {
+		if rs == nil {
+			continue
+		}
+		rs.close()
+		for _, sd := range rs.sides {
+			s.anchor.freeSide(sd)
+		}
+	}
+	<-s.watchDone
+	s.anchor.forget(s)
+	return nil
+}
+
+// isSDP tells an SDP body by its Content-Type (parameters and case aside).
+func isSDP(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(contentType))
+	}
+	return mt == "application/sdp"
+}
+
+func asUnparsable(err error) error {
+	if errors.Is(err, ErrUnparsableSDP) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUnparsableSDP, err)
+}

@@ -1,0 +1,74 @@
+package media
+
+import "net/netip"
+
+// applyPolicy publishes what leg's peer of stream i may do, from its
+// PeerInfo, its last SDP and the latch window of the stream's last SDP.
+func (s *relaySession) applyPolicy(leg Leg, i int) {
+	p := s.peers[leg]
+	pol := &sidePolicy{
+		signalIP:  p.SignalSource.Addr().Unmap(),
+		relaxed:   p.Latch == LatchRelaxed,
+		windowEnd: s.negotiated[i] + int64(s.anchor.cfg.LatchWindow),
+	}
+	if st, ok := sdpStream(s.sdp[leg], i); ok {
+		if usableAddr(st.Addr) {
+			pol.sdpIP = st.Addr.Unmap()
+		}
+		// rtcp-mux is in use once offer and answer both carry it
+		// (RFC 5761 §5.1.1); before the answer, as offered.
+		other, known := sdpStream(s.sdp[leg.other()], i)
+		pol.rtcpMux = st.RTCPMux && (!known || other.RTCPMux)
+		for pt, rate := range st.ClockRates {
+			if pt < 128 {
+				pol.clockRates[pt] = rate
+			}
+		}
+	}
+	s.streams[i].sides[leg].policy.Store(pol)
+}
+
+// aim points stream i's media towards leg's peer at its SDP address
+// before it has sent anything, when that peer is public (a NATed peer is
+// only sent to where its packets come from). An address the peer has
+// re-latched away from is only replaced when its SDP names a new one.
+func (s *relaySession) aim(leg Leg, i int, sdpChanged bool) {
+	st, ok := sdpStream(s.sdp[leg], i)
+	if !ok || s.peers[leg].NATed {
+		return
+	}
+	sd := s.streams[i].sides[leg]
+	rtp := netip.AddrPortFrom(st.Addr.Unmap(), uint16(st.Port))
+	if usableAddr(st.Addr) && st.Port > 0 && st.Port < 65536 {
+		if _, known := sd.rtpLatch.target(); sdpChanged || !known {
+			sd.rtpLatch.point(rtp)
+		}
+	}
+	rtcp := netip.AddrPortFrom(st.RTCPAddr.Unmap(), uint16(st.RTCPPort))
+	if usableAddr(st.RTCPAddr) && st.RTCPPort > 0 && st.RTCPPort < 65536 {
+		if _, known := sd.rtcpLatch.target(); sdpChanged || !known {
+			sd.rtcpLatch.point(rtcp)
+		}
+	}
+}
+
+// usableAddr: 0.0.0.0 is old-style hold (RFC 3264 §8.4), not a place to send.
+func usableAddr(a netip.Addr) bool { return a.IsValid() && !a.IsUnspecified() }
+
+// changedAddress tells whether m= line i names other media addresses now
+// than in prev (true for a line prev did not have).
+func changedAddress(prev, now []Stream, i int) bool {
+	p, ok := sdpStream(prev, i)
+	if !ok {
+		return true
+	}
+	n := now[i]
+	return p.Addr != n.Addr || p.Port != n.Port || p.RTCPAddr != n.RTCPAddr || p.RTCPPort != n.RTCPPort
+}
+
+func sdpStream(streams []Stream, i int) (Stream, bool) {
+	if i < len(streams) {
+		return streams[i], true
+	}
+	return Stream{}, false
+}

@@ -1,0 +1,131 @@
+package media
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// sendRTP sends peer's next RTP packet to the relay port.
+func sendRTP(t *testing.T, peer *fakeConn, n *fakeNet, port int, seq *uint16) {
+	t.Helper()
+	*seq++
+	peer.sendTo(t, rtpPacket(0, *seq, uint32(*seq)*160, 1), relayAddr(n, port))
+}
+
+func (r *sessionRig) noTimeout(t *testing.T) {
+	t.Helper()
+	synctest.Wait()
+	select {
+	case reason := <-r.timeouts:
+		t.Fatalf("timed out early: %s", reason)
+	default:
+	}
+}
+
+func (r *sessionRig) timedOut(t *testing.T, want string) {
+	t.Helper()
+	synctest.Wait()
+	select {
+	case reason := <-r.timeouts:
+		if reason != want {
+			t.Fatalf("reason %q, want %q", reason, want)
+		}
+	default:
+		t.Fatal("no timeout")
+	}
+}
+
+func TestSessionTimeoutWhenOneLegFallsSilent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{})
+		aPort, bPort := r.call(t, r.s)
+		phone := r.n.peer(t, aMapped)
+		pbx := r.n.peer(t, bSDP.String())
+		var aSeq, bSeq uint16
+		for range 120 { // two minutes of talk
+			sendRTP(t, phone, r.n, aPort, &aSeq)
+			sendRTP(t, pbx, r.n, bPort, &bSeq)
+			time.Sleep(time.Second)
+		}
+		r.noTimeout(t)
+		// The PBX's last packet left 1 s ago; the phone keeps talking.
+		for range 58 {
+			sendRTP(t, phone, r.n, aPort, &aSeq)
+			time.Sleep(time.Second)
+		}
+		r.noTimeout(t)
+		sendRTP(t, phone, r.n, aPort, &aSeq)
+		time.Sleep(time.Second)
+		r.timedOut(t, "media timeout: no RTP from leg b for 60s")
+		// Once only.
+		time.Sleep(10 * time.Minute)
+		r.noTimeout(t)
+	})
+}
+
+func TestSessionNoTimeoutBeforeAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{})
+		rewrite(t, r.s, LegA, phoneOffer, facingB, 0)
+		time.Sleep(10 * time.Minute) // a long ring; nobody has the answer yet
+		r.noTimeout(t)
+		// The answer starts the clock: silence is counted from it.
+		rewrite(t, r.s, LegB, pbxAnswer, facingA, 0)
+		time.Sleep(59 * time.Second)
+		r.noTimeout(t)
+		time.Sleep(time.Second)
+		r.timedOut(t, "media timeout: no RTP from leg a for 60s")
+	})
+}
+
+func TestSessionHoldTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{HoldTimeout: time.Hour})
+		r.call(t, r.s)
+		// The phone holds the PBX: it sends nothing (no music on hold), the
+		// PBX answers recvonly and must not send either.
+		hold := strings.Replace(phoneOffer, "a=sendrecv", "a=sendonly", 1)
+		rewrite(t, r.s, LegA, hold, facingB, 0)
+		rewrite(t, r.s, LegB, strings.Replace(pbxAnswer, "a=sendrecv", "a=recvonly", 1), facingA, 0)
+		time.Sleep(59 * time.Minute)
+		r.noTimeout(t)
+		time.Sleep(time.Minute)
+		r.timedOut(t, "media timeout: no RTP from leg a for 3600s")
+	})
+}
+
+func TestSessionInactiveStreamNeedsNoRTP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{HoldTimeout: time.Hour})
+		rewrite(t, r.s, LegA, strings.Replace(phoneOffer, "a=sendrecv", "a=inactive", 1), facingB, 0)
+		rewrite(t, r.s, LegB, strings.Replace(pbxAnswer, "a=sendrecv", "a=inactive", 1), facingA, 0)
+		time.Sleep(3 * time.Hour)
+		r.noTimeout(t)
+	})
+}
+
+func TestSessionCloseInsideTimeoutCallback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{})
+		var s Session
+		closed := make(chan error, 1)
+		s, err := r.anchor.NewSession("call-2", func(string) { closed <- s.Close() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewrite(t, s, LegA, phoneOffer, facingB, 0)
+		rewrite(t, s, LegB, pbxAnswer, facingA, 0)
+		time.Sleep(61 * time.Second)
+		synctest.Wait()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatal("callback did not run or Close blocked in it")
+		}
+	})
+}
