@@ -16,7 +16,7 @@ import (
 // method, no magic cookie, bad length, bad FINGERPRINT, …) and must be
 // dropped silently (§7.3). Classic RFC 3489 requests (no magic cookie) are
 // dropped too: the cookie is what tells STUN from RTP and SIP on a shared
-// socket (RFC 7983 §7), and every client of the last 15 years sends it.
+// socket (RFC 5389 §6, RFC 7983); every RFC 5389 client sends it.
 //
 // ok=true: resp is either a success response carrying XOR-MAPPED-ADDRESS
 // = from (§15.2), MAPPED-ADDRESS = from for clients that only read that
