@@ -113,6 +113,12 @@ func TestSessionRelaysPhoneAndPBX(t *testing.T) {
 	aPort, bPort := r.call(t, r.s)
 	phone := r.n.peer(t, aMapped)
 	pbx := r.n.peer(t, bSDP.String())
+	// Whoever has the phone's private address on natsbc's networks must
+	// never get its media: a NATed peer is sent to where it sends from.
+	private := r.n.peer(t, "192.168.1.20:8000")
+	pbx.sendTo(t, rtpPacket(0, 99, 0, 0xb), relayAddr(r.n, bPort))
+	stunBarrier(t, pbx, relayAddr(r.n, bPort))
+	private.empty(t)
 
 	for seq := range uint16(5) {
 		phone.sendTo(t, rtpPacket(0, seq, uint32(seq)*160, 0xa), relayAddr(r.n, aPort))
@@ -125,8 +131,45 @@ func TestSessionRelaysPhoneAndPBX(t *testing.T) {
 		}
 	}
 	st := r.s.Stats()
+	private.empty(t)
 	if st.AtoB.Packets != 5 || st.BtoA.Packets != 5 || st.AtoB.Bytes != 5*172 || len(st.Streams) != 1 || st.Streams[0].Media != "audio" {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestSessionRTCPMuxNeedsBothSides(t *testing.T) {
+	rtcp := []byte{0x80, 201, 0, 1, 0, 0, 0, 0xb}
+	for _, c := range []struct {
+		name     string
+		answer   string
+		phoneRTP bool // the phone gets its RTCP on its RTP port
+	}{
+		{"answer declines", pbxAnswer, false},
+		{"answer accepts", pbxAnswer + "a=rtcp-mux\r\n", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newSessionRig(t, Config{})
+			_, bPort := rewrite(t, r.s, LegA, phoneOffer+"a=rtcp-mux\r\n", facingB, 0)
+			_, aPort := rewrite(t, r.s, LegB, c.answer, facingA, 0)
+			phoneRTP := r.n.peer(t, aMapped)
+			phoneRTCP := r.n.peer(t, "198.51.100.7:41001")
+			pbx := r.n.peer(t, bSDP.String())
+			// The phone is heard on both of its ports first (latching).
+			phoneRTP.sendTo(t, rtpPacket(0, 1, 0, 0xa), relayAddr(r.n, aPort))
+			pbx.recv(t)
+			phoneRTCP.sendTo(t, []byte{0x80, 201, 0, 1, 0, 0, 0, 0xa}, relayAddr(r.n, aPort+1))
+			stunBarrier(t, phoneRTCP, relayAddr(r.n, aPort+1))
+
+			pbx.sendTo(t, rtcp, relayAddr(r.n, bPort+1))
+			want, other := phoneRTCP, phoneRTP
+			if c.phoneRTP {
+				want, other = phoneRTP, phoneRTCP
+			}
+			if d := want.recv(t); d.data[1] != 201 {
+				t.Fatalf("got % x, want the PBX's RTCP", d.data)
+			}
+			other.empty(t)
+		})
 	}
 }
 

@@ -97,13 +97,18 @@ func TestSessionHoldTimeout(t *testing.T) {
 }
 
 func TestSessionInactiveStreamNeedsNoRTP(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := newSessionRig(t, Config{HoldTimeout: time.Hour})
-		rewrite(t, r.s, LegA, strings.Replace(phoneOffer, "a=sendrecv", "a=inactive", 1), facingB, 0)
-		rewrite(t, r.s, LegB, strings.Replace(pbxAnswer, "a=sendrecv", "a=inactive", 1), facingA, 0)
-		time.Sleep(3 * time.Hour)
-		r.noTimeout(t)
-	})
+	// Neither leg must send when the answer says inactive, whatever the offer said.
+	for _, offerDir := range []string{"a=inactive", "a=sendrecv"} {
+		t.Run(offerDir, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newSessionRig(t, Config{HoldTimeout: time.Hour})
+				rewrite(t, r.s, LegA, strings.Replace(phoneOffer, "a=sendrecv", offerDir, 1), facingB, 0)
+				rewrite(t, r.s, LegB, strings.Replace(pbxAnswer, "a=sendrecv", "a=inactive", 1), facingA, 0)
+				time.Sleep(3 * time.Hour)
+				r.noTimeout(t)
+			})
+		})
+	}
 }
 
 func TestSessionCloseInsideTimeoutCallback(t *testing.T) {
