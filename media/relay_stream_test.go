@@ -41,6 +41,15 @@ type streamRig struct {
 
 func newStreamRig(t *testing.T) *streamRig {
 	t.Helper()
+	r := newIdleStreamRig(t)
+	r.st = startStream(0, r.a, r.b, r.clock.now, discardLogger())
+	t.Cleanup(r.st.close)
+	return r
+}
+
+// newIdleStreamRig is the rig without reader goroutines: tests call handle.
+func newIdleStreamRig(t testing.TB) *streamRig {
+	t.Helper()
 	n := newFakeNet()
 	open := func(port int) udpConn {
 		pc, err := n.listen("udp", netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port)))
@@ -58,8 +67,13 @@ func newStreamRig(t *testing.T) *streamRig {
 	r.b.policy.Store(&sidePolicy{signalIP: bSDP.Addr(), sdpIP: bSDP.Addr(), windowEnd: int64(10 * time.Second)})
 	r.b.rtpLatch.point(bSDP)
 	r.b.rtcpLatch.point(bRTCP)
-	r.st = startStream(0, r.a, r.b, r.clock.now, discardLogger())
-	t.Cleanup(r.st.close)
+	r.st = &relayStream{sides: [2]*side{r.a, r.b}, clock: r.clock.now, log: discardLogger()}
+	t.Cleanup(func() {
+		for _, s := range r.st.sides {
+			s.rtp.Close()
+			s.rtcp.Close()
+		}
+	})
 	return r
 }
 
