@@ -21,15 +21,19 @@ const retransmitted = 3
 // the dialog's next hop (route set, or the Contact, or — for a NATed
 // end-point or a nat: always peer — the flow the 2xx came from), from the
 // leg's own socket. It is kept so every retransmitted 2xx gets it again.
-func (c *call) sendAck(l *leg, seq uint32, res *sip.Response, body []byte, ct string) {
+// answer is the near leg's ACK carrying the SDP answer of a delayed offer
+// (nil otherwise).
+func (c *call) sendAck(l *leg, seq uint32, res *sip.Response, answer *sip.Request) {
 	ack := l.newInDialogRequest(sip.ACK, seq)
-	if len(body) > 0 {
-		rewritten, err := c.media.Rewrite(c.other(l.side), ct, body, l.adv.Addr())
+	if answer != nil && len(answer.Body()) > 0 {
+		rewritten, err := c.rewriteSDP(c.other(l.side), answer, l.adv.Addr())
 		if err != nil {
-			c.log.Warn("SDP in ACK not rewritten", "leg", l.side.String(), "error", err)
-			rewritten = body
+			// An ACK cannot be refused: the far leg gets no answer, and
+			// its offer stays unanswered until the call is re-negotiated.
+			c.log.Warn("SDP in ACK not anchored", "leg", l.side.String(), "error", err)
+			rewritten = nil
 		}
-		setBody(ack, ct, rewritten)
+		setBody(ack, contentType(answer), rewritten)
 	} else {
 		ack.SetBody(nil)
 	}

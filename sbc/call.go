@@ -148,11 +148,23 @@ func (c *call) end(reason string) {
 	c.endMu.Do(func() {
 		close(c.ended)
 		c.s.calls.remove(c)
+		var stats media.CallStats
 		if c.media != nil {
+			stats = c.media.Stats()
 			_ = c.media.Close()
 		}
-		c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String())
+		c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 	})
+}
+
+// mediaTimedOut ends a call whose media stopped (the relay saw no RTP
+// from a leg that should send): BYE on both legs, with a Reason (RFC 3326).
+func (c *call) mediaTimedOut(reason string) {
+	if c == nil || c.isEnded() {
+		return
+	}
+	c.log.Warn("media timeout, ending call", "why", reason)
+	c.hangup("media-timeout", nil, `SIP;cause=408;text="media timeout"`)
 }
 
 // hangup sends BYE on every confirmed leg except skip (the leg that sent

@@ -76,6 +76,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		l.nextHop = uriHostPort(l.remoteTarget)
 	}
 	l.route = routeChoice{Rule: rule, Via: via, Source: source.String(), Verdict: verdict.String(), Fixed: fix}
+	l.nated = l.nated || fix || (verdict.NATed() && l.peer.NAT != policy.NATNever)
 	if contact != nil {
 		l.route.Contact = contact.String()
 	}

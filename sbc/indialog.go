@@ -49,10 +49,11 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	copyEndToEnd(out, req)
 	decrementMaxForwards(out, req)
 	if body := req.Body(); len(body) > 0 {
-		rewritten, err := c.media.Rewrite(fromSide, contentType(req), body, to.adv.Addr())
+		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
 		if err != nil {
 			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
-			s.replyStateless(req, tx, 488, "Not Acceptable Here")
+			rej := sdpReject(err)
+			s.replyStateless(req, tx, rej.Code, rej.Reason)
 			return
 		}
 		setBody(out, contentType(req), rewritten)
@@ -71,7 +72,13 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, 408, "Request Timeout")
 		return
 	}
-	s.respond(tx, req, c.buildResponse(fromSide, req, res, req.Method == sip.UPDATE))
+	reply, err := c.buildResponse(fromSide, req, res, req.Method == sip.UPDATE)
+	if err != nil {
+		c.log.Warn("SDP of an in-dialog answer not anchored", "method", req.Method, "error", err)
+		rej := sdpReject(err)
+		reply = s.newResponse(req, rej.Code, rej.Reason)
+	}
+	s.respond(tx, req, reply)
 }
 
 // handleBye ends the call: the sender gets 200 at once (its dialog is over

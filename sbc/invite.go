@@ -106,11 +106,17 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 	bSock := next.sock
 
-	ms, err := s.media.NewSession(a.callID, nil)
+	b.nated = next.nated
+	var c *call
+	ms, err := s.media.NewSession(a.callID, func(reason string) {
+		// From the anchor's goroutine: end the call on one of ours.
+		s.goTracked(func() { c.mediaTimedOut(reason) })
+	})
 	if err != nil {
-		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
+		s.log.Warn("media session not created", "a_call_id", a.callID, "error", err)
+		return nil, nil, sdpReject(err)
 	}
-	c := newCall(s, a, b, ms)
+	c = newCall(s, a, b, ms)
 	s.calls.add(c)
 	c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
 		"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
@@ -119,10 +125,11 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req)
 	decrementMaxForwards(bReq, req)
-	body, err := ms.Rewrite(media.LegA, contentType(req), req.Body(), b.adv.Addr())
+	body, err := c.rewriteSDP(media.LegA, req, b.adv.Addr())
 	if err != nil {
+		c.log.Warn("SDP not anchored", "leg", "a", "error", err)
 		c.end("rejected")
-		return nil, nil, &Reject{Code: 488, Reason: "Not Acceptable Here"}
+		return nil, nil, sdpReject(err)
 	}
 	setBody(bReq, contentType(req), body)
 	return c, bReq, nil
@@ -138,6 +145,7 @@ type calleeHop struct {
 	ruri      sip.Uri
 	peer      policy.Peer
 	rule      string
+	nated     bool // a registered phone that needs keepalive
 }
 
 func (s *Server) calleeHop(req *sip.Request, peer policy.Peer) (calleeHop, error) {
@@ -235,6 +243,9 @@ func (s *Server) isOwnAddress(ap netip.AddrPort) bool {
 			continue
 		}
 		if sock.local.Addr() == ap.Addr() || (sock.spec.Advertise.IsValid() && sock.spec.Advertise == ap.Addr()) {
+			return true
+		}
+		if sock.public != nil && sock.public.Addr() == ap.Addr() {
 			return true
 		}
 		if sock.wildcard() && s.router != nil {

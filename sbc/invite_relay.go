@@ -121,7 +121,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	// the INVITE): the answer comes in the near leg's ACK.
 	delayed := len(out.Body()) == 0 && len(res.Body()) > 0
 	if !delayed {
-		c.sendAck(to, seq, res, nil, "")
+		c.sendAck(to, seq, res, nil)
 	}
 	if initial {
 		r := to.routeInfo()
@@ -129,7 +129,21 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 			"b_ack_to", to.nextHop, "b_route_rule", r.Rule, "b_nat", r.Verdict)
 	}
 
-	reply := c.buildResponse(fromSide, in, res, true)
+	reply, err := c.buildResponse(fromSide, in, res, true)
+	if err != nil {
+		// A 2xx cannot be refused: the far leg is ACKed (above, or here for
+		// a delayed offer) and hung up; the near leg hears why.
+		c.log.Warn("SDP of the answer not anchored", "leg", to.side.String(), "error", err)
+		if delayed {
+			c.sendAck(to, seq, res, nil)
+		}
+		rej := sdpReject(err)
+		c.s.replyStateless(in, tx, rej.Code, rej.Reason)
+		if initial {
+			c.hangup("rejected", &fromSide, `SIP;cause=488;text="SDP not anchored"`)
+		}
+		return
+	}
 	// RFC 3261 §13.3.1.4: the 2xx confirms the near dialog even if its ACK
 	// never comes; such a session is then ended with BYE, on this leg too.
 	c.setConfirmed(from.side)
@@ -139,20 +153,27 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 			c.diagnoseNoAck(from, reply)
 			if delayed {
 				// The far leg waits for an ACK we cannot give it.
-				c.sendAck(to, seq, res, nil, "")
+				c.sendAck(to, seq, res, nil)
 			}
 			c.hangup("no-ack", nil, `SIP;cause=408;text="no ACK for 2xx"`)
 		}
 		return
 	}
 	if delayed {
-		c.sendAck(to, seq, res, ack.Body(), contentType(ack))
+		c.sendAck(to, seq, res, ack)
 	}
 }
 
 // relayResponse answers the near leg's INVITE with the far leg's response.
 func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) {
-	reply := c.buildResponse(fromSide, in, res, provisional)
+	reply, err := c.buildResponse(fromSide, in, res, provisional)
+	if err != nil {
+		// Early media natsbc cannot anchor is not relayed: the response
+		// goes on without its body rather than with the far side's addresses.
+		c.log.Warn("SDP of a response not anchored", "status", res.StatusCode, "error", err)
+		reply.SetBody(nil)
+		reply.RemoveHeader("Content-Type")
+	}
 	c.s.respond(tx, in, reply)
 }
 
@@ -160,7 +181,7 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 // Via/From/To/Call-ID/CSeq (and natsbc's tag), end-to-end headers and the
 // body rewritten for the near leg, natsbc's own Contact on dialog-creating
 // responses.
-func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) *sip.Response {
+func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) (*sip.Response, error) {
 	near := c.leg(fromSide)
 	reply := c.s.newResponse(in, res.StatusCode, res.Reason)
 	copyEndToEnd(reply, res)
@@ -168,14 +189,13 @@ func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Respo
 		reply.AppendHeader(near.contactHeader())
 	}
 	if body := res.Body(); len(body) > 0 {
-		rewritten, err := c.media.Rewrite(c.other(fromSide), contentType(res), body, near.adv.Addr())
+		rewritten, err := c.rewriteSDP(c.other(fromSide), res, near.adv.Addr())
 		if err != nil {
-			c.log.Warn("SDP not rewritten", "leg", near.side.String(), "error", err)
-			rewritten = body
+			return reply, err
 		}
 		setBody(reply, contentType(res), rewritten)
 	}
-	return reply
+	return reply, nil
 }
 
 // sendCancel cancels the far leg's pending INVITE (RFC 3261 §9.1): same
@@ -208,7 +228,7 @@ func (c *call) sendCancel(to *leg, invite *sip.Request) {
 func (c *call) ackAndBye(to *leg, invite *sip.Request, res *sip.Response) {
 	orphan := to.sibling(toTag(res))
 	c.s.learnRoute(orphan, res, parseAddrPort(res.Source()), true)
-	c.sendAck(orphan, invite.CSeq().SeqNo, res, nil, "")
+	c.sendAck(orphan, invite.CSeq().SeqNo, res, nil)
 	bye := orphan.newInDialogRequest(sip.BYE, 0)
 	ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
 	defer cancel()

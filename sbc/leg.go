@@ -42,6 +42,9 @@ type leg struct {
 	// route explains nextHop for the logs: which rule decided it and what
 	// the peer's own headers said.
 	route routeChoice
+	// nated: the peer is a NATed end-point (checks, policy or a registered
+	// binding): its media is latched on its first packet.
+	nated bool
 }
 
 // routeChoice records why a leg's requests go where they go.

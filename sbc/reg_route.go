@@ -37,12 +37,13 @@ func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok 
 		return calleeHop{}, rej, true
 	}
 	s.reg.mu.Lock()
-	fl, uri, aor, verdict := b.flow, b.uri, b.aor, b.nat
+	fl, uri, aor, verdict, nated := b.flow, b.uri, b.aor, b.nat, b.keepalive
 	s.reg.mu.Unlock()
 	return calleeHop{
 		dst: fl.source, sock: fl.sock, adv: fl.adv, transport: fl.transport,
 		ruri: *uri.Clone(), peer: s.policy.Classify(fl.source.Addr()),
-		rule: "registered binding of " + aor + " (" + verdict + "): phone's flow " + fl.String(),
+		rule:  "registered binding of " + aor + " (" + verdict + "): phone's flow " + fl.String(),
+		nated: nated,
 	}, nil, true
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -39,6 +40,13 @@ type Options struct {
 	Router nat.Router
 	Media  media.Anchor
 	Logger *slog.Logger
+	// STUNRefresh is how often sockets advertised via STUN re-learn their
+	// public address (ListenSpec.AdvertiseSTUN); 0 takes nat's default.
+	STUNRefresh time.Duration
+	// WatchAddresses, when set, subscribes to local address changes
+	// (nat.WatchAddresses in production): natsbc logs them and re-learns
+	// its STUN-advertised addresses at once.
+	WatchAddresses func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
 }
 
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
@@ -60,7 +68,10 @@ type Server struct {
 	reg       *registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
-	stunSeen *nat.STUNMemory
+	stunSeen    *nat.STUNMemory
+	stunRefresh time.Duration
+	watchAddrs  func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
+	stopWatch   func()
 
 	draining atomic.Bool
 	// handlers tracks request handlers and call goroutines; serving tracks
@@ -93,16 +104,18 @@ func New(opts Options) (*Server, error) {
 		anchor = media.Passthrough{}
 	}
 	s := &Server{
-		cfg:       cfg,
-		log:       log,
-		policy:    opts.Policy,
-		router:    opts.Router,
-		media:     anchor,
-		listeners: append([]Listener(nil), opts.Listeners...),
-		calls:     newCallTable(),
-		reg:       newRegistrar(cfg.Registrations),
-		stunSeen:  nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
-		stopped:   make(chan struct{}),
+		cfg:         cfg,
+		log:         log,
+		policy:      opts.Policy,
+		router:      opts.Router,
+		media:       anchor,
+		listeners:   append([]Listener(nil), opts.Listeners...),
+		calls:       newCallTable(),
+		reg:         newRegistrar(cfg.Registrations),
+		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
+		stunRefresh: opts.STUNRefresh,
+		watchAddrs:  opts.WatchAddresses,
+		stopped:     make(chan struct{}),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	for i, l := range opts.Listeners {
@@ -149,11 +162,23 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Start serves every listener in the background. It returns once every
-// UDP socket is registered with sipgo and reading: before that, a request
-// natsbc sends could not find its socket and sipgo would try to bind a new
-// one on the same address.
-func (s *Server) Start() {
+// Start serves every listener in the background. It first learns the
+// addresses advertised via STUN (an error says which socket could not),
+// and returns once every UDP socket is registered with sipgo and reading:
+// before that, a request natsbc sends could not find its socket and sipgo
+// would try to bind a new one on the same address.
+func (s *Server) Start() error {
+	if err := s.learnPublicAddresses(); err != nil {
+		return err
+	}
+	if s.watchAddrs != nil {
+		stop, err := s.watchAddrs(s.base, s.onAddressChange)
+		s.stopWatch = stop
+		if err != nil {
+			// Without events natsbc still works: route lookups are live.
+			s.log.Warn("local address changes not watched", "error", err)
+		}
+	}
 	var ready []chan struct{}
 	for i, l := range s.listeners {
 		if l.Packet != nil {
@@ -183,6 +208,7 @@ func (s *Server) Start() {
 		<-r
 	}
 	s.goTracked(s.keepaliveLoop)
+	return nil
 }
 
 // readingConn tells when sipgo first reads from a socket: sipgo adds the

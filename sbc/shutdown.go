@@ -65,6 +65,10 @@ func (s *Server) stop() {
 	s.stopOnce.Do(func() {
 		close(s.stopped)
 		s.cancelBase()
+		s.closePublicAddresses()
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
 		for _, l := range s.listeners {
 			if l.Packet != nil {
 				_ = l.Packet.Close()

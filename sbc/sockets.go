@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/nat"
 )
 
 // Listener is one SIP socket handed to the Server. The caller opens it
@@ -27,6 +29,8 @@ type socket struct {
 	// packet is the raw UDP socket (nil for TCP), for what natsbc writes
 	// outside SIP: STUN answers and CRLF keepalives.
 	packet net.PacketConn
+	// public, when set, learns the advertised address over STUN.
+	public *nat.PublicAddress
 }
 
 func newSocket(l Listener) (*socket, error) {
@@ -66,6 +70,11 @@ func (s *socket) wildcard() bool { return s.local.Addr().IsUnspecified() }
 // address, else the bound address, else (wildcard) the address of the
 // interface that faces the peer.
 func (s *socket) advertised(facing netip.Addr) netip.AddrPort {
+	if s.public != nil {
+		if a := s.public.Addr(); a.IsValid() {
+			return netip.AddrPortFrom(a, s.local.Port())
+		}
+	}
 	switch {
 	case s.spec.Advertise.IsValid():
 		return netip.AddrPortFrom(s.spec.Advertise, s.local.Port())

@@ -64,19 +64,30 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	anchor, closeAnchor, err := newAnchor(cfg, log)
+	if err != nil {
+		closeListeners(listeners)
+		return err
+	}
+	defer closeAnchor()
 	srv, err := sbc.New(sbc.Options{
-		Config:    sc,
-		Listeners: listeners,
-		Policy:    pol,
-		Router:    nat.Fallback(nat.NewNetlinkRouter(), configuredRouter(cfg.Listen())),
-		Media:     media.Passthrough{},
-		Logger:    log,
+		Config:         sc,
+		Listeners:      listeners,
+		Policy:         pol,
+		Router:         nat.Fallback(nat.NewNetlinkRouter(), configuredRouter(cfg.Listen())),
+		Media:          anchor,
+		Logger:         log,
+		STUNRefresh:    cfg.NATRefresh(),
+		WatchAddresses: watchAddresses(log),
 	})
 	if err != nil {
 		closeListeners(listeners)
 		return err
 	}
-	srv.Start()
+	if err := srv.Start(); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	log.Info("natsbc ready", "listen", srv.Sockets())
 
 	<-ctx.Done()
@@ -89,6 +100,32 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newAnchor is the media relay, or the passthrough when media.anchor is
+// false (SDP untouched, media flows end to end).
+func newAnchor(cfg *configs.Config, log *slog.Logger) (media.Anchor, func(), error) {
+	on, mc := cfg.Media()
+	if !on {
+		return media.Passthrough{}, func() {}, nil
+	}
+	mc.Logger = log.With("component", "media")
+	a, err := media.NewRelayAnchor(mc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, func() { _ = a.Close() }, nil
+}
+
+// watchAddresses follows the host's addresses over netlink.
+func watchAddresses(log *slog.Logger) func(context.Context, func(nat.AddrEvent)) (func(), error) {
+	return func(ctx context.Context, onChange func(nat.AddrEvent)) (func(), error) {
+		w, err := nat.WatchAddresses(ctx, nat.AddrWatchConfig{Logger: log.With("component", "addrwatch"), OnChange: onChange})
+		if err != nil {
+			return nil, err
+		}
+		return w.Close, nil
+	}
 }
 
 func checkConfig(args []string, stderr io.Writer) int {

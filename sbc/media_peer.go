@@ -1,0 +1,37 @@
+package sbc
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// rewriteSDP hands a body that arrived on leg from to the media session,
+// first telling it who sits on that leg (so latching knows which source
+// may take over the leg's media), and returns the body for the other leg.
+func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([]byte, error) {
+	l := c.leg(from)
+	l.mu.Lock()
+	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE}
+	l.mu.Unlock()
+	if src := parseAddrPort(msg.Source()); src.IsValid() {
+		info.SignalSource = src
+	}
+	if l.peer.RelaxedLatch() {
+		info.Latch = media.LatchRelaxed
+	}
+	c.media.SetPeer(from, info)
+	return c.media.Rewrite(from, contentType(msg), msg.Body(), facing)
+}
+
+// sdpReject is the answer to a body natsbc could not anchor: 488 for SDP
+// it cannot read (RFC 3261 §21.4.26), 503 when the relay has no ports left.
+func sdpReject(err error) *Reject {
+	if errors.Is(err, media.ErrNoPorts) {
+		return &Reject{Code: 503, Reason: "Service Unavailable"}
+	}
+	return &Reject{Code: 488, Reason: "Not Acceptable Here"}
+}
