@@ -3,6 +3,7 @@
 package natlab
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,12 +127,14 @@ type ReceivedMessage struct {
 
 // Received parses what the registrar logged of every request and reply
 // it received (its "natlab-received" lines, the message following them).
-func (r *Registrar) Received() []ReceivedMessage {
+func (r *Registrar) Received() []ReceivedMessage { return parseReceived(r.Log()) }
+
+func parseReceived(log string) []ReceivedMessage {
 	const marker = "natlab-received "
 	var out []ReceivedMessage
 	var cur *ReceivedMessage
 	inHeaders := false
-	for _, line := range strings.Split(r.Log(), "\n") {
+	for _, line := range strings.Split(log, "\n") {
 		if i := strings.Index(line, marker); i >= 0 {
 			out = append(out, ReceivedMessage{From: lastField(line[i:])})
 			cur, inHeaders = &out[len(out)-1], true
@@ -159,17 +162,40 @@ func lastField(s string) string {
 	return f[len(f)-1]
 }
 
-// AssertNeverReceived fails the test when any header of any message the
-// registrar received contains s (a private address of the phone).
+// addressingHeaders are the headers that say where a message goes or
+// where an answer goes: what must never carry a phone's private address.
+// Call-ID is left out: RFC 3261 §8.1.1.4 makes it opaque (sipp, like many
+// phones, spells it with its own IP) and natsbc passes the phone's on.
+var addressingHeaders = map[string]bool{
+	"via": true, "v": true, "contact": true, "m": true, "from": true, "f": true,
+	"to": true, "t": true, "route": true, "record-route": true, "path": true,
+}
+
+// AssertNeverReceived fails the test when the start line or an addressing
+// header of any message the registrar received contains s (a private
+// address of the phone).
 func (r *Registrar) AssertNeverReceived(t *testing.T, s string) {
 	t.Helper()
 	msgs := r.Received()
 	if len(msgs) == 0 {
 		t.Errorf("registrar logged no received message: is its log format still the one Received parses? (%s)", r.LogPath)
 	}
+	for _, leak := range addressingLeaks(msgs, s) {
+		t.Errorf("the registrar received %q: %s", s, leak)
+	}
+}
+
+// addressingLeaks describes every start line or addressing header of msgs
+// that contains s.
+func addressingLeaks(msgs []ReceivedMessage, s string) []string {
+	var out []string
 	for _, m := range msgs {
-		if strings.Contains(m.Headers, s) {
-			t.Errorf("the registrar received %q in a message from %s:\n%s", s, m.From, m.Headers)
+		for i, line := range strings.Split(m.Headers, "\n") {
+			name, _, _ := strings.Cut(line, ":")
+			if (i == 0 || addressingHeaders[strings.ToLower(strings.TrimSpace(name))]) && strings.Contains(line, s) {
+				out = append(out, fmt.Sprintf("%q from %s in:\n%s", line, m.From, m.Headers))
+			}
 		}
 	}
+	return out
 }
