@@ -22,6 +22,8 @@ type fakeNet struct {
 	conns  map[netip.AddrPort]*fakeConn
 	refuse map[uint16]bool // ports another program holds
 	binds  int
+	// closeGate, when set, holds every Close until it is closed.
+	closeGate chan struct{}
 }
 
 func newFakeNet() *fakeNet {
@@ -109,6 +111,12 @@ func (c *fakeConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) 
 }
 
 func (c *fakeConn) Close() error {
+	c.net.mu.Lock()
+	gate := c.net.closeGate
+	c.net.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	c.once.Do(func() {
 		close(c.done)
 		c.net.mu.Lock()

@@ -34,12 +34,14 @@ type relaySession struct {
 	wake      chan struct{} // a new SDP: the timeout watch recomputes
 	done      chan struct{} // closed by Close
 	watchDone chan struct{} // closed when the watch has stopped watching
+	tornDown  chan struct{} // closed when Close has freed everything
 }
 
 func newRelaySession(a *RelayAnchor, callID string, onTimeout func(string)) *relaySession {
 	return &relaySession{
 		anchor: a, log: a.log.With("call_id", callID), onTimeout: onTimeout,
-		wake: make(chan struct{}, 1), done: make(chan struct{}), watchDone: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		watchDone: make(chan struct{}), tornDown: make(chan struct{}),
 	}
 }
 
@@ -162,11 +164,13 @@ func (s *relaySession) Stats() CallStats {
 	return cs
 }
 
-// Close stops the relay and the timeout watch, then frees the ports.
+// Close stops the relay and the timeout watch, then frees the ports. A
+// second Close, even a concurrent one, returns once the first is done.
 func (s *relaySession) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.tornDown
 		return nil
 	}
 	s.closed = true
@@ -185,6 +189,7 @@ func (s *relaySession) Close() error {
 	}
 	<-s.watchDone
 	s.anchor.forget(s)
+	close(s.tornDown)
 	return nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -335,4 +337,35 @@ func ExampleCallStats_LogValue() {
 	st := CallStats{AtoB: FlowStats{Packets: 3000, Bytes: 516000, Lost: 2, JitterMs: 1.5}}
 	fmt.Println(st.LogValue())
 	// Output: [a_to_b=[packets=3000 bytes=516000 rtcp=0 dropped=0 lost=2 jitter_ms=1.5] b_to_a=[packets=0 bytes=0 rtcp=0 dropped=0 lost=0 jitter_ms=0]]
+}
+
+func TestSessionConcurrentCloseWaitsForTeardown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSessionRig(t, Config{})
+		r.call(t, r.s)
+		gate := make(chan struct{})
+		release := sync.OnceFunc(func() { close(gate) })
+		t.Cleanup(release) // a failing test must not leave Close stuck
+		r.n.mu.Lock()
+		r.n.closeGate = gate
+		r.n.mu.Unlock()
+
+		first := make(chan struct{})
+		go func() { r.s.Close(); close(first) }()
+		synctest.Wait() // the first Close is stuck closing sockets
+		second := make(chan struct{})
+		go func() { r.anchor.Close(); close(second) }()
+		synctest.Wait()
+		select {
+		case <-second:
+			t.Fatal("a second Close returned while the first was still tearing down")
+		default:
+		}
+		release()
+		<-first
+		<-second
+		if free := r.anchor.pool.free(); free != 50 {
+			t.Fatalf("free = %d after both Close calls, want 50", free)
+		}
+	})
 }
