@@ -243,12 +243,80 @@ func TestAnswerBindingAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { AppendBindingAnswer(buf[:0], req, from) }); n != 0 {
 		t.Errorf("AppendBindingAnswer into a big enough buffer: %v allocations, want 0", n)
 	}
+	// The ICE check with credentials and the 420 path reuse pooled
+	// messages too.
+	unknown := bindingRequest(t, stun.RawAttribute{Type: 0x0003, Value: []byte{0, 0, 0, 6}}, stun.Fingerprint).Raw
+	for name, req := range map[string][]byte{"RFC 5769 check": rfc5769Request, "420": unknown} {
+		if n := testing.AllocsPerRun(100, func() { AppendBindingAnswer(buf[:0], req, from) }); n != 0 {
+			t.Errorf("AppendBindingAnswer, %s: %v allocations, want 0", name, n)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { AppendBindingAnswer(buf[:0], rtp, from) }); n != 0 {
+		t.Errorf("AppendBindingAnswer on RTP: %v allocations, want 0", n)
+	}
 	// Appending keeps what dst held.
 	out, ok := AppendBindingAnswer([]byte("prefix"), req, from)
 	if !ok || string(out[:6]) != "prefix" {
 		t.Fatal("AppendBindingAnswer lost dst's contents")
 	}
 	decodeResponse(t, out[6:])
+}
+
+// Answers come from pooled pion messages: nothing of one request may
+// show in the answer to the next, however many attributes it had.
+func TestAnswerBindingKeepsNoStateBetweenRequests(t *testing.T) {
+	from := netip.MustParseAddrPort("203.0.113.7:40123")
+	many := make([]stun.Setter, 0, 201)
+	for range 200 { // more attributes than a pooled message has room for
+		many = append(many, stun.NewSoftware("x"))
+	}
+	seq := []struct {
+		req          *stun.Message
+		wantType     stun.MessageType
+		wantFP       bool
+		wantUnknowns int
+	}{
+		{bindingRequest(t, stun.RawAttribute{Type: 0x0003, Value: []byte{0, 0, 0, 6}}, stun.Fingerprint), stun.BindingError, true, 1},
+		{bindingRequest(t), stun.BindingSuccess, false, 0},
+		{bindingRequest(t, append(many, stun.Fingerprint)...), stun.BindingSuccess, true, 0},
+		{bindingRequest(t, stun.RawAttribute{Type: 0x7ff0, Value: []byte{1}}, stun.RawAttribute{Type: 0x7ff1, Value: []byte{1}}), stun.BindingError, false, 2},
+		{bindingRequest(t, stun.Fingerprint), stun.BindingSuccess, true, 0},
+	}
+	for round := range 3 {
+		for i, s := range seq {
+			resp, ok := AnswerBinding(s.req.Raw, from)
+			if !ok {
+				t.Fatalf("round %d request %d: not answered", round, i)
+			}
+			m := decodeResponse(t, resp)
+			if m.Type != s.wantType || m.TransactionID != s.req.TransactionID {
+				t.Fatalf("round %d request %d: type %v, want %v with its transaction", round, i, m.Type, s.wantType)
+			}
+			if _, hasFP := m.Attributes.Get(stun.AttrFingerprint); hasFP != s.wantFP {
+				t.Errorf("round %d request %d: FINGERPRINT present=%v, want %v", round, i, hasFP, s.wantFP)
+			}
+			var ua stun.UnknownAttributes
+			if err := ua.GetFrom(m); len(ua) != s.wantUnknowns || (err != nil) != (s.wantUnknowns == 0) {
+				t.Errorf("round %d request %d: UNKNOWN-ATTRIBUTES %v (%v), want %d types", round, i, ua, err, s.wantUnknowns)
+			}
+		}
+	}
+}
+
+// With ok=false, AppendBindingAnswer hands dst back as it was.
+func TestAppendBindingAnswerLeavesDstOnDrop(t *testing.T) {
+	dst := append(make([]byte, 0, 8), "keep"...)
+	out, ok := AppendBindingAnswer(dst, []byte("OPTIONS sip:a@b SIP/2.0\r\n\r\n"), netip.MustParseAddrPort("192.0.2.1:5060"))
+	if ok || string(out) != "keep" || cap(out) != cap(dst) || &out[0] != &dst[0] {
+		t.Fatalf("dropped datagram changed dst: %q ok=%v", out, ok)
+	}
+}
+
+// STUNMemory recognises a success answer by its first two bytes.
+func TestStunBindingSuccessIsPionsBindingSuccess(t *testing.T) {
+	if stunBindingSuccess != stun.BindingSuccess.Value() {
+		t.Fatalf("stunBindingSuccess %#04x, pion says %#04x", stunBindingSuccess, stun.BindingSuccess.Value())
+	}
 }
 
 func BenchmarkAnswerBinding(b *testing.B) {

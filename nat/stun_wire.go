@@ -2,137 +2,144 @@ package nat
 
 import (
 	"encoding/binary"
-	"hash/crc32"
+	"sync"
+
+	"github.com/pion/stun/v3"
 )
 
-// STUN wire constants, RFC 5389 §6 (header) and §18.2 (attribute registry).
-const (
-	stunHeaderSize  = 20
-	stunMagicCookie = 0x2112A442
+// stunBindingSuccess is stun.BindingSuccess on the wire (RFC 5389 §6,
+// §18.1): STUNMemory tells success from a 420 by the first two bytes.
+const stunBindingSuccess = 0x0101
 
-	stunBindingRequest = 0x0001 // class request, method Binding (§6, §18.1)
-	stunBindingSuccess = 0x0101 // class success response, method Binding
-	stunBindingError   = 0x0111 // class error response, method Binding
-
-	attrMappedAddress    = 0x0001
-	attrUsername         = 0x0006
-	attrMessageIntegrity = 0x0008
-	attrErrorCode        = 0x0009
-	attrUnknownAttrs     = 0x000A
-	attrRealm            = 0x0014
-	attrNonce            = 0x0015
-	attrXORMappedAddress = 0x0020
-	attrSoftware         = 0x8022
-	attrFingerprint      = 0x8028
-
-	// RFC 8489 §18.3.1 additions a newer client may send.
-	attrMessageIntegritySHA256 = 0x001C
-	attrPasswordAlgorithm      = 0x001D
-	attrUserhash               = 0x001E
-	// RFC 8445 §16.1: ICE connectivity checks are Binding requests too.
-	attrPriority     = 0x0024
-	attrUseCandidate = 0x0025
-
-	// §15.5: FINGERPRINT is the CRC-32 of the message XORed with this.
-	stunFingerprintXOR = 0x5354554e
-
-	stunFamilyIPv4 = 0x01
-	stunFamilyIPv6 = 0x02
-)
-
-// stunSoftware is the SOFTWARE value natsbc puts in its responses (§15.10).
+// stunSoftware is the SOFTWARE value natsbc puts in its messages (§15.10).
 const stunSoftware = "natsbc"
+
+// softwareAttr is built once so answering does not convert the string.
+var softwareAttr = stun.NewSoftware(stunSoftware)
 
 // maxUnknownReported bounds the UNKNOWN-ATTRIBUTES list of a 420 so a
 // hostile request cannot make natsbc build a large response.
 const maxUnknownReported = 16
 
-// stunRequest is what a Binding request says, as far as natsbc cares.
-type stunRequest struct {
-	txID           [12]byte
-	hasFingerprint bool
-	unknown        [maxUnknownReported]uint16
+// bindingExchange is one request and its answer as pion Messages. pion
+// decodes into and encodes from a Message's own attribute list; keeping
+// Messages in a pool lets those lists be reused, so answering does not
+// allocate once the pool is warm. (A Message on the stack does not do:
+// Decode stores into the list through its receiver, which moves the
+// list's array to the heap.)
+type bindingExchange struct {
+	req, resp      stun.Message
+	unknown        [maxUnknownReported]stun.AttrType
 	nUnknown       int
+	hasFingerprint bool
+
+	// Room for the usual requests (an ICE check carries about eight
+	// attributes) and for any answer (at most four), in the same
+	// allocation as the exchange.
+	reqAttrs  [16]stun.RawAttribute
+	respAttrs [4]stun.RawAttribute
 }
 
-// comprehensionRequired: RFC 5389 §15, types 0x0000-0x7FFF must be
-// understood or the request rejected with 420.
-func comprehensionRequired(t uint16) bool { return t < 0x8000 }
+// maxPooledReqAttrs: a request with a few thousand attributes makes pion
+// grow the list; such a list is not worth keeping.
+const maxPooledReqAttrs = 64
+
+var exchangePool = sync.Pool{New: func() any {
+	x := new(bindingExchange)
+	x.req.Attributes = x.reqAttrs[:0]
+	x.resp.Attributes = x.respAttrs[:0]
+	return x
+}}
+
+// release returns x to the pool without references to the caller's
+// buffers, which its Raw fields and attribute values point into.
+func (x *bindingExchange) release() {
+	if cap(x.req.Attributes) > maxPooledReqAttrs {
+		return
+	}
+	// Entries past the lengths were cleared by earlier releases.
+	clear(x.req.Attributes)
+	clear(x.resp.Attributes)
+	x.req.Attributes, x.resp.Attributes = x.req.Attributes[:0], x.resp.Attributes[:0]
+	x.req.Raw, x.resp.Raw = nil, nil
+	x.nUnknown, x.hasFingerprint = 0, false
+	exchangePool.Put(x)
+}
+
+// mayBeBindingRequest is the check that runs before any decoding, so RTP,
+// RTCP, DTLS and SIP sharing the socket cost a few byte compares.
+//
+// RFC 5389 §6: the two top bits of a STUN message are zero, the message
+// length counts attribute bytes (a multiple of 4) and the magic cookie
+// follows; RFC 7983 (updating RFC 5764 §5.1.2) demultiplexes on that first
+// byte. A UDP datagram
+// holds exactly one message, so its length must match the header's.
+// The type must be Binding request (§18.1); a classic RFC 3489 request
+// without the cookie is dropped: the cookie is what tells STUN apart.
+func mayBeBindingRequest(b []byte) bool {
+	if !stun.IsMessage(b) || b[0]&0xC0 != 0 {
+		return false
+	}
+	if binary.BigEndian.Uint16(b[0:2]) != stun.BindingRequest.Value() {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(b[2:4]))
+	return n%4 == 0 && 20+n == len(b)
+}
+
+// decodeRequest decodes b with pion and applies the RFC 5389 §7.3 checks
+// pion leaves to the server. false: not a well-formed Binding request,
+// to be dropped silently. x.req refers to b until release.
+func (x *bindingExchange) decodeRequest(b []byte) bool {
+	if !mayBeBindingRequest(b) {
+		return false
+	}
+	x.req.Raw = b
+	x.nUnknown, x.hasFingerprint = 0, false
+	if x.req.Decode() != nil || x.req.Type != stun.BindingRequest {
+		return false
+	}
+	attrs := x.req.Attributes
+	afterIntegrity := false
+	for i, a := range attrs {
+		// §15.5: FINGERPRINT is the last attribute.
+		if a.Type == stun.AttrFingerprint && i != len(attrs)-1 {
+			return false
+		}
+		// §7.3.1: comprehension-required attributes natsbc does not know
+		// make a 420. §15.4: attributes after MESSAGE-INTEGRITY (except
+		// FINGERPRINT) are ignored, so they cannot cause a 420 either.
+		if !afterIntegrity && a.Type.Required() && !understoodAttr(a.Type) &&
+			x.nUnknown < maxUnknownReported {
+			x.unknown[x.nUnknown] = a.Type
+			x.nUnknown++
+		}
+		if a.Type == stun.AttrMessageIntegrity || a.Type == stun.AttrMessageIntegritySHA256 {
+			afterIntegrity = true
+		}
+	}
+	// §7.3: a FINGERPRINT that does not match means the datagram is not
+	// STUN at all: drop it.
+	x.hasFingerprint = len(attrs) > 0 && attrs[len(attrs)-1].Type == stun.AttrFingerprint
+	return !x.hasFingerprint || stun.Fingerprint.Check(&x.req) == nil
+}
 
 // understoodAttr lists the comprehension-required attributes a Binding
 // server without credentials can accept. Credential attributes are
 // understood but not checked: natsbc answers Binding requests without
 // authentication (RFC 5389 §10 makes credentials a usage's choice), and an
 // ICE agent simply discards an answer that lacks MESSAGE-INTEGRITY.
-func understoodAttr(t uint16) bool {
+// RFC 8489 §18.3.1 adds the SHA-256 and USERHASH credentials a newer
+// client may send; RFC 8445 §16.1 adds PRIORITY and USE-CANDIDATE, as ICE
+// connectivity checks are Binding requests too.
+func understoodAttr(t stun.AttrType) bool {
 	switch t {
-	case attrMappedAddress, attrUsername, attrMessageIntegrity, attrErrorCode,
-		attrUnknownAttrs, attrRealm, attrNonce, attrXORMappedAddress,
-		attrMessageIntegritySHA256, attrPasswordAlgorithm, attrUserhash,
-		attrPriority, attrUseCandidate:
+	case stun.AttrMappedAddress, stun.AttrUsername, stun.AttrMessageIntegrity,
+		stun.AttrErrorCode, stun.AttrUnknownAttributes, stun.AttrRealm,
+		stun.AttrNonce, stun.AttrXORMappedAddress,
+		stun.AttrMessageIntegritySHA256, stun.AttrPasswordAlgorithm,
+		stun.AttrUserhash, stun.AttrPriority, stun.AttrUseCandidate:
 		return true
 	}
 	return false
-}
-
-// parseBindingRequest checks the RFC 5389 §7.3 rules for a request
-// received over UDP and walks its attributes. ok=false means "not a
-// well-formed Binding request": the caller must drop it silently.
-func parseBindingRequest(b []byte) (req stunRequest, ok bool) {
-	// §6: the two top bits are zero, the length counts attribute bytes
-	// (a multiple of 4) and the magic cookie is present. A datagram holds
-	// exactly one message.
-	if len(b) < stunHeaderSize || b[0]&0xC0 != 0 {
-		return req, false
-	}
-	if binary.BigEndian.Uint16(b[0:2]) != stunBindingRequest {
-		return req, false
-	}
-	n := int(binary.BigEndian.Uint16(b[2:4]))
-	if n%4 != 0 || stunHeaderSize+n != len(b) {
-		return req, false
-	}
-	if binary.BigEndian.Uint32(b[4:8]) != stunMagicCookie {
-		return req, false
-	}
-	copy(req.txID[:], b[8:20])
-
-	afterIntegrity := false
-	for off := stunHeaderSize; off < len(b); {
-		if len(b)-off < 4 {
-			return req, false
-		}
-		typ := binary.BigEndian.Uint16(b[off : off+2])
-		vlen := int(binary.BigEndian.Uint16(b[off+2 : off+4]))
-		end := off + 4 + vlen
-		padded := off + 4 + (vlen+3)&^3
-		if padded > len(b) {
-			return req, false
-		}
-		if typ == attrFingerprint {
-			// §15.5: FINGERPRINT is last and covers everything before it;
-			// §7.3: a wrong one means the message is not STUN: drop it.
-			if vlen != 4 || padded != len(b) {
-				return req, false
-			}
-			want := crc32.ChecksumIEEE(b[:off]) ^ stunFingerprintXOR
-			if binary.BigEndian.Uint32(b[off+4:end]) != want {
-				return req, false
-			}
-			req.hasFingerprint = true
-			break
-		}
-		// §15.4: attributes after MESSAGE-INTEGRITY (except FINGERPRINT)
-		// are ignored, so they cannot cause a 420 either.
-		if !afterIntegrity && comprehensionRequired(typ) && !understoodAttr(typ) &&
-			req.nUnknown < maxUnknownReported {
-			req.unknown[req.nUnknown] = typ
-			req.nUnknown++
-		}
-		if typ == attrMessageIntegrity || typ == attrMessageIntegritySHA256 {
-			afterIntegrity = true
-		}
-		off = padded
-	}
-	return req, true
 }
