@@ -1,15 +1,17 @@
 package nat
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 
 	"github.com/pion/stun/v3"
 )
 
-// FuzzAnswerBinding: AnswerBinding never panics, and whatever it answers
-// parses as STUN, carries the request's transaction ID and is a Binding
-// success or error response.
+// FuzzAnswerBinding: AnswerBinding never panics, AppendBindingAnswer
+// appends the same answer, and whatever is answered parses as STUN,
+// carries the request's transaction ID and is a Binding success or error
+// response.
 func FuzzAnswerBinding(f *testing.F) {
 	f.Add(rfc5769Request, []byte{203, 0, 113, 7}, uint16(40123))
 	f.Add(bindingRequest(f, stun.Fingerprint).Raw, []byte{0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, uint16(1))
@@ -18,6 +20,11 @@ func FuzzAnswerBinding(f *testing.F) {
 	f.Fuzz(func(t *testing.T, req, ip []byte, port uint16) {
 		a, _ := netip.AddrFromSlice(ip)
 		resp, ok := AnswerBinding(req, netip.AddrPortFrom(a, port))
+		// Appending after existing bytes gives the same answer.
+		out, appended := AppendBindingAnswer([]byte("pre"), req, netip.AddrPortFrom(a, port))
+		if appended != ok || string(out[:3]) != "pre" || !bytes.Equal(out[3:], resp) {
+			t.Fatalf("AppendBindingAnswer % x (%v), AnswerBinding % x (%v)", out, appended, resp, ok)
+		}
 		if !ok {
 			if resp != nil {
 				t.Fatal("ok=false with a response")
