@@ -32,11 +32,7 @@ func (s *Server) dropBinding(b *binding, reason string) {
 // for the token meanwhile.
 func (s *Server) unregisterAtPBX(b *binding, pbx pbxSide) {
 	req := sip.NewRequest(sip.REGISTER, pbx.ruri)
-	host, port := hostPort(pbx.adv)
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: pbx.transport, Host: host, Port: port, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	via.Params.Add("rport", "")
-	req.AppendHeader(via)
+	req.AppendHeader(pbx.via())
 	from := &sip.FromHeader{Address: pbx.from, Params: sip.NewParams()}
 	from.Params.Add("tag", newLocalTag())
 	req.AppendHeader(from)
@@ -50,11 +46,7 @@ func (s *Server) unregisterAtPBX(b *binding, pbx pbxSide) {
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", "0"))
 	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
-	req.SetTransport(pbx.transport)
-	req.SetDestination(pbx.dst.String())
-	if isUDP(pbx.transport) {
-		pbx.sock.laddr.Copy(&req.Laddr)
-	}
+	pbx.address(req)
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
 	defer cancel()
 	res, err := s.do(ctx, req)

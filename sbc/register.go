@@ -133,11 +133,7 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 // if the phone had sent it.
 func (s *Server) registerRequest(x *regExchange) *sip.Request {
 	out := sip.NewRequest(sip.REGISTER, x.pbx.ruri)
-	host, port := hostPort(x.pbx.adv)
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: x.pbx.transport, Host: host, Port: port, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	via.Params.Add("rport", "")
-	out.AppendHeader(via)
+	out.AppendHeader(x.pbx.via())
 	for _, h := range x.req.Headers() {
 		if registerHopHeaders[strings.ToLower(h.Name())] {
 			continue
@@ -151,12 +147,28 @@ func (s *Server) registerRequest(x *regExchange) *sip.Request {
 	for i, c := range x.parsed.contacts {
 		out.AppendHeader(tokenContact(x.bindings[i].token, x.pbx, c))
 	}
-	out.SetTransport(x.pbx.transport)
-	out.SetDestination(x.pbx.dst.String())
-	if isUDP(x.pbx.transport) {
-		x.pbx.sock.laddr.Copy(&out.Laddr)
-	}
+	x.pbx.address(out)
 	return out
+}
+
+// via is natsbc's Via on a REGISTER towards the PBX; rport asks for a
+// symmetric answer (RFC 3581 §3).
+func (p pbxSide) via() *sip.ViaHeader {
+	host, port := hostPort(p.adv)
+	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: p.transport, Host: host, Port: port, Params: sip.NewParams()}
+	v.Params.Add("branch", sip.GenerateBranch())
+	v.Params.Add("rport", "")
+	return v
+}
+
+// address sends req to the PBX from the socket facing it (for UDP, the
+// listening socket itself).
+func (p pbxSide) address(req *sip.Request) {
+	req.SetTransport(p.transport)
+	req.SetDestination(p.dst.String())
+	if isUDP(p.transport) {
+		p.sock.laddr.Copy(&req.Laddr)
+	}
 }
 
 // registerHopHeaders are rebuilt by natsbc on a relayed REGISTER. Path and
