@@ -12,13 +12,17 @@ import (
 	"time"
 )
 
-// natsbcBin is the binary TestMain built, natsbcBuildErr why it is missing.
+// natsbcBin is the binary TestMain built with the race detector,
+// natsbcPlainBin the one without; natsbcBuildErr says why they are missing.
 var (
 	natsbcBin      string
+	natsbcPlainBin string
 	natsbcBuildErr error
 )
 
-// BuildNatsbc builds ./cmd/natsbc once into dir; TestMain calls it.
+// BuildNatsbc builds ./cmd/natsbc into dir twice, once with the race
+// detector (every scenario) and once without (scenarios that measure
+// memory, which the race detector multiplies); TestMain calls it.
 func BuildNatsbc(dir string) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -29,14 +33,20 @@ func BuildNatsbc(dir string) {
 	if err != nil {
 		goBin = "/usr/local/go/bin/go"
 	}
-	bin := filepath.Join(dir, "natsbc")
-	cmd := exec.Command(goBin, "build", "-race", "-o", bin, "./cmd/natsbc")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		natsbcBuildErr = fmt.Errorf("go build ./cmd/natsbc: %v\n%s", err, out)
-		return
+	// Both are called natsbc: the lab checks the process name.
+	race, plain := filepath.Join(dir, "race", "natsbc"), filepath.Join(dir, "plain", "natsbc")
+	for _, b := range []struct {
+		out   string
+		flags []string
+	}{{race, []string{"-race"}}, {plain, nil}} {
+		cmd := exec.Command(goBin, append(append([]string{"build"}, b.flags...), "-o", b.out, "./cmd/natsbc")...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			natsbcBuildErr = fmt.Errorf("go build %v ./cmd/natsbc: %v\n%s", b.flags, err, out)
+			return
+		}
 	}
-	natsbcBin = bin
+	natsbcBin, natsbcPlainBin = race, plain
 }
 
 // Natsbc is a running natsbc with its JSON log.
@@ -76,15 +86,31 @@ func (l *Lab) StartNatsbc(t *testing.T, config string, extraArgs ...string) *Nat
 	return l.StartNatsbcArgs(t, append([]string{"--config", cfgPath}, extraArgs...)...)
 }
 
+// StartNatsbcPlain is StartNatsbc with natsbc built without the race
+// detector, for scenarios that measure its memory.
+func (l *Lab) StartNatsbcPlain(t *testing.T, config string) *Natsbc {
+	t.Helper()
+	cfgPath := filepath.Join(l.Dir, "natsbc.yaml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return l.startNatsbc(t, natsbcPlainBin, "--config", cfgPath)
+}
+
 // StartNatsbcArgs runs natsbc with only these arguments (plus JSON debug
 // logging): the embedded default config and the command-line overrides.
 func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
 	t.Helper()
-	if natsbcBin == "" {
+	return l.startNatsbc(t, natsbcBin, args...)
+}
+
+func (l *Lab) startNatsbc(t *testing.T, bin string, args ...string) *Natsbc {
+	t.Helper()
+	if bin == "" {
 		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
 	}
 	w := NewLogWatcher()
-	argv := append([]string{natsbcBin, "--log-format", "json", "--log-level", "debug"}, args...)
+	argv := append([]string{bin, "--log-format", "json", "--log-level", "debug"}, args...)
 	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
 	n := &Natsbc{Proc: p, Log: w}
 	// Registered after the lab's teardown, so it runs first, while natsbc

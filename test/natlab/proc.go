@@ -131,6 +131,9 @@ func (p *Proc) ExitedAt() time.Time {
 	}
 }
 
+// Pid is the process id of the program started (ip netns exec execs it).
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
 

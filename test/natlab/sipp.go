@@ -38,6 +38,9 @@ type Sipp struct {
 	PerCallSocket bool
 	// Timeout is sipp's global -timeout (default 150 s); past it the run fails.
 	Timeout time.Duration
+	// NoMessageTrace leaves out -trace_msg: a thousand phones would write
+	// hundreds of MB of it.
+	NoMessageTrace bool
 	// Args are appended as they are (-au/-ap credentials, -set name value).
 	Args []string
 }
@@ -75,16 +78,21 @@ func (l *Lab) StartSipp(t *testing.T, name string, s Sipp) *Proc {
 		"-d", strconv.Itoa(int(hold / time.Millisecond)),
 		"-timeout", strconv.Itoa(int(timeout/time.Second)) + "s", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(l.Dir, name+"_errors.log"),
-		"-trace_msg", "-message_file", filepath.Join(l.Dir, name+"_messages.log"),
 		"-trace_logs", "-log_file", filepath.Join(l.Dir, name+"_actions.log"),
 		"-trace_screen", "-screen_file", filepath.Join(l.Dir, name+"_screen.log"),
+	}
+	if !s.NoMessageTrace {
+		argv = append(argv, "-trace_msg", "-message_file", filepath.Join(l.Dir, name+"_messages.log"))
 	}
 	if s.OOC != "" {
 		ooc, err := filepath.Abs(filepath.Join("scenarios", s.OOC))
 		if err != nil {
 			t.Fatal(err)
 		}
-		argv = append(argv, "-oocsf", ooc)
+		// sipp remembers ended calls for 33 s and drops whatever arrives
+		// for them: a retransmitted OPTIONS whose 200 was lost would go
+		// unanswered, where a phone's server transaction answers it again.
+		argv = append(argv, "-oocsf", ooc, "-deadcall_wait", "0")
 	}
 	if calls > 1 {
 		// Every call stays up for the whole run: no concurrency cap below
