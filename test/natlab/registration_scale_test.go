@@ -23,9 +23,9 @@ import (
 func TestThousandRegisteredPhones(t *testing.T) {
 	t.Parallel()
 	const (
-		phones   = 1000
-		run      = 2 * time.Minute
-		samples  = 10
+		phones  = 1000
+		run     = 2 * time.Minute
+		samples = 10
 		// RSS a binding may cost, generous: measured about 12 KiB right
 		// after registering and 21 KiB once keepalive and refresh
 		// transactions churn (flat from 40 s on), Go's GC headroom included.
