@@ -45,3 +45,18 @@ func TestParseReceived(t *testing.T) {
 		t.Errorf("leaks %q, want only the reply's Contact", leaks)
 	}
 }
+
+// TestAorUser covers the AoR spellings natsbc's log lines may use.
+func TestAorUser(t *testing.T) {
+	for in, want := range map[string]string{
+		"sip:alice@203.0.113.5":      "alice",
+		"<sip:phone7@203.0.113.5>":   "phone7",
+		"phone12@203.0.113.5":        "phone12",
+		"sip:alice@203.0.113.5:5060": "alice",
+		"<sip:bob@example.com;x=y>":  "bob",
+	} {
+		if got := aorUser(in); got != want {
+			t.Errorf("aorUser(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

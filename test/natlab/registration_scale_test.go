@@ -95,6 +95,9 @@ func TestThousandRegisteredPhones(t *testing.T) {
 	if perBinding > perPhone {
 		t.Errorf("%d bytes of RSS per binding, want at most %d", perBinding, perPhone)
 	}
+	// A single unanswered ping is allowed (natsbc retransmits and a later
+	// one counts); three in a row drop the binding, checked below.
+	t.Logf("keepalive unanswered: %d times", len(n.Log.Find("keepalive unanswered", nil)))
 	for _, e := range n.Log.Find("binding removed", nil) {
 		if e.At.Before(many.ExitedAt()) {
 			t.Errorf("a binding was dropped while the phones ran: %s", e.Raw)
