@@ -3,7 +3,6 @@
 package natlab
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +38,7 @@ func registeredPhone(user string, hold time.Duration) Sipp {
 // registrar and hangs up after hold.
 func callerOf(user string, port int, hold time.Duration) Sipp {
 	return Sipp{Scenario: "phone_call.xml", NS: NSPBX, IP: CallerIP, Port: port,
-		Remote: PBXIP + ":" + strconv.Itoa(5060), Service: user, Hold: hold}
+		Remote: PBXIP + ":5060", Service: user, Hold: hold}
 }
 
 // awaitBinding waits for natsbc's "binding registered" line of the AoR
