@@ -34,8 +34,6 @@ func (c *call) sendAck(l *leg, seq uint32, res *sip.Response, answer *sip.Reques
 			rewritten = nil
 		}
 		setBody(ack, contentType(answer), rewritten)
-	} else {
-		ack.SetBody(nil)
 	}
 	c.rememberAck(l.side, seq, toTag(res), ack)
 	c.writeAck(l, ack)

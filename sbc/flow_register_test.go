@@ -237,6 +237,9 @@ func TestFlowKeepaliveDropsSilentPhone(t *testing.T) {
 		if ping.Recipient.Host != privateIP {
 			t.Errorf("keepalive R-URI %s, want the phone's Contact", ping.Recipient.String())
 		}
+		if cl := ping.ContentLength(); cl == nil || *cl != 0 {
+			t.Errorf("keepalive OPTIONS Content-Length %v, want 0 (mandatory on TCP)", cl)
+		}
 		b.phone.Send(t, replyTo(ping, 200, "OK", "ka", nil, ""))
 	}
 	if n := len(b.log.lines("keepalive unanswered")); n != 0 {

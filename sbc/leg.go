@@ -122,6 +122,9 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 	if refreshesTarget(method) {
 		req.AppendHeader(l.contactHeader())
 	}
+	// RFC 3261 §20.14: Content-Length is mandatory on stream transports;
+	// callers that add a body replace it.
+	req.SetBody(nil)
 	l.address(req, hop)
 	return req
 }

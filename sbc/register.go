@@ -3,7 +3,6 @@ package sbc
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -108,7 +107,7 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 		flow: flow{transport: strings.ToUpper(req.Transport()), sock: aSock, source: source, adv: aAdv},
 		pbx: pbxSide{
 			ruri: *req.Recipient.Clone(), from: *from.Address.Clone(), to: *to.Address.Clone(),
-			fromTag: fromTag(req), callID: callID(req), cseq: seq,
+			callID: callID(req), cseq: seq,
 			dst: dst, sock: bSock, adv: bAdv, transport: transport,
 		},
 	}
@@ -164,6 +163,9 @@ func (p pbxSide) via() *sip.ViaHeader {
 // address sends req to the PBX from the socket facing it (for UDP, the
 // listening socket itself).
 func (p pbxSide) address(req *sip.Request) {
+	if req.ContentLength() == nil {
+		req.SetBody(nil) // RFC 3261 §20.14: mandatory over TCP
+	}
 	req.SetTransport(p.transport)
 	req.SetDestination(p.dst.String())
 	if isUDP(p.transport) {
@@ -204,15 +206,7 @@ func tokenContact(token string, pbx pbxSide, c regContact) *sip.ContactHeader {
 
 // ownToken returns the binding id of a URI that is natsbc's token Contact.
 func (s *Server) ownToken(u sip.Uri) (uint64, error) {
-	if u.User == "" {
-		return 0, errTokenFormat
-	}
-	port := u.Port
-	if port == 0 {
-		port = 5060
-	}
-	ip, err := netip.ParseAddr(strings.Trim(u.Host, "[]"))
-	if err != nil || !s.isOwnAddress(netip.AddrPortFrom(ip.Unmap(), uint16(port))) {
+	if u.User == "" || !s.pointsAtUs(u) {
 		return 0, errTokenFormat
 	}
 	return s.reg.tokens.decode(u.User)
