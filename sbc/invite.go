@@ -104,8 +104,6 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		remoteTarget: next.ruri, nextHop: next.dst.String(),
 		route: routeChoice{Rule: next.rule},
 	}
-	bSock := next.sock
-
 	b.nated = next.nated
 	var c *call
 	ms, err := s.media.NewSession(a.callID, func(reason string) {
@@ -120,7 +118,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	s.calls.add(c)
 	c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
 		"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
-		"route", next.rule, "b_next_hop", b.nextHop, "b_socket", bSock.String())
+		"route", next.rule, "b_next_hop", b.nextHop, "b_socket", next.sock.String())
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req)

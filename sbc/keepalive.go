@@ -2,6 +2,7 @@ package sbc
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -71,7 +72,7 @@ func (s *Server) ping(b *binding) {
 	fl, uri := b.flow, b.uri
 	s.reg.mu.Unlock()
 	if s.cfg.Keepalive.Method == KeepaliveCRLF && isUDP(fl.transport) && fl.sock.packet != nil {
-		_, err := fl.sock.packet.WriteTo([]byte("\r\n\r\n"), udpAddr(fl.source))
+		_, err := fl.sock.packet.WriteTo([]byte("\r\n\r\n"), net.UDPAddrFromAddrPort(fl.source))
 		s.pingDone(b, err == nil)
 		return
 	}

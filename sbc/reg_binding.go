@@ -26,7 +26,6 @@ type flow struct {
 type pbxSide struct {
 	ruri      sip.Uri
 	from, to  sip.Uri
-	fromTag   string
 	callID    string
 	cseq      uint32
 	dst       netip.AddrPort
@@ -79,11 +78,10 @@ type bindingStore interface {
 
 // memBindings is the in-memory bindingStore.
 type memBindings struct {
-	mu    sync.Mutex
-	ids   map[uint64]*binding
-	keys  map[string]*binding
-	aors  map[string]map[uint64]*binding
-	total int
+	mu   sync.Mutex
+	ids  map[uint64]*binding
+	keys map[string]*binding
+	aors map[string]map[uint64]*binding
 }
 
 func newMemBindings() *memBindings {
@@ -95,9 +93,6 @@ func (m *memBindings) put(b *binding) {
 	defer m.mu.Unlock()
 	if old, ok := m.keys[b.key]; ok && old.id != b.id {
 		m.removeLocked(old)
-	}
-	if _, ok := m.ids[b.id]; !ok {
-		m.total++
 	}
 	m.ids[b.id] = b
 	m.keys[b.key] = b
@@ -157,7 +152,6 @@ func (m *memBindings) removeLocked(b *binding) {
 			delete(m.aors, b.aor)
 		}
 	}
-	m.total--
 }
 
 func (m *memBindings) all() []*binding {
@@ -173,5 +167,5 @@ func (m *memBindings) all() []*binding {
 func (m *memBindings) count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.total
+	return len(m.ids)
 }

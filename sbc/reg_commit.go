@@ -44,8 +44,8 @@ func (s *Server) commitBindings(x *regExchange, res *sip.Response) map[uint64]in
 			continue
 		}
 		phone := g
-		if x.nat.keepalive && phone > int(s.cfg.Registrations.NATExpires/time.Second) {
-			phone = int(s.cfg.Registrations.NATExpires / time.Second)
+		if x.nat.keepalive {
+			phone = min(g, int(s.cfg.Registrations.NATExpires/time.Second))
 		}
 		_, known := s.reg.store.byID(b.id)
 		b.flow, b.pbx, b.asked = x.flow, x.pbx, x.parsed.contacts[i].asked
@@ -220,5 +220,3 @@ func (s *Server) pointsAtUs(u sip.Uri) bool {
 	ap := uriAddrPort(u)
 	return ap.IsValid() && s.isOwnAddress(ap)
 }
-
-func trimBrackets(h string) string { return strings.Trim(h, "[]") }

@@ -2,8 +2,6 @@ package sbc
 
 import (
 	"context"
-	"net"
-	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -60,5 +58,3 @@ func (s *Server) unregisterAtPBX(b *binding, pbx pbxSide) {
 		s.log.Debug("un-registered at the PBX", "aor", b.aor, "token", b.token)
 	}
 }
-
-func udpAddr(ap netip.AddrPort) *net.UDPAddr { return net.UDPAddrFromAddrPort(ap) }

@@ -92,19 +92,3 @@ func contactKey(u sip.Uri) string {
 	c.Host = strings.ToLower(c.Host)
 	return c.String()
 }
-
-// isUnregister reports whether the whole request removes bindings.
-func (r regRequest) isUnregister() bool {
-	if r.wildcard {
-		return true
-	}
-	if len(r.contacts) == 0 {
-		return false
-	}
-	for _, c := range r.contacts {
-		if c.asked != 0 {
-			return false
-		}
-	}
-	return true
-}

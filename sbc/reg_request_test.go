@@ -46,16 +46,16 @@ func TestParseRegister(t *testing.T) {
 			t.Errorf("contact %d key %q", i, c.key)
 		}
 	}
-	if r.isUnregister() {
+	if r.wildcard || r.contacts[0].asked == 0 {
 		t.Error("a registration read as un-register")
 	}
 
 	r, rej = parseRegister(parseReq(t, "Contact: *", "Expires: 0"))
-	if rej != nil || !r.wildcard || !r.isUnregister() {
+	if rej != nil || !r.wildcard || len(r.contacts) != 0 {
 		t.Errorf("Contact: * with Expires: 0: %+v %v", r, rej)
 	}
 	r, _ = parseRegister(parseReq(t, "Contact: <sip:alice@192.168.1.10>;expires=0"))
-	if !r.isUnregister() || r.contacts[0].asked != 0 {
+	if len(r.contacts) != 1 || r.contacts[0].asked != 0 {
 		t.Errorf("expires=0 not an un-register: %+v", r)
 	}
 	r, _ = parseRegister(parseReq(t, "Contact: <sip:alice@192.168.1.10>"))

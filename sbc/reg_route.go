@@ -1,8 +1,6 @@
 package sbc
 
 import (
-	"errors"
-
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -15,14 +13,11 @@ import (
 // binding is gone (expired, un-registered, keepalive failed) gets 480, the
 // phone being known but not reachable now (RFC 3261 §21.4.18).
 func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok bool) {
-	id, err := s.ownToken(req.Recipient)
-	switch {
-	case errors.Is(err, errTokenFormat):
-		if !s.pointsAtUs(req.Recipient) || req.Recipient.User == "" || !looksLikeToken(req.Recipient.User) {
-			return calleeHop{}, nil, false
-		}
-		rej = &Reject{Code: 404, Reason: "Not Found"}
-	case err != nil:
+	if !looksLikeToken(req.Recipient.User) || !s.pointsAtUs(req.Recipient) {
+		return calleeHop{}, nil, false
+	}
+	id, err := s.reg.tokens.decode(req.Recipient.User)
+	if err != nil {
 		rej = &Reject{Code: 404, Reason: "Not Found"}
 	}
 	var b *binding

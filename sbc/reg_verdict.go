@@ -2,6 +2,7 @@ package sbc
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -45,7 +46,7 @@ func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) na
 
 // uriAddrPort is a URI's host:port when the host is an IP literal.
 func uriAddrPort(u sip.Uri) netip.AddrPort {
-	ip, err := netip.ParseAddr(trimBrackets(u.Host))
+	ip, err := netip.ParseAddr(strings.Trim(u.Host, "[]"))
 	if err != nil {
 		return netip.AddrPort{}
 	}
