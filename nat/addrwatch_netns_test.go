@@ -4,46 +4,15 @@ package nat
 
 import (
 	"net/netip"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
-
-// newWatchNetns creates a fresh network namespace and returns it with a
-// netlink handle bound to it; the test's own thread goes back to where it
-// was, so the host's addresses are never touched.
-func newWatchNetns(t *testing.T) (netns.NsHandle, *netlink.Handle) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatalf("netns.Get: %v", err)
-	}
-	defer orig.Close()
-	ns, err := netns.New() // also switches this thread into ns
-	if err != nil {
-		t.Fatalf("netns.New: %v", err)
-	}
-	if err := netns.Set(orig); err != nil {
-		ns.Close()
-		t.Fatalf("restore netns: %v", err)
-	}
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		ns.Close()
-		t.Fatalf("NewHandleAt: %v", err)
-	}
-	t.Cleanup(func() { h.Close(); ns.Close() })
-	return ns, h
-}
 
 func TestWatchAddressesInNetns(t *testing.T) {
 	requireRoot(t)
-	ns, h := newWatchNetns(t)
+	ns, h := newTestNetns(t)
 	// A veth pair: dummy links need a kernel module containers may lack.
 	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "nsbcw0"}, PeerName: "nsbcw1"}); err != nil {
 		t.Fatalf("add veth: %v", err)

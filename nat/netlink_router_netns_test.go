@@ -26,9 +26,10 @@ func requireRoot(t *testing.T) {
 	t.Skip("needs root to create a network namespace")
 }
 
-// newTestNetns creates a fresh network namespace and returns a netlink
-// handle bound to it; the test's own thread goes back to where it was.
-func newTestNetns(t *testing.T) *netlink.Handle {
+// newTestNetns creates a fresh network namespace and returns it with a
+// netlink handle bound to it; the test's own thread goes back to where it
+// was, so the host's routes and addresses are never touched.
+func newTestNetns(t *testing.T) (netns.NsHandle, *netlink.Handle) {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -52,12 +53,12 @@ func newTestNetns(t *testing.T) *netlink.Handle {
 	}
 	// The namespace (and its veths) vanish once nothing refers to it.
 	t.Cleanup(func() { h.Close(); ns.Close() })
-	return h
+	return ns, h
 }
 
 func TestNetlinkRouterPicksFacingAddress(t *testing.T) {
 	requireRoot(t)
-	h := newTestNetns(t)
+	_, h := newTestNetns(t)
 
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "nsbc0"}, PeerName: "nsbc1"}
 	if err := h.LinkAdd(veth); err != nil {
