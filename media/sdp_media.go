@@ -38,7 +38,7 @@ func (p *sdpParser) media(l sdpLine) error {
 		Port:  port,
 	}}
 	p.inMedia = true
-	if p.withClockRates && strings.Contains(proto, "RTP") {
+	if strings.Contains(proto, "RTP") {
 		p.cur.listFormats(formats)
 	}
 	return nil

@@ -9,16 +9,12 @@ const maxStreams = 32
 // ParseStreams reads where the author of an SDP body wants each stream's
 // media. A body it cannot read returns an error wrapping ErrUnparsableSDP
 // that says why and on which line.
+//
+// It checks the whole body against the line grammar of RFC 8866 §9 (types,
+// their level, their count; the fields natsbc reads or rewrites) without
+// being stricter about the rest than phones are.
 func ParseStreams(body []byte) ([]Stream, error) {
-	return parseStreams(string(body), true)
-}
-
-// parseStreams checks the whole body against the line grammar of RFC 8866
-// §9 (types, their level, their count; the fields natsbc reads or rewrites)
-// without being stricter about the rest than phones are. withClockRates is
-// false for RewriteSDP, which only needs the check and the ports.
-func parseStreams(body string, withClockRates bool) ([]Stream, error) {
-	lines := sdpLines{rest: body}
+	lines := sdpLines{rest: string(body)}
 	first, ok, err := lines.next()
 	if err != nil {
 		return nil, err
@@ -29,7 +25,7 @@ func parseStreams(body string, withClockRates bool) ([]Stream, error) {
 	if first.typ != 'v' || first.value != "0" {
 		return nil, unparsable(first.num, "an SDP body starts with v=0")
 	}
-	p := sdpParser{withClockRates: withClockRates, sessionDir: SendRecv}
+	p := sdpParser{sessionDir: SendRecv}
 	for {
 		line, ok, err := lines.next()
 		if err != nil {
@@ -49,8 +45,6 @@ func parseStreams(body string, withClockRates bool) ([]Stream, error) {
 // all come before the first m= line, so a stream's effective values are
 // known when its section ends.
 type sdpParser struct {
-	withClockRates bool
-
 	seenOrigin, seenName, seenTiming bool
 	sessionAddr                      netip.Addr
 	sessionHasConn                   bool
@@ -163,9 +157,7 @@ func (p *sdpParser) mediaAttribute(l sdpLine) error {
 			sec.stream.RTCPAddr = addr
 		}
 	case "rtpmap":
-		if p.withClockRates {
-			sec.rtpmap(value)
-		}
+		sec.rtpmap(value)
 	}
 	return nil
 }

@@ -16,11 +16,16 @@ import (
 // attributes are removed unless keepICE. All other lines pass in their order;
 // lines end with CRLF. A body ParseStreams rejects is rejected the same way.
 func RewriteSDP(body []byte, facing netip.Addr, relay []RelayPorts, keepICE bool) ([]byte, error) {
-	text := string(body)
-	streams, err := parseStreams(text, false)
+	streams, err := ParseStreams(body)
 	if err != nil {
 		return nil, err
 	}
+	return rewriteParsed(body, streams, facing, relay, keepICE)
+}
+
+// rewriteParsed is RewriteSDP of a body ParseStreams has read into streams,
+// so a session that needs the streams itself reads the body only once.
+func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []RelayPorts, keepICE bool) ([]byte, error) {
 	if !facing.IsValid() || facing.IsUnspecified() {
 		return nil, errors.New("media: RewriteSDP needs the facing address")
 	}
@@ -39,9 +44,9 @@ func RewriteSDP(body []byte, facing netip.Addr, relay []RelayPorts, keepICE bool
 	if w.facing.Is6() {
 		w.addrType = "IP6"
 	}
-	// parseStreams has read every line already: walking them again cannot
+	// ParseStreams has read every line already: walking them again cannot
 	// fail.
-	lines := sdpLines{rest: text}
+	lines := sdpLines{rest: string(body)}
 	for {
 		line, ok, _ := lines.next()
 		if !ok {

@@ -85,7 +85,7 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		}
 		relay[i] = RelayPorts{RTP: rs.sides[to].port, RTCP: rs.sides[to].port + 1}
 	}
-	out, err := RewriteSDP(body, facing, relay, s.peers[from].KeepICE)
+	out, err := rewriteParsed(body, streams, facing, relay, s.peers[from].KeepICE)
 	if err != nil {
 		return nil, asUnparsable(err)
 	}
@@ -94,8 +94,8 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 	s.sdp[from] = streams
 	now := s.anchor.clock()
 	for i := range streams {
-		if s.streamOf(i) == nil || streams[i].Port == 0 {
-			continue
+		if streams[i].Port == 0 {
+			continue // not relayed: the loop above opened every other one
 		}
 		s.negotiated[i] = now
 		s.applyPolicy(LegA, i)
