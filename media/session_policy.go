@@ -13,7 +13,7 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 	}
 	if st, ok := sdpStream(s.sdp[leg], i); ok {
 		if usableAddr(st.Addr) {
-			pol.sdpIP = st.Addr.Unmap()
+			pol.sdpIP = st.Addr
 		}
 		// rtcp-mux is in use once offer and answer both carry it
 		// (RFC 5761 §5.1.1); before the answer, as offered.
@@ -38,17 +38,19 @@ func (s *relaySession) aim(leg Leg, i int, sdpChanged bool) {
 		return
 	}
 	sd := s.streams[i].sides[leg]
-	rtp := netip.AddrPortFrom(st.Addr.Unmap(), uint16(st.Port))
-	if usableAddr(st.Addr) && st.Port > 0 && st.Port < 65536 {
-		if _, known := sd.rtpLatch.target(); sdpChanged || !known {
-			sd.rtpLatch.point(rtp)
-		}
+	aimLatch(&sd.rtpLatch, st.Addr, st.Port, sdpChanged)
+	aimLatch(&sd.rtcpLatch, st.RTCPAddr, st.RTCPPort, sdpChanged)
+}
+
+// aimLatch points l at addr:port (ParseStreams has unmapped addr) unless
+// that is no place to send, or l already has a destination the SDP did
+// not change.
+func aimLatch(l *latch, addr netip.Addr, port int, sdpChanged bool) {
+	if !usableAddr(addr) || port == 0 {
+		return
 	}
-	rtcp := netip.AddrPortFrom(st.RTCPAddr.Unmap(), uint16(st.RTCPPort))
-	if usableAddr(st.RTCPAddr) && st.RTCPPort > 0 && st.RTCPPort < 65536 {
-		if _, known := sd.rtcpLatch.target(); sdpChanged || !known {
-			sd.rtcpLatch.point(rtcp)
-		}
+	if _, known := l.target(); sdpChanged || !known {
+		l.point(netip.AddrPortFrom(addr, uint16(port)))
 	}
 }
 
