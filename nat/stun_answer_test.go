@@ -312,13 +312,6 @@ func TestAppendBindingAnswerLeavesDstOnDrop(t *testing.T) {
 	}
 }
 
-// STUNMemory recognises a success answer by its first two bytes.
-func TestStunBindingSuccessIsPionsBindingSuccess(t *testing.T) {
-	if stunBindingSuccess != stun.BindingSuccess.Value() {
-		t.Fatalf("stunBindingSuccess %#04x, pion says %#04x", stunBindingSuccess, stun.BindingSuccess.Value())
-	}
-}
-
 func BenchmarkAnswerBinding(b *testing.B) {
 	req := bindingRequest(b, stun.Fingerprint).Raw
 	from := netip.MustParseAddrPort("203.0.113.7:40123")

@@ -37,7 +37,7 @@ func Discover(ctx context.Context, conn net.PacketConn, server netip.AddrPort) (
 		return netip.AddrPort{}, errors.New("stun: invalid server address")
 	}
 	server = normalizeAddrPort(server)
-	req, err := stun.Build(stun.TransactionID, stun.BindingRequest, stun.NewSoftware(stunSoftware), stun.Fingerprint)
+	req, err := stun.Build(stun.TransactionID, stun.BindingRequest, softwareAttr, stun.Fingerprint)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("stun: build request: %w", err)
 	}

@@ -1,9 +1,12 @@
 package nat
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/pion/stun/v3"
 )
 
 // STUN memory defaults: a mapping older than a NAT's UDP timeout says
@@ -67,7 +70,8 @@ func NewSTUNMemory(cfg STUNMemoryConfig) *STUNMemory {
 // answer is a success response (a 420 tells the client nothing).
 func (m *STUNMemory) Answer(req []byte, from netip.AddrPort) (resp []byte, ok bool) {
 	resp, ok = AnswerBinding(req, from)
-	if ok && resp[0] == stunBindingSuccess>>8 && resp[1] == stunBindingSuccess&0xff {
+	// RFC 5389 §6: the message type is the first two bytes.
+	if ok && binary.BigEndian.Uint16(resp) == stun.BindingSuccess.Value() {
 		m.Remember(from)
 	}
 	return resp, ok

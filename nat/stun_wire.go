@@ -7,14 +7,11 @@ import (
 	"github.com/pion/stun/v3"
 )
 
-// stunBindingSuccess is stun.BindingSuccess on the wire (RFC 5389 §6,
-// §18.1): STUNMemory tells success from a 420 by the first two bytes.
-const stunBindingSuccess = 0x0101
-
 // stunSoftware is the SOFTWARE value natsbc puts in its messages (§15.10).
 const stunSoftware = "natsbc"
 
-// softwareAttr is built once so answering does not convert the string.
+// softwareAttr is built once so answering and asking do not convert the
+// string.
 var softwareAttr = stun.NewSoftware(stunSoftware)
 
 // maxUnknownReported bounds the UNKNOWN-ATTRIBUTES list of a 420 so a
