@@ -22,11 +22,7 @@ func TestPhoneBehindNATCallsPBX(t *testing.T) {
 
 	n.Log.Await(t, 10*time.Second, "call answered", nil)
 	assertNATed(t, l, "udp")
-	MustSucceed(t, phone, Hold+30*time.Second)
-	MustSucceed(t, callee, 15*time.Second)
-	ended := awaitEnded(t, n, "bye-from-a")
-	assertHeld(t, n, ended)
-	assertOneCallEnded(t, n)
+	assertHeldCall(t, n, phone, callee)
 	assertSBCIsRemoteTarget(t, l, "callee", true)
 	n.Log.Await(t, 0, "call started", nil)
 	n.AssertNoCrash(t)
@@ -46,11 +42,7 @@ func TestCallOverTCP(t *testing.T) {
 
 	n.Log.Await(t, 10*time.Second, "call answered", nil)
 	assertNATed(t, l, "tcp")
-	MustSucceed(t, phone, Hold+30*time.Second)
-	MustSucceed(t, callee, 15*time.Second)
-	ended := awaitEnded(t, n, "bye-from-a")
-	assertHeld(t, n, ended)
-	assertOneCallEnded(t, n)
+	assertHeldCall(t, n, phone, callee)
 	assertSBCIsRemoteTarget(t, l, "callee", true)
 	n.AssertNoCrash(t)
 }

@@ -70,11 +70,7 @@ func TestGarbageDuringCall(t *testing.T) {
 		t.Errorf("natsbc did not answer OPTIONS 200 after the garbage")
 	}
 
-	MustSucceed(t, phone, Hold+30*time.Second)
-	MustSucceed(t, callee, 15*time.Second)
-	ended := awaitEnded(t, n, "bye-from-a")
-	assertHeld(t, n, ended)
-	assertOneCallEnded(t, n)
+	assertHeldCall(t, n, phone, callee)
 	n.AssertNoCrash(t)
 }
 

@@ -51,10 +51,16 @@ func assertOneCallEnded(t *testing.T, n *Natsbc) {
 	}
 }
 
-// assertHeld checks that the call stayed up for the hold: nobody hung up
-// early (the sipp scenarios fail on an early BYE too; this is natsbc's view).
-func assertHeld(t *testing.T, n *Natsbc, ended LogEntry) {
+// assertHeldCall waits for the sipp runs of a call that side a hangs up
+// after the hold (a, then b) to succeed, then checks natsbc's view of it:
+// the call ended with a's BYE, no earlier than the hold after the answer
+// (the sipp scenarios fail on an early BYE too), and it was the only call.
+func assertHeldCall(t *testing.T, n *Natsbc, a, b *Proc) {
 	t.Helper()
+	MustSucceed(t, a, Hold+30*time.Second)
+	MustSucceed(t, b, 15*time.Second)
+	ended := awaitEnded(t, n, "bye-from-a")
+	assertOneCallEnded(t, n)
 	answered, ok := n.Log.Wait(0, "call answered", nil)
 	if !ok {
 		t.Errorf("natsbc never logged \"call answered\"")
@@ -89,27 +95,30 @@ func assertNATed(t *testing.T, l *Lab, proto string) {
 // it came straight from natsbc, not through a proxy).
 func assertSBCIsRemoteTarget(t *testing.T, l *Lab, calleeName string, direct bool) {
 	t.Helper()
-	if msgs, err := l.ReadSippTrace("phone"); err != nil {
-		t.Errorf("phone trace: %v", err)
-	} else if ok200, ok := FirstReceived(msgs, "SIP/2.0 200"); !ok {
-		t.Errorf("phone trace has no 200")
-	} else if h := URIHost(ok200.Header("Contact")); h != EdgeOutIP {
-		t.Errorf("phone's 200 Contact %q: host %q, want natsbc's outside %s", ok200.Header("Contact"), h, EdgeOutIP)
-	}
-	msgs, err := l.ReadSippTrace(calleeName)
-	if err != nil {
-		t.Errorf("%s trace: %v", calleeName, err)
-		return
-	}
-	inv, ok := FirstReceived(msgs, "INVITE ")
-	if !ok {
-		t.Errorf("%s trace has no INVITE", calleeName)
-		return
-	}
-	if h := URIHost(inv.Header("Contact")); h != EdgeInIP {
-		t.Errorf("%s's INVITE Contact %q: host %q, want natsbc's inside %s", calleeName, inv.Header("Contact"), h, EdgeInIP)
-	}
-	if h := URIHost(inv.Header("Via")); direct && h != EdgeInIP {
+	assertContactHost(t, l, "phone", "SIP/2.0 200", EdgeOutIP, "outside")
+	inv, ok := assertContactHost(t, l, calleeName, "INVITE ", EdgeInIP, "inside")
+	if h := URIHost(inv.Header("Via")); ok && direct && h != EdgeInIP {
 		t.Errorf("%s's INVITE top Via %q: host %q, want natsbc's inside %s", calleeName, inv.Header("Via"), h, EdgeInIP)
 	}
+}
+
+// assertContactHost checks that the first message whose start line begins
+// with start in the trace of the sipp run called name carries a Contact
+// with host want, natsbc's address on the side facing that run; ok is
+// false when there is no such message.
+func assertContactHost(t *testing.T, l *Lab, name, start, want, side string) (m TracedMessage, ok bool) {
+	t.Helper()
+	msgs, err := l.ReadSippTrace(name)
+	if err != nil {
+		t.Errorf("%s trace: %v", name, err)
+		return m, false
+	}
+	if m, ok = FirstReceived(msgs, start); !ok {
+		t.Errorf("%s trace has no %s", name, strings.TrimSpace(start))
+		return m, false
+	}
+	if h := URIHost(m.Header("Contact")); h != want {
+		t.Errorf("%s's %s Contact %q: host %q, want natsbc's %s %s", name, strings.TrimSpace(start), m.Header("Contact"), h, side, want)
+	}
+	return m, true
 }

@@ -43,11 +43,7 @@ routes:
 			phone := l.StartSipp(t, "phone", phoneCall("phone_call.xml"))
 
 			n.Log.Await(t, 10*time.Second, "call answered", nil)
-			MustSucceed(t, phone, Hold+30*time.Second)
-			MustSucceed(t, callee, 15*time.Second)
-			ended := awaitEnded(t, n, "bye-from-a")
-			assertHeld(t, n, ended)
-			assertOneCallEnded(t, n)
+			assertHeldCall(t, n, phone, callee)
 			assertSBCIsRemoteTarget(t, l, "callee", false)
 			n.AssertNoCrash(t)
 		})
@@ -78,11 +74,7 @@ routes:
 	phone := l.StartSipp(t, "phone", phoneCall("phone_call.xml"))
 
 	n.Log.Await(t, 10*time.Second, "call answered", nil)
-	MustSucceed(t, phone, Hold+30*time.Second)
-	MustSucceed(t, carrier, 15*time.Second)
-	ended := awaitEnded(t, n, "bye-from-a")
-	assertHeld(t, n, ended)
-	assertOneCallEnded(t, n)
+	assertHeldCall(t, n, phone, carrier)
 	assertSBCIsRemoteTarget(t, l, "carrier", true)
 	n.AssertNoCrash(t)
 }

@@ -45,11 +45,7 @@ func TestRegisteredPhoneCalled(t *testing.T) {
 			caller := l.StartSipp(t, "caller", callerOf("alice", 5060, Hold))
 
 			n.Log.Await(t, 10*time.Second, "call answered", nil)
-			MustSucceed(t, caller, Hold+30*time.Second)
-			MustSucceed(t, phone, 15*time.Second)
-			ended := awaitEnded(t, n, "bye-from-a")
-			assertHeld(t, n, ended)
-			assertOneCallEnded(t, n)
+			assertHeldCall(t, n, caller, phone)
 
 			proto := "udp"
 			if c.tcp {
@@ -151,24 +147,6 @@ func assertSameFlow(t *testing.T, n *Natsbc, b LogEntry) {
 // Contact, the caller's 200 natsbc's inside address.
 func assertCalledThroughSBC(t *testing.T, l *Lab) {
 	t.Helper()
-	if msgs, err := l.ReadSippTrace("phone"); err != nil {
-		t.Errorf("phone trace: %v", err)
-	} else if inv, ok := FirstReceived(msgs, "INVITE "); !ok {
-		t.Errorf("the phone's trace has no INVITE")
-	} else if h := URIHost(inv.Header("Contact")); h != EdgeOutIP {
-		t.Errorf("phone's INVITE Contact %q: host %q, want natsbc's outside %s", inv.Header("Contact"), h, EdgeOutIP)
-	}
-	msgs, err := l.ReadSippTrace("caller")
-	if err != nil {
-		t.Errorf("caller trace: %v", err)
-		return
-	}
-	ok200, ok := FirstReceived(msgs, "SIP/2.0 200")
-	if !ok {
-		t.Errorf("the caller's trace has no 200")
-		return
-	}
-	if h := URIHost(ok200.Header("Contact")); h != EdgeInIP {
-		t.Errorf("caller's 200 Contact %q: host %q, want natsbc's inside %s", ok200.Header("Contact"), h, EdgeInIP)
-	}
+	assertContactHost(t, l, "phone", "INVITE ", EdgeOutIP, "outside")
+	assertContactHost(t, l, "caller", "SIP/2.0 200", EdgeInIP, "inside")
 }
