@@ -79,22 +79,24 @@ listen:
 // namespace with JSON debug logs, and waits for its "natsbc ready" line.
 func (l *Lab) StartNatsbc(t *testing.T, config string, extraArgs ...string) *Natsbc {
 	t.Helper()
-	cfgPath := filepath.Join(l.Dir, "natsbc.yaml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return l.StartNatsbcArgs(t, append([]string{"--config", cfgPath}, extraArgs...)...)
+	return l.StartNatsbcArgs(t, append([]string{"--config", l.writeNatsbcConfig(t, config)}, extraArgs...)...)
 }
 
 // StartNatsbcPlain is StartNatsbc with natsbc built without the race
 // detector, for scenarios that measure its memory.
 func (l *Lab) StartNatsbcPlain(t *testing.T, config string) *Natsbc {
 	t.Helper()
-	cfgPath := filepath.Join(l.Dir, "natsbc.yaml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+	return l.startNatsbc(t, natsbcPlainBin, "--config", l.writeNatsbcConfig(t, config))
+}
+
+// writeNatsbcConfig writes config to the lab directory and returns its path.
+func (l *Lab) writeNatsbcConfig(t *testing.T, config string) string {
+	t.Helper()
+	path := filepath.Join(l.Dir, "natsbc.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return l.startNatsbc(t, natsbcPlainBin, "--config", cfgPath)
+	return path
 }
 
 // StartNatsbcArgs runs natsbc with only these arguments (plus JSON debug

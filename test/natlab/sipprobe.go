@@ -60,24 +60,8 @@ func ProbeInvite(conn *net.UDPConn, ruri string, wait time.Duration) InviteResul
 		}
 		res.Status, res.Took = code, time.Since(start)
 		if code >= 300 {
-			_, _ = conn.Write(request("ACK", headerValue(msg, "To", "t")))
+			_, _ = conn.Write(request("ACK", TracedMessage{Text: msg}.Header("To")))
 		}
 		return res
 	}
-}
-
-// headerValue returns the first value of a header given by its long and
-// compact names in a raw SIP message, "" when absent.
-func headerValue(msg, long, compact string) string {
-	for _, line := range strings.Split(msg, "\r\n")[1:] {
-		if line == "" {
-			break
-		}
-		name, v, ok := strings.Cut(line, ":")
-		name = strings.TrimSpace(name)
-		if ok && (strings.EqualFold(name, long) || strings.EqualFold(name, compact)) {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
