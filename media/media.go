@@ -86,6 +86,10 @@ type Session interface {
 	// content types pass through untouched.
 	// Errors wrap ErrUnparsableSDP (answer 488) or ErrNoPorts (answer 503).
 	Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error)
+	// Answered says the call was answered (2xx). Silence counts only from
+	// then on: before it a ringing call may carry early media or none at all
+	// (a caller rarely sends before the 200), and a long ring is no fault.
+	Answered()
 	// Stats counts what was relayed so far, per direction.
 	Stats() CallStats
 	// Close stops relaying and returns the ports to the pool (they drain
@@ -156,6 +160,8 @@ func (passthroughSession) SetPeer(Leg, PeerInfo) {}
 func (passthroughSession) Rewrite(_ Leg, _ string, body []byte, _ netip.Addr) ([]byte, error) {
 	return body, nil
 }
+
+func (passthroughSession) Answered() {}
 
 func (passthroughSession) Stats() CallStats { return CallStats{} }
 

@@ -30,6 +30,10 @@ type relaySession struct {
 	// negotiated is, per m= index, when its last SDP passed (anchor clock):
 	// latching windows open then, and silence counts from then.
 	negotiated []int64
+	// answered: sbc said the call was answered, at answeredAt (anchor
+	// clock). While it rings no silence counts.
+	answered   bool
+	answeredAt int64
 
 	wake      chan struct{} // a new SDP: the timeout watch recomputes
 	done      chan struct{} // closed by Close
@@ -102,11 +106,26 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		s.applyPolicy(LegB, i)
 		s.aim(from, i, changedAddress(prev, streams, i))
 	}
+	s.wakeWatch()
+	return out, nil
+}
+
+// Answered starts the media timeout: silence counts from now at the earliest.
+func (s *relaySession) Answered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.answered {
+		s.answered, s.answeredAt = true, s.anchor.clock()
+		s.wakeWatch()
+	}
+}
+
+// wakeWatch makes the timeout watch recompute its deadline (s.mu held).
+func (s *relaySession) wakeWatch() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return out, nil
 }
 
 // streamAt returns the relayed stream of m= index i, opening a pair on

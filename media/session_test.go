@@ -107,6 +107,7 @@ func (r *sessionRig) call(t *testing.T, s Session) (aPort, bPort int) {
 	if aPort == bPort || aPort%2 != 0 || bPort%2 != 0 {
 		t.Fatalf("relay ports a=%d b=%d: want two different even ports", aPort, bPort)
 	}
+	s.Answered()
 	return aPort, bPort
 }
 

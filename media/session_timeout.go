@@ -46,8 +46,8 @@ func (s *relaySession) watch() {
 func (s *relaySession) silence() (reason string, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return "", 0
+	if s.closed || !s.answered {
+		return "", 0 // ringing: early media is optional
 	}
 	limit := s.anchor.cfg.Timeout
 	if s.onHold() {
@@ -63,9 +63,9 @@ func (s *relaySession) silence() (reason string, wait time.Duration) {
 			if !s.mustSend(leg, i) {
 				continue
 			}
-			// Silence counts from the stream's last SDP at the earliest: a
-			// peer starts sending once it has the answer.
-			deadline := max(rs.sides[leg].lastRTP.Load(), s.negotiated[i]) + int64(limit)
+			// Silence counts from the stream's last SDP and the answer at
+			// the earliest: a peer starts sending once it has both.
+			deadline := max(rs.sides[leg].lastRTP.Load(), s.negotiated[i], s.answeredAt) + int64(limit)
 			if now >= deadline {
 				return fmt.Sprintf("media timeout: no RTP from leg %s for %s", leg, seconds(limit)), 0
 			}

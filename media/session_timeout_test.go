@@ -71,8 +71,13 @@ func TestSessionNoTimeoutBeforeAnswer(t *testing.T) {
 		rewrite(t, r.s, LegA, phoneOffer, facingB, 0)
 		time.Sleep(10 * time.Minute) // a long ring; nobody has the answer yet
 		r.noTimeout(t)
-		// The answer starts the clock: silence is counted from it.
+		// A 183 with SDP: both legs negotiated, yet the caller sends nothing
+		// until the 200, and a call queue may ring for many minutes.
 		rewrite(t, r.s, LegB, pbxAnswer, facingA, 0)
+		time.Sleep(10 * time.Minute)
+		r.noTimeout(t)
+		// The 200 starts the clock: silence is counted from it.
+		r.s.Answered()
 		time.Sleep(59 * time.Second)
 		r.noTimeout(t)
 		time.Sleep(time.Second)
@@ -122,6 +127,7 @@ func TestSessionCloseInsideTimeoutCallback(t *testing.T) {
 		}
 		rewrite(t, s, LegA, phoneOffer, facingB, 0)
 		rewrite(t, s, LegB, pbxAnswer, facingA, 0)
+		s.Answered()
 		time.Sleep(61 * time.Second)
 		synctest.Wait()
 		select {

@@ -147,6 +147,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	// RFC 3261 §13.3.1.4: the 2xx confirms the near dialog even if its ACK
 	// never comes; such a session is then ended with BYE, on this leg too.
 	c.setConfirmed(from.side)
+	if initial && c.media != nil {
+		c.media.Answered()
+	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
 		if errors.Is(err, errNoAck) {
