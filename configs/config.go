@@ -25,6 +25,8 @@ type Config struct {
 	NAT           NATConfig
 	// Relay is the file's `media:` section (the method Media maps it).
 	Relay MediaConfig
+	// Admin is the metrics/pprof endpoint (off unless admin.listen is set).
+	Admin AdminConfig
 	// Sockets is the file's `listen:` list (the method Listen maps it).
 	Sockets []ListenEntry
 	Peers   []policy.Peer

@@ -55,6 +55,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 			})
 		},
 		"media":  func(n *yaml.Node, p string) { d.media(n, p, &c.Relay) },
+		"admin":  func(n *yaml.Node, p string) { d.admin(n, p, &c.Admin) },
 		"listen": func(n *yaml.Node, p string) { d.listen(n, p, c) },
 		"peers":  func(n *yaml.Node, p string) { d.peers(n, p, c) },
 		"routes": func(n *yaml.Node, p string) { d.routes(n, p, c) },

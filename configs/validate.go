@@ -85,6 +85,7 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.checkKeepalive(&c.Keepalive)
 	k.checkNAT(&c.NAT)
 	k.checkMedia(&c.Relay)
+	k.checkAdmin(&c.Admin)
 	k.checkListen(c.Sockets)
 	k.checkPeers(c.Peers)
 	k.checkRoutes(c.Routes, c.Peers)
