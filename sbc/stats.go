@@ -1,0 +1,26 @@
+package sbc
+
+// Stats is a read-only snapshot of what the Server holds, for metrics.
+type Stats struct {
+	// ActiveCalls counts calls from INVITE until they end.
+	ActiveCalls int
+	// Bindings counts registered contacts (one per AoR and Contact).
+	Bindings int
+	// MediaSessions counts active calls with at least one relayed stream:
+	// 0 with media anchoring off, where no SDP is rewritten.
+	MediaSessions int
+}
+
+// Stats takes the snapshot. It walks every call (each session's Stats
+// takes that session's lock), so it is for a scrape every few seconds, not
+// for the packet or message path.
+func (s *Server) Stats() Stats {
+	calls, _ := s.calls.snapshot()
+	st := Stats{ActiveCalls: len(calls), Bindings: s.Bindings()}
+	for _, c := range calls {
+		if len(c.media.Stats().Streams) > 0 {
+			st.MediaSessions++
+		}
+	}
+	return st
+}
