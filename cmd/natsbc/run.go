@@ -64,9 +64,15 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	adminLn, err := listenAdmin(cfg)
+	if err != nil {
+		closeListeners(listeners)
+		return err
+	}
 	anchor, closeAnchor, err := newAnchor(cfg, log)
 	if err != nil {
 		closeListeners(listeners)
+		closeAdminListener(adminLn)
 		return err
 	}
 	defer closeAnchor()
@@ -82,11 +88,19 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	})
 	if err != nil {
 		closeListeners(listeners)
+		closeAdminListener(adminLn)
 		return err
 	}
 	if err := srv.Start(); err != nil {
 		_ = srv.Close()
+		closeAdminListener(adminLn)
 		return err
+	}
+	if adminLn != nil {
+		// Closed after the drain, so metrics stay readable during it.
+		admin := startAdmin(adminLn, srv.Stats, log.With("component", "admin"))
+		defer admin.Close()
+		log.Info("admin endpoint ready", "listen", adminLn.Addr().String())
 	}
 	log.Info("natsbc ready", "listen", srv.Sockets())
 

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/sbc"
+)
+
+// adminEndpoint serves /metrics and /debug/pprof/ on its own listener. It
+// has no authentication: admin.listen is meant for loopback or a
+// management network.
+type adminEndpoint struct {
+	http *http.Server
+	done chan struct{} // closed when Serve has returned
+}
+
+// startAdmin serves on ln until Close. stats is read at every scrape.
+func startAdmin(ln net.Listener, stats func() sbc.Stats, log *slog.Logger) *adminEndpoint {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		statsCollector{stats: stats},
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// pprof.Index also serves the named profiles (/debug/pprof/heap,
+	// goroutine, allocs, ...); heap?gc=1 runs a GC first, which is how
+	// the benchmark reads the live heap without a custom endpoint.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	a := &adminEndpoint{
+		http: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(a.done)
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin endpoint stopped", "error", err)
+		}
+	}()
+	return a
+}
+
+// Close stops serving (a CPU profile in progress is cut short) and waits
+// for the serving goroutine.
+func (a *adminEndpoint) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := a.http.Shutdown(ctx); err != nil {
+		_ = a.http.Close()
+	}
+	<-a.done
+}
+
+// statsCollector turns one sbc.Stats snapshot per scrape into gauges.
+type statsCollector struct {
+	stats func() sbc.Stats
+}
+
+var (
+	activeCallsDesc = prometheus.NewDesc("natsbc_active_calls",
+		"Calls from INVITE until they end.", nil, nil)
+	registrationsDesc = prometheus.NewDesc("natsbc_registrations",
+		"Registered contacts (bindings) natsbc holds.", nil, nil)
+	mediaSessionsDesc = prometheus.NewDesc("natsbc_media_sessions",
+		"Active calls whose media natsbc relays.", nil, nil)
+)
+
+func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- activeCallsDesc
+	ch <- registrationsDesc
+	ch <- mediaSessionsDesc
+}
+
+func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(activeCallsDesc, prometheus.GaugeValue, float64(st.ActiveCalls))
+	ch <- prometheus.MustNewConstMetric(registrationsDesc, prometheus.GaugeValue, float64(st.Bindings))
+	ch <- prometheus.MustNewConstMetric(mediaSessionsDesc, prometheus.GaugeValue, float64(st.MediaSessions))
+}
+
+// listenAdmin opens admin.listen; nil when the endpoint is off.
+func listenAdmin(cfg *configs.Config) (net.Listener, error) {
+	addr, ok := cfg.AdminListen()
+	if !ok {
+		return nil, nil
+	}
+	ln, err := net.Listen(family("tcp", addr.Addr()), addr.String())
+	if err != nil {
+		// "address already in use", not "listen tcp4 ...: bind: ...".
+		var sys *os.SyscallError
+		if errors.As(err, &sys) {
+			err = sys.Err
+		}
+		return nil, fmt.Errorf("cannot listen on admin.listen tcp %s: %v", addr, err)
+	}
+	return ln, nil
+}
+
+func closeAdminListener(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/natsbc/natsbc/sbc"
+)
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, res.Status, err)
+	}
+	return string(body)
+}
+
+// /metrics carries natsbc's gauges from the Server's snapshot next to the
+// Go and process collectors; the heap profile with gc=1 carries the
+// MemStats the benchmark reads; Close ends the listener.
+func TestAdminEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2}
+	a := startAdmin(ln, func() sbc.Stats { return stats }, slog.New(slog.DiscardHandler))
+	base := "http://" + ln.Addr().String()
+
+	metrics := get(t, base+"/metrics")
+	for _, want := range []string{
+		"\nnatsbc_active_calls 3\n",
+		"\nnatsbc_registrations 10000\n",
+		"\nnatsbc_media_sessions 2\n",
+		"\ngo_goroutines ",
+		"\ngo_memstats_heap_inuse_bytes ",
+		"\nprocess_resident_memory_bytes ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if heap := get(t, base+"/debug/pprof/heap?gc=1&debug=1"); !strings.Contains(heap, "# HeapInuse = ") {
+		t.Errorf("heap profile lacks the MemStats block:\n%.300s", heap)
+	}
+	if idx := get(t, base+"/debug/pprof/"); !strings.Contains(idx, "goroutine") {
+		t.Errorf("pprof index lists no goroutine profile:\n%.300s", idx)
+	}
+
+	a.Close()
+	if c, err := net.Dial("tcp4", ln.Addr().String()); err == nil {
+		c.Close()
+		t.Errorf("admin endpoint still accepts connections after Close")
+	}
+}
+
+// A busy admin port stops natsbc at start, in one line naming the key.
+func TestAdminPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	sipPort, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sipAddr := sipPort.LocalAddr().String()
+	sipPort.Close()
+	file := filepath.Join(t.TempDir(), "admin.yaml")
+	yaml := "admin:\n  listen: " + busy.Addr().String() + "\nlisten:\n  - address: " + sipAddr + "\n    transport: udp\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"--config", file}, &stderr); code != exitFailure {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitFailure, stderr.String())
+	}
+	if want := "cannot listen on admin.listen tcp " + busy.Addr().String() + ": address already in use"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+}
