@@ -1,0 +1,122 @@
+//go:build linux
+
+package media
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestRelayLoad measures the relay's CPU per relayed packet on loopback:
+// MEDIA_LOAD calls (G.711, 50 packets/s each way) through a RelayAnchor,
+// against a baseline of the same generator sending phone to PBX directly,
+// before and after, in the same process. The relay's cost is the process
+// CPU (getrusage) of the relayed run minus the baseline's. Skipped unless
+// MEDIA_LOAD is set, e.g.
+//
+//	MEDIA_LOAD=1000 MEDIA_LOAD_SECONDS=5 go test -run TestRelayLoad -v ./media/
+func TestRelayLoad(t *testing.T) {
+	calls, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD"))
+	if calls <= 0 {
+		t.Skip("set MEDIA_LOAD=<calls> to run the relay load test")
+	}
+	secs, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD_SECONDS"))
+	if secs <= 0 {
+		secs = 5
+	}
+	window := time.Duration(secs) * time.Second
+	gen := newLoadGen(t)
+	phones, pbxs := gen.ends[0], gen.ends[1]
+
+	a, err := NewRelayAnchor(Config{PortMin: 50000, PortMax: 50000 + 4*calls + 400, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	relayA := make([]netip.AddrPort, calls)
+	relayB := make([]netip.AddrPort, calls)
+	facing := netip.MustParseAddr("127.0.0.1")
+	for i := range calls {
+		s, err := a.NewSession(fmt.Sprint("load-", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetPeer(LegA, PeerInfo{SignalSource: phones.addr, NATed: true})
+		s.SetPeer(LegB, PeerInfo{SignalSource: pbxs.addr})
+		for _, step := range []struct {
+			from Leg
+			peer netip.AddrPort
+			to   *netip.AddrPort
+		}{{LegA, phones.addr, &relayB[i]}, {LegB, pbxs.addr, &relayA[i]}} {
+			out, err := s.Rewrite(step.from, "application/sdp", []byte(sdpFor(step.peer)), facing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := ParseStreams(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*step.to = netip.AddrPortFrom(facing, uint16(st[0].Port))
+		}
+		s.Answered()
+	}
+
+	direct := func() {
+		phones.dest = repeatAddr(pbxs.addr, calls)
+		pbxs.dest = repeatAddr(phones.addr, calls)
+	}
+	relayed := func() { phones.dest, pbxs.dest = relayA, relayB }
+	runs := []struct {
+		name  string
+		setup func()
+	}{{"baseline", direct}, {"relayed", relayed}, {"baseline", direct}}
+	var cpu [3]float64 // process CPU-seconds per second of window
+	for r, run := range runs {
+		run.setup()
+		var before time.Duration
+		gen.run(time.Second, window, func(start bool) {
+			if start {
+				before = processCPU(t)
+			} else {
+				cpu[r] = (processCPU(t) - before).Seconds() / window.Seconds()
+			}
+		})
+		var lat latencyHist
+		var sent, recv int64
+		for _, e := range gen.ends {
+			lat.merge(&e.latency)
+			sent += e.sent
+			recv += e.received
+		}
+		t.Logf("%-8s %7.0f pkt/s each way, loss %.3f%%, latency p50 %v p99 %v, CPU %.1f%% of a core, generator max lag %v/%v",
+			run.name, float64(sent)/2/window.Seconds(), 100*float64(sent-recv)/float64(max(sent, 1)),
+			lat.quantile(0.5), lat.quantile(0.99), 100*cpu[r], phones.maxLag, pbxs.maxLag)
+	}
+	base := (cpu[0] + cpu[2]) / 2
+	pps := float64(2*calls) * float64(time.Second/loadPeriod) // relayed packets/s, both ways
+	t.Logf("relay: %.2f× the baseline's CPU; %.2f%% of one core per 10,000 packets/s relayed (%d calls, %.0f packets/s in and out)",
+		cpu[1]/base, 100*(cpu[1]-base)/(pps/10000), calls, pps)
+}
+
+func repeatAddr(a netip.AddrPort, n int) []netip.AddrPort {
+	s := make([]netip.AddrPort, n)
+	for i := range s {
+		s[i] = a
+	}
+	return s
+}
+
+// processCPU is the user+system time this process has used.
+func processCPU(tb testing.TB) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
