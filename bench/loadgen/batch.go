@@ -1,0 +1,21 @@
+// Package loadgen is natsbc's SIP and RTP load generator: it sets up calls over
+// SIP through any target (or, in direct mode, none), streams G.711-like RTP on
+// both legs of every call and measures loss, one-way latency and its own
+// ability to keep the send rate.
+package loadgen
+
+import "net/netip"
+
+// Message is one datagram of a batch. On write, Buf is sent to Addr. On read,
+// Buf is filled and N says how many bytes arrived; the source is not kept,
+// because every packet names its call and direction in its payload.
+type Message struct {
+	Buf  []byte
+	N    int
+	Addr netip.AddrPort
+}
+
+// DefaultBatch is how many datagrams one system call moves at most: large
+// enough that a 20 ms burst of a few thousand calls takes a few dozen calls,
+// small enough that the kernel headers of a batch stay in cache.
+const DefaultBatch = 64

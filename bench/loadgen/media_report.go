@@ -1,0 +1,99 @@
+package loadgen
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// DirectionReport is what arrived of one direction of all calls.
+type DirectionReport struct {
+	Sent      uint64  `json:"sent"`
+	Received  uint64  `json:"received"` // distinct packets
+	LossRatio float64 `json:"loss_ratio"`
+	// Lost by sequence number alone (gaps up to each stream's highest
+	// number); Sent-Received also counts packets lost at the very end.
+	LostBySeq    uint64  `json:"lost_by_seq"`
+	Duplicates   uint64  `json:"duplicates"`
+	Reordered    uint64  `json:"reordered"`
+	Stray        uint64  `json:"stray"`
+	LatencyP50Us float64 `json:"latency_p50_us"`
+	LatencyP99Us float64 `json:"latency_p99_us"`
+	LatencyMaxUs float64 `json:"latency_max_us"`
+}
+
+// MediaReport is the outcome of one media phase.
+type MediaReport struct {
+	AToB DirectionReport `json:"a_to_b"`
+	BToA DirectionReport `json:"b_to_a"`
+	// Ticks are the sending goroutines' wake-ups; a late tick started more
+	// than one ptime after its schedule or could not send all its packets.
+	Ticks      uint64  `json:"ticks"`
+	LateTicks  uint64  `json:"late_ticks"`
+	MaxLateMs  float64 `json:"max_late_ms"`
+	Unsent     uint64  `json:"unsent"`
+	SendErrors uint64  `json:"send_errors"`
+	RateKept   bool    `json:"rate_kept"`
+	DurationS  float64 `json:"media_duration_s"`
+	// Packets per second the generator sent, both directions together.
+	SentPPS    float64 `json:"sent_pps"`
+	CPUSeconds float64 `json:"media_cpu_s"`
+	// CPU the generator spent per 10,000 packets/s sent, as a fraction of
+	// one core (each packet sent is also received by the generator).
+	CPUPer10kPPS float64 `json:"media_cpu_per_10k_pps"`
+}
+
+func buildMediaReport(ws []*sendWorker, recv [2]*receiver, sent [2]uint64, streamedNs int64, cpu time.Duration) MediaReport {
+	var rep MediaReport
+	var maxLate int64
+	for _, w := range ws {
+		rep.Ticks += w.doneTicks
+		rep.LateTicks += w.lateTicks
+		rep.Unsent += w.unsent[AToB] + w.unsent[BToA]
+		rep.SendErrors += w.sendErrors
+		maxLate = max(maxLate, w.maxLateNs)
+	}
+	rep.MaxLateMs = float64(maxLate) / 1e6
+	rep.RateKept = rep.LateTicks == 0 && rep.Unsent == 0
+	rep.AToB = directionReport(recv[AToB], sent[AToB])
+	rep.BToA = directionReport(recv[BToA], sent[BToA])
+	rep.DurationS = float64(streamedNs) / 1e9
+	rep.CPUSeconds = cpu.Seconds()
+	if rep.DurationS > 0 {
+		rep.SentPPS = float64(sent[AToB]+sent[BToA]) / rep.DurationS
+	}
+	if rep.SentPPS > 0 {
+		rep.CPUPer10kPPS = rep.CPUSeconds / rep.DurationS / (rep.SentPPS / 10_000)
+	}
+	return rep
+}
+
+func directionReport(r *receiver, sent uint64) DirectionReport {
+	d := DirectionReport{Sent: sent, Stray: r.stray}
+	for i := range r.streams {
+		s := &r.streams[i]
+		d.Received += s.received
+		d.LostBySeq += s.lostBySeq()
+		d.Duplicates += s.duplicates
+		d.Reordered += s.reordered
+	}
+	if sent > 0 && d.Received < sent {
+		d.LossRatio = float64(sent-d.Received) / float64(sent)
+	}
+	d.LatencyP50Us = nsToUs(r.latency.Quantile(0.50))
+	d.LatencyP99Us = nsToUs(r.latency.Quantile(0.99))
+	d.LatencyMaxUs = nsToUs(r.latency.Max())
+	return d
+}
+
+func nsToUs(ns uint64) float64 {
+	return float64(ns/100) / 10 // one decimal
+}
+
+// newRunID picks a non-zero id that marks this run's packets.
+func newRunID() uint32 {
+	for {
+		if id := rand.Uint32(); id != 0 {
+			return id
+		}
+	}
+}
