@@ -29,10 +29,7 @@ func BuildNatsbc(dir string) {
 		natsbcBuildErr = err
 		return
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-	}
+	goBin := goBinary()
 	// Both are called natsbc: the lab checks the process name.
 	race, plain := filepath.Join(dir, "race", "natsbc"), filepath.Join(dir, "plain", "natsbc")
 	for _, b := range []struct {
@@ -47,6 +44,15 @@ func BuildNatsbc(dir string) {
 		}
 	}
 	natsbcBin, natsbcPlainBin = race, plain
+}
+
+// goBinary is the go command: on the PATH, else the toolchain's usual
+// install path (a root shell's PATH may lack it).
+func goBinary() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "/usr/local/go/bin/go"
 }
 
 // Natsbc is a running natsbc with its JSON log.

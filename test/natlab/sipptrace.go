@@ -7,13 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // TracedMessage is one SIP message from a sipp -trace_msg file.
 type TracedMessage struct {
-	Received bool // false: sent by sipp
+	Received bool      // false: sent by sipp
+	At       time.Time // sipp's time stamp; zero when it could not be read
 	Text     string
 }
+
+// traceTimeLayout is the time stamp on sipp's dashed separator lines
+// (local time, microseconds).
+const traceTimeLayout = "2006-01-02 15:04:05.000000"
 
 // StartLine is the request or status line.
 func (m TracedMessage) StartLine() string {
@@ -59,7 +65,7 @@ func (l *Lab) ReadSippTrace(name string) ([]TracedMessage, error) {
 	// Each entry: a dashed time line, "<TRANSPORT> message received|sent
 	// ...:", a blank line, then the message.
 	for _, block := range strings.Split(string(b), "\n-----------------------------------------------") {
-		_, rest, ok := strings.Cut(block, "\n") // drop the time stamp line
+		stamp, rest, ok := strings.Cut(block, "\n")
 		if !ok {
 			continue
 		}
@@ -67,12 +73,23 @@ func (l *Lab) ReadSippTrace(name string) ([]TracedMessage, error) {
 		if !ok || !strings.Contains(head, " message ") {
 			continue
 		}
+		at, _ := time.ParseInLocation(traceTimeLayout, strings.Trim(stamp, "- \t\r"), time.Local)
 		out = append(out, TracedMessage{
 			Received: strings.Contains(head, "message received"),
+			At:       at,
 			Text:     strings.TrimLeft(msg, "\r\n"),
 		})
 	}
 	return out, nil
+}
+
+// Body is the message body: what follows the blank line after the headers.
+func (m TracedMessage) Body() string {
+	text := strings.ReplaceAll(m.Text, "\r\n", "\n")
+	if _, body, ok := strings.Cut(text, "\n\n"); ok {
+		return body
+	}
+	return ""
 }
 
 // FirstReceived returns the first received message whose start line
