@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// maxSetupP99 is the CPS criterion on call setup (INVITE to 200), p99.
+const maxSetupP99 = 200 * time.Millisecond
+
+// cpsStep is one rate tried for stepDuration.
+type cpsStep struct {
+	Rate int    `json:"rate"`
+	Pass bool   `json:"pass"`
+	Why  string `json:"why,omitempty"`
+	uacResult
+}
+
+// cpsResult is one configuration's search.
+type cpsResult struct {
+	Name  string    `json:"name"`
+	Max   int       `json:"max_cps"`
+	Steps []cpsStep `json:"steps"`
+	// Ratio is Max over the direct sipp-to-sipp ceiling of the same run.
+	Ratio float64 `json:"ratio_to_direct,omitempty"`
+}
+
+// judge applies the CPS criteria: every call set up and ended, p99 setup
+// under 200 ms, and the calls really came at the asked rate.
+func judge(rate, calls int, r uacResult) (bool, string) {
+	switch {
+	case r.TimedOut:
+		return false, "run did not finish in time"
+	case r.Failed > 0:
+		return false, fmt.Sprintf("%d failed calls", r.Failed)
+	case r.Successful < calls:
+		return false, fmt.Sprintf("%d of %d calls succeeded", r.Successful, calls)
+	case r.SetupP99Ms >= float64(maxSetupP99.Milliseconds()):
+		return false, fmt.Sprintf("p99 setup %.0f ms", r.SetupP99Ms)
+	case r.RateKept < 0.9*float64(rate):
+		return false, fmt.Sprintf("answered at %.0f/s", r.RateKept)
+	}
+	return true, ""
+}
+
+// searchPlan bounds a search: start rate, doubling until a step fails,
+// then halving the gap between the last pass and the first failure.
+type searchPlan struct {
+	start, max int
+	bisections int
+	budget     time.Duration // no new step starts after this
+}
+
+// search finds the highest passing rate. probe runs one step; an error is
+// a harness failure and ends the search.
+func search(p searchPlan, probe func(rate int) (cpsStep, error)) ([]cpsStep, int, error) {
+	began := time.Now()
+	var steps []cpsStep
+	pass, fail := 0, 0
+	try := func(rate int) (bool, error) {
+		s, err := probe(rate)
+		if err != nil {
+			return false, err
+		}
+		steps = append(steps, s)
+		if s.Pass {
+			pass = max(pass, rate)
+		} else if fail == 0 || rate < fail {
+			fail = rate
+		}
+		return s.Pass, nil
+	}
+	for rate := p.start; ; rate = min(rate*2, p.max) {
+		ok, err := try(rate)
+		if err != nil {
+			return steps, pass, err
+		}
+		if !ok || rate >= p.max || time.Since(began) > p.budget {
+			break
+		}
+	}
+	for i := 0; i < p.bisections && fail > 0 && fail-pass > 50 && time.Since(began) <= p.budget; i++ {
+		mid := (pass + fail) / 2 / 50 * 50
+		if mid <= pass {
+			break
+		}
+		if _, err := try(mid); err != nil {
+			return steps, pass, err
+		}
+	}
+	return steps, pass, nil
+}
+
+// cpsConfig is one of the three set-ups measured.
+type cpsConfig struct {
+	name   string
+	direct bool // sipp to sipp, natsbc not involved
+	anchor bool
+}
+
+var cpsConfigs = []cpsConfig{
+	{name: "sipp -> sipp (direct)", direct: true},
+	{name: "sipp -> natsbc -> sipp, media off"},
+	{name: "sipp -> natsbc -> sipp, media anchored", anchor: true},
+}
+
+// runCPS measures one configuration: a callee sipp, natsbc when not direct,
+// then the step search with a sipp caller.
+func (b *bench) runCPS(ctx context.Context, c cpsConfig, dir string) (cpsResult, error) {
+	res := cpsResult{Name: c.name}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, err
+	}
+	uas, err := startSippServer(dir, b.scenario("uas.xml"), b.plan.uas)
+	if err != nil {
+		return res, err
+	}
+	defer uas.stop()
+	target := b.plan.uas
+	var sbc *natsbcProc
+	if !c.direct {
+		if sbc, err = startNatsbc(b.natsbcBin, dir, b.plan, natsbcOpts{anchor: c.anchor}); err != nil {
+			return res, err
+		}
+		defer sbc.stop()
+		target = b.plan.sbc
+	}
+	probe := func(rate int) (cpsStep, error) {
+		if sbc != nil {
+			// The last step's calls must be gone before the next starts.
+			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			_, err := sbc.waitGauge(wctx, "natsbc_active_calls", func(v float64) bool { return v == 0 })
+			cancel()
+			if err != nil {
+				return cpsStep{}, fmt.Errorf("calls left over from the last step: %w", err)
+			}
+		}
+		calls := rate * int(b.stepDuration/time.Second)
+		run := uacRun{
+			scenario: b.scenario("uac.xml"), target: target, local: b.plan.uac,
+			rate: rate, calls: calls, hold: b.hold, transport: "u1",
+			limit: b.stepDuration + b.hold + 45*time.Second,
+		}
+		r, err := run.run(ctx, filepath.Join(dir, fmt.Sprintf("rate-%d", rate)))
+		if err != nil {
+			return cpsStep{}, err
+		}
+		if sbc != nil {
+			if err := sbc.alive(); err != nil {
+				return cpsStep{}, err
+			}
+		}
+		s := cpsStep{Rate: rate, uacResult: r}
+		s.Pass, s.Why = judge(rate, calls, r)
+		b.progress("  %-40s %5d cps: %s", c.name, rate, stepLine(s))
+		return s, nil
+	}
+	res.Steps, res.Max, err = search(b.cpsPlan, probe)
+	return res, err
+}
+
+func stepLine(s cpsStep) string {
+	verdict := "pass"
+	if !s.Pass {
+		verdict = "FAIL (" + s.Why + ")"
+	}
+	return fmt.Sprintf("%d/%d ok, p99 setup %.0f ms, %s", s.Successful, s.Created, s.SetupP99Ms, verdict)
+}

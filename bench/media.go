@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// maxLoss is the media criterion: under 0.1 % of packets lost each way.
+const maxLoss = 0.001
+
+// loadgenDirection and loadgenReport are the generator's JSON (its CLI
+// contract, bench/cmd/loadgen).
+type loadgenDirection struct {
+	Sent         uint64  `json:"sent"`
+	Received     uint64  `json:"received"`
+	LossRatio    float64 `json:"loss_ratio"`
+	LatencyP50Us float64 `json:"latency_p50_us"`
+	LatencyP99Us float64 `json:"latency_p99_us"`
+	LatencyMaxUs float64 `json:"latency_max_us"`
+}
+
+type loadgenReport struct {
+	Mode           string           `json:"mode"`
+	CallsRequested int              `json:"calls_requested"`
+	CallsUp        int              `json:"calls_up"`
+	SetupFailed    int              `json:"setup_failed"`
+	SetupP50Ms     float64          `json:"setup_p50_ms"`
+	SetupP99Ms     float64          `json:"setup_p99_ms"`
+	DurationS      float64          `json:"duration_s"`
+	AToB           loadgenDirection `json:"a_to_b"`
+	BToA           loadgenDirection `json:"b_to_a"`
+	LateTicks      uint64           `json:"late_ticks"`
+	RateKept       bool             `json:"rate_kept"`
+	GeneratorCPUS  float64          `json:"generator_cpu_s"`
+}
+
+// mediaRun is one generator run at a number of concurrent calls.
+type mediaRun struct {
+	Calls  int           `json:"calls"`
+	Pass   bool          `json:"pass"`
+	Why    string        `json:"why,omitempty"`
+	Report loadgenReport `json:"generator"`
+	// Through natsbc only: packets natsbc relayed per second (what the
+	// generator received, both directions), natsbc's CPU in the streaming
+	// window in cores, and that CPU per 10,000 packets/s in % of one core.
+	RelayedPPS    float64 `json:"relayed_pps,omitempty"`
+	NatsbcCores   float64 `json:"natsbc_cores,omitempty"`
+	CPUPer10kPct  float64 `json:"natsbc_cpu_pct_per_10k_pps,omitempty"`
+	CPUWindowSecs float64 `json:"cpu_window_s,omitempty"`
+}
+
+type mediaResult struct {
+	Direct    []mediaRun `json:"direct"`
+	Via       []mediaRun `json:"via_natsbc"`
+	DirectMax int        `json:"direct_max_calls"`
+	ViaMax    int        `json:"via_natsbc_max_calls"`
+	// Latency natsbc adds (via minus direct at AddedAt calls), the worse
+	// direction; CPU per 10k pps at CPUAt calls (the largest passing run).
+	AddedAt      int     `json:"added_latency_at_calls,omitempty"`
+	AddedP50Us   float64 `json:"added_latency_p50_us"`
+	AddedP99Us   float64 `json:"added_latency_p99_us"`
+	CPUAt        int     `json:"cpu_at_calls,omitempty"`
+	CPUPer10kPct float64 `json:"natsbc_cpu_pct_per_10k_pps"`
+}
+
+func judgeMedia(calls int, r loadgenReport) (bool, string) {
+	switch {
+	case r.CallsUp < calls:
+		return false, fmt.Sprintf("%d of %d calls up", r.CallsUp, calls)
+	case r.AToB.LossRatio >= maxLoss || r.BToA.LossRatio >= maxLoss:
+		return false, fmt.Sprintf("loss %.3f%% / %.3f%%", 100*r.AToB.LossRatio, 100*r.BToA.LossRatio)
+	case !r.RateKept:
+		return false, fmt.Sprintf("generator could not keep its rate (%d late ticks)", r.LateTicks)
+	}
+	return true, ""
+}
+
+func (b *bench) runMedia(ctx context.Context, dir string) (*mediaResult, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	res := &mediaResult{}
+	b.progress("media: %v streams, 50 packets/s each way per call; direct generator first", b.mediaDuration)
+	for _, n := range b.mediaCounts {
+		r, err := b.loadgen(ctx, dir, "direct", n, nil)
+		if err != nil {
+			return res, err
+		}
+		res.Direct = append(res.Direct, r)
+		b.progress("  direct      %5d calls: %s", n, mediaLine(r))
+		if !r.Pass {
+			break
+		}
+		res.DirectMax = n
+	}
+	sbc, err := startNatsbc(b.natsbcBin, filepath.Join(dir, "natsbc"), b.plan, natsbcOpts{anchor: true})
+	if err != nil {
+		return res, err
+	}
+	defer sbc.stop()
+	for _, n := range b.mediaCounts {
+		r, err := b.loadgen(ctx, dir, "sip", n, sbc)
+		if err != nil {
+			return res, err
+		}
+		res.Via = append(res.Via, r)
+		b.progress("  via natsbc  %5d calls: %s", n, mediaLine(r))
+		if !r.Pass {
+			break
+		}
+		res.ViaMax = n
+		res.CPUAt, res.CPUPer10kPct = n, r.CPUPer10kPct
+	}
+	res.addedLatency()
+	return res, nil
+}
+
+// addedLatency compares via and direct at the largest call count both
+// passed, in the worse direction.
+func (m *mediaResult) addedLatency() {
+	for _, v := range m.Via {
+		for _, d := range m.Direct {
+			if v.Calls != d.Calls || !v.Pass || !d.Pass || v.Calls < m.AddedAt {
+				continue
+			}
+			m.AddedAt = v.Calls
+			m.AddedP50Us = max(v.Report.AToB.LatencyP50Us-d.Report.AToB.LatencyP50Us, v.Report.BToA.LatencyP50Us-d.Report.BToA.LatencyP50Us)
+			m.AddedP99Us = max(v.Report.AToB.LatencyP99Us-d.Report.AToB.LatencyP99Us, v.Report.BToA.LatencyP99Us-d.Report.BToA.LatencyP99Us)
+		}
+	}
+}
+
+func mediaLine(r mediaRun) string {
+	s := fmt.Sprintf("loss %.4f%%/%.4f%%, p99 %.0f/%.0f us", 100*r.Report.AToB.LossRatio, 100*r.Report.BToA.LossRatio,
+		r.Report.AToB.LatencyP99Us, r.Report.BToA.LatencyP99Us)
+	if r.RelayedPPS > 0 {
+		s += fmt.Sprintf(", %.0f pps relayed, natsbc %.0f%% of a core = %.1f%% per 10k pps", r.RelayedPPS, 100*r.NatsbcCores, r.CPUPer10kPct)
+	}
+	if !r.Pass {
+		return s + ": FAIL (" + r.Why + ")"
+	}
+	return s + ": pass"
+}
+
+// loadgen runs the generator once. Through natsbc (sbc non-nil) it also
+// measures natsbc's CPU while every call streams: from when natsbc holds
+// all calls (+0.5 s) to 0.3 s before the streams end.
+func (b *bench) loadgen(ctx context.Context, dir, mode string, calls int, sbc *natsbcProc) (mediaRun, error) {
+	run := mediaRun{Calls: calls}
+	if sbc != nil {
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		_, err := sbc.waitGauge(wctx, "natsbc_active_calls", func(v float64) bool { return v == 0 })
+		cancel()
+		if err != nil {
+			return run, fmt.Errorf("calls left over from the last run: %w", err)
+		}
+	}
+	out := filepath.Join(dir, fmt.Sprintf("%s-%d.json", mode, calls))
+	setup := time.Duration(calls/b.mediaRate+1) * time.Second
+	lctx, cancel := context.WithTimeout(ctx, setup+b.mediaDuration+90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(lctx, b.loadgenBin, "-mode", mode,
+		"-target", b.plan.sbc.String(), "-uac-ip", b.plan.uac.String(), "-uas", b.plan.uas.String(),
+		"-calls", strconv.Itoa(calls), "-rate", strconv.Itoa(b.mediaRate),
+		"-duration", b.mediaDuration.String(), "-json", out)
+	logf, err := os.Create(out + ".log")
+	if err != nil {
+		return run, err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return run, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var cpu cpuWindow
+	if sbc != nil {
+		cpu = b.sampleCPU(lctx, sbc, calls, exited)
+	}
+	if err := <-exited; err != nil {
+		return run, fmt.Errorf("loadgen %s %d calls: %v: %s", mode, calls, err, tail(out+".log"))
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return run, fmt.Errorf("loadgen wrote no JSON: %w", err)
+	}
+	if err := json.Unmarshal(data, &run.Report); err != nil {
+		return run, fmt.Errorf("loadgen JSON %s: %w", out, err)
+	}
+	run.Pass, run.Why = judgeMedia(calls, run.Report)
+	if sbc != nil {
+		if err := sbc.alive(); err != nil {
+			return run, err
+		}
+		if cpu.err != nil {
+			return run, cpu.err
+		}
+		if d := run.Report.DurationS; d > 0 {
+			run.RelayedPPS = float64(run.Report.AToB.Received+run.Report.BToA.Received) / d
+		}
+		run.CPUWindowSecs = cpu.seconds
+		if cpu.seconds > 0 && run.RelayedPPS > 0 {
+			run.NatsbcCores = cpu.cpu / cpu.seconds
+			run.CPUPer10kPct = 100 * run.NatsbcCores / (run.RelayedPPS / 10_000)
+		}
+	}
+	return run, nil
+}
+
+type cpuWindow struct {
+	cpu, seconds float64
+	err          error
+}
+
+// sampleCPU waits until natsbc holds every call, then reads natsbc's CPU
+// time over the streaming window. exited is the generator's end: if it
+// comes first, there is no window (and the generator's error tells why).
+func (b *bench) sampleCPU(ctx context.Context, sbc *natsbcProc, calls int, exited chan error) cpuWindow {
+	upCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	up := make(chan error, 1)
+	go func() {
+		_, err := sbc.waitGauge(upCtx, "natsbc_active_calls", func(v float64) bool { return int(v) >= calls })
+		up <- err
+	}()
+	select {
+	case err := <-exited:
+		cancel()
+		<-up
+		exited <- err // for the caller
+		return cpuWindow{}
+	case err := <-up:
+		if err != nil {
+			return cpuWindow{}
+		}
+	}
+	allUp := time.Now()
+	start, end := allUp.Add(500*time.Millisecond), allUp.Add(b.mediaDuration-300*time.Millisecond)
+	if !end.After(start) {
+		return cpuWindow{}
+	}
+	time.Sleep(time.Until(start))
+	c0, err := cpuSeconds(sbc.pid())
+	t0 := time.Now()
+	if err != nil {
+		return cpuWindow{err: err}
+	}
+	time.Sleep(time.Until(end))
+	c1, err := cpuSeconds(sbc.pid())
+	if err != nil {
+		return cpuWindow{err: err}
+	}
+	return cpuWindow{cpu: c1 - c0, seconds: time.Since(t0).Seconds()}
+}
