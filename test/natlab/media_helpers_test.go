@@ -65,8 +65,8 @@ type mediaSide struct {
 // phoneSide reads the phone's offer and the answer natsbc relayed to it.
 func phoneSide(t *testing.T, l *Lab, name string, p *Proc) mediaSide {
 	t.Helper()
-	inv := l.AwaitTraced(t, name, p, 10*time.Second, "its INVITE", Sent("INVITE ", "1 INVITE"))
-	ok := l.AwaitTraced(t, name, p, 10*time.Second, "a 200 for its INVITE", Received("SIP/2.0 200", "1 INVITE"))
+	inv := l.AwaitTraced(t, name, p, 10*time.Second, "its INVITE", First(Sent("INVITE ", "1 INVITE")))
+	ok := l.AwaitTraced(t, name, p, 10*time.Second, "a 200 for its INVITE", First(Received("SIP/2.0 200", "1 INVITE")))
 	return mediaSide{sipp: name, own: mustSDP(t, inv), got: mustSDP(t, ok), dialog: inv.Header("Call-ID"),
 		facing: netip.MustParseAddr(EdgeOutIP)}
 }
@@ -75,25 +75,14 @@ func phoneSide(t *testing.T, l *Lab, name string, p *Proc) mediaSide {
 // offer and the callee's answer.
 func calleeSide(t *testing.T, l *Lab, name string, p *Proc, n int) mediaSide {
 	t.Helper()
-	var seen []string
-	inv := l.AwaitTraced(t, name, p, 10*time.Second, fmt.Sprintf("INVITE number %d", n+1), func(m TracedMessage) bool {
-		if !m.Received || !strings.HasPrefix(m.StartLine(), "INVITE ") || strings.Contains(m.Header("To"), "tag=") {
-			return false
-		}
-		id := m.Header("Call-ID")
-		for _, s := range seen {
-			if s == id {
-				return false // a retransmission
-			}
-		}
-		seen = append(seen, id)
-		return len(seen) == n+1
-	})
+	inv := l.AwaitTraced(t, name, p, 10*time.Second, fmt.Sprintf("INVITE number %d", n+1), Nth(n, func(m TracedMessage) bool {
+		return m.Received && strings.HasPrefix(m.StartLine(), "INVITE ") && !strings.Contains(m.Header("To"), "tag=")
+	}))
 	id, cseq := inv.Header("Call-ID"), inv.Header("CSeq")
-	ok := l.AwaitTraced(t, name, p, 10*time.Second, "its 200 for "+id, func(m TracedMessage) bool {
+	ok := l.AwaitTraced(t, name, p, 10*time.Second, "its 200 for "+id, First(func(m TracedMessage) bool {
 		return !m.Received && strings.HasPrefix(m.StartLine(), "SIP/2.0 200") &&
 			m.Header("Call-ID") == id && m.Header("CSeq") == cseq
-	})
+	}))
 	return mediaSide{sipp: name, own: mustSDP(t, ok), got: mustSDP(t, inv), dialog: id,
 		facing: netip.MustParseAddr(EdgeInIP)}
 }

@@ -11,20 +11,24 @@ import (
 	"time"
 )
 
+// TraceFinder picks a message out of a sipp run's trace.
+type TraceFinder func(msgs []TracedMessage) (TracedMessage, bool)
+
 // AwaitTraced polls the message trace of the sipp run called name (sipp
-// writes each message as it goes) until a complete message that match
-// accepts is there, p exits without it, or timeout passes. A bounded poll
-// on a file, like WaitListening: sipp tells nobody when it sent something.
-func (l *Lab) AwaitTraced(t *testing.T, name string, p *Proc, timeout time.Duration, what string, match func(TracedMessage) bool) TracedMessage {
+// writes each message as it goes) until find picks a message out of its
+// complete messages, p exits first, or timeout passes. A bounded poll on
+// a file, like WaitListening: sipp tells nobody when it sent something.
+func (l *Lab) AwaitTraced(t *testing.T, name string, p *Proc, timeout time.Duration, what string, find TraceFinder) TracedMessage {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		exited := p != nil && !p.ExitedAt().IsZero()
 		msgs, _ := l.ReadSippTrace(name)
-		for _, m := range msgs {
-			if complete(m) && match(m) {
-				return m
-			}
+		if n := len(msgs); n > 0 && !complete(msgs[n-1]) {
+			msgs = msgs[:n-1]
+		}
+		if m, ok := find(msgs); ok {
+			return m
 		}
 		switch {
 		case exited:
@@ -33,6 +37,29 @@ func (l *Lab) AwaitTraced(t *testing.T, name string, p *Proc, timeout time.Durat
 			t.Fatalf("sipp %s: no %s in its trace within %v", name, what, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// First finds the first message match accepts.
+func First(match func(TracedMessage) bool) TraceFinder {
+	return Nth(0, match)
+}
+
+// Nth finds the n-th (from 0) message match accepts, counting a message
+// and its retransmissions (same Call-ID, CSeq and start line) once.
+func Nth(n int, match func(TracedMessage) bool) TraceFinder {
+	return func(msgs []TracedMessage) (TracedMessage, bool) {
+		seen := map[string]bool{}
+		for _, m := range msgs {
+			key := m.Header("Call-ID") + "|" + m.Header("CSeq") + "|" + m.StartLine()
+			if !match(m) || seen[key] {
+				continue
+			}
+			if seen[key] = true; len(seen) == n+1 {
+				return m, true
+			}
+		}
+		return TracedMessage{}, false
 	}
 }
 
@@ -55,7 +82,8 @@ func complete(m TracedMessage) bool {
 }
 
 // Received matches a message sipp received whose start line begins with
-// start ("SIP/2.0 200", "INVITE ") and whose CSeq is cseq ("2 INVITE").
+// start ("SIP/2.0 200", "INVITE ") and whose CSeq is cseq ("2 INVITE";
+// "" for any).
 func Received(start, cseq string) func(TracedMessage) bool {
 	return traced(true, start, cseq)
 }
@@ -68,7 +96,7 @@ func Sent(start, cseq string) func(TracedMessage) bool {
 func traced(received bool, start, cseq string) func(TracedMessage) bool {
 	return func(m TracedMessage) bool {
 		return m.Received == received && strings.HasPrefix(m.StartLine(), start) &&
-			strings.Join(strings.Fields(m.Header("CSeq")), " ") == cseq
+			(cseq == "" || strings.Join(strings.Fields(m.Header("CSeq")), " ") == cseq)
 	}
 }
 
@@ -82,4 +110,12 @@ func (l *Lab) writeInjectionFile(t *testing.T, name string, values ...string) []
 		t.Fatal(err)
 	}
 	return []string{"-inf", path}
+}
+
+// InDialog matches requests sipp received inside a dialog (To has a tag):
+// re-INVITEs, BYEs.
+func InDialog(start string) func(TracedMessage) bool {
+	return func(m TracedMessage) bool {
+		return m.Received && strings.HasPrefix(m.StartLine(), start) && strings.Contains(m.Header("To"), "tag=")
+	}
 }
