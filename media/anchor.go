@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ type RelayAnchor struct {
 	mu       sync.Mutex
 	closed   bool
 	sessions map[*relaySession]struct{}
+	// engine serves the streams of real UDP sockets; started with the
+	// first one, nil where it cannot run.
+	engine      *packetEngine
+	engineTried bool
 	// watchers holds each session's timeout watch, and the timeout
 	// callback it ends with, so Close waits for them.
 	watchers sync.WaitGroup
@@ -104,7 +109,32 @@ func (a *RelayAnchor) Close() error {
 		_ = s.Close()
 	}
 	a.watchers.Wait()
+	a.mu.Lock()
+	engine := a.engine
+	a.engine = nil
+	a.mu.Unlock()
+	if engine != nil {
+		engine.close()
+	}
 	return nil
+}
+
+// packetEngine starts the engine on first use; nil when it cannot run
+// (sockets then get a goroutine each).
+func (a *RelayAnchor) packetEngine() *packetEngine {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed || a.engineTried {
+		return a.engine
+	}
+	a.engineTried = true
+	e, err := newPacketEngine(a.log)
+	if err != nil {
+		a.log.Warn("media: relaying with a goroutine per socket", "err", err)
+		return nil
+	}
+	a.engine = e
+	return e
 }
 
 func (a *RelayAnchor) forget(s *relaySession) {
@@ -143,7 +173,11 @@ func (a *RelayAnchor) openSide(leg Leg) (*side, error) {
 			lastErr = err
 			continue
 		}
-		return newSide(leg, port, asUDPConn(rtp), asUDPConn(rtcp)), nil
+		sd := newSide(leg, port, asUDPConn(rtp), asUDPConn(rtcp))
+		if _, ok := rtp.(*net.UDPConn); ok {
+			sd.engine = a.packetEngine()
+		}
+		return sd, nil
 	}
 	return nil, fmt.Errorf("%w: %d pairs in a row would not bind, last: %v", ErrNoPorts, maxBindTries, lastErr)
 }

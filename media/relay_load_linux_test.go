@@ -4,6 +4,7 @@ package media
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -15,8 +16,9 @@ import (
 
 // TestRelayLoad measures the relay's CPU per relayed packet on loopback:
 // MEDIA_LOAD calls (G.711, 50 packets/s each way) through a RelayAnchor,
-// against a baseline of the same generator sending phone to PBX directly,
-// before and after, in the same process. The relay's cost is the process
+// once with a goroutine per relay socket and once through the packet
+// engine, against a baseline of the same generator sending phone to PBX
+// directly, before and after, in the same process. The relay's cost is the process
 // CPU (getrusage) of the relayed run minus the baseline's. Skipped unless
 // MEDIA_LOAD is set, e.g.
 //
@@ -34,13 +36,77 @@ func TestRelayLoad(t *testing.T) {
 	gen := newLoadGen(t)
 	phones, pbxs := gen.ends[0], gen.ends[1]
 
-	a, err := NewRelayAnchor(Config{PortMin: 50000, PortMax: 50000 + 4*calls + 400, Logger: discardLogger()})
+	// The same calls twice: through the packet engine, and with a
+	// goroutine per socket (sockets the engine does not take).
+	engA, engB := loadCalls(t, gen, calls, 50000, listenUDP)
+	gorA, gorB := loadCalls(t, gen, calls, 50000+4*calls+400, func(network string, laddr netip.AddrPort) (net.PacketConn, error) {
+		c, err := listenUDP(network, laddr)
+		if err != nil {
+			return nil, err
+		}
+		return plainUDPConn{c.(*net.UDPConn)}, nil
+	})
+
+	direct := func() {
+		phones.dest = repeatAddr(pbxs.addr, calls)
+		pbxs.dest = repeatAddr(phones.addr, calls)
+	}
+	runs := []struct {
+		name  string
+		setup func()
+	}{
+		{"baseline", direct},
+		{"goroutines", func() { phones.dest, pbxs.dest = gorA, gorB }},
+		{"engine", func() { phones.dest, pbxs.dest = engA, engB }},
+		{"baseline", direct},
+	}
+	var cpu [4]float64 // process CPU-seconds per second of window
+	for r, run := range runs {
+		run.setup()
+		var before time.Duration
+		gen.run(time.Second, window, func(start bool) {
+			if start {
+				before = processCPU(t)
+			} else {
+				cpu[r] = (processCPU(t) - before).Seconds() / window.Seconds()
+			}
+		})
+		var lat latencyHist
+		var sent, recv int64
+		for _, e := range gen.ends {
+			lat.merge(&e.latency)
+			sent += e.sent
+			recv += e.received
+		}
+		t.Logf("%-10s %7.0f pkt/s each way, loss %.3f%%, latency p50 %v p99 %v, CPU %.1f%% of a core, generator max lag %v/%v",
+			run.name, float64(sent)/2/window.Seconds(), 100*float64(sent-recv)/float64(max(sent, 1)),
+			lat.quantile(0.5), lat.quantile(0.99), 100*cpu[r], phones.maxLag, pbxs.maxLag)
+	}
+	base := (cpu[0] + cpu[3]) / 2
+	pps := float64(2*calls) * float64(time.Second/loadPeriod) // relayed packets/s, both ways
+	for r := 1; r <= 2; r++ {
+		t.Logf("%-10s %.2f× the baseline's CPU; %.2f%% of one core per 10,000 packets/s relayed (%d calls, %.0f packets/s in and out)",
+			runs[r].name, cpu[r]/base, 100*(cpu[r]-base)/(pps/10000), calls, pps)
+	}
+}
+
+// plainUDPConn hides *net.UDPConn from the engine: the relay serves it
+// with a goroutine per socket, as it does injected sockets.
+type plainUDPConn struct{ *net.UDPConn }
+
+// loadCalls sets up calls between gen's phones and PBXs through a relay
+// of its own and returns the relay ports each side sends to.
+func loadCalls(t *testing.T, gen *loadGen, calls, portMin int,
+	listen func(string, netip.AddrPort) (net.PacketConn, error)) (relayA, relayB []netip.AddrPort) {
+	phones, pbxs := gen.ends[0], gen.ends[1]
+	a, err := NewRelayAnchor(Config{PortMin: portMin, PortMax: portMin + 4*calls + 399, Listen: listen, Logger: discardLogger(),
+		LatchWindow: time.Hour}) // the calls are set up long before some runs
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	relayA := make([]netip.AddrPort, calls)
-	relayB := make([]netip.AddrPort, calls)
+	relayA = make([]netip.AddrPort, calls)
+	relayB = make([]netip.AddrPort, calls)
 	facing := netip.MustParseAddr("127.0.0.1")
 	for i := range calls {
 		s, err := a.NewSession(fmt.Sprint("load-", i), nil)
@@ -66,42 +132,7 @@ func TestRelayLoad(t *testing.T) {
 		}
 		s.Answered()
 	}
-
-	direct := func() {
-		phones.dest = repeatAddr(pbxs.addr, calls)
-		pbxs.dest = repeatAddr(phones.addr, calls)
-	}
-	relayed := func() { phones.dest, pbxs.dest = relayA, relayB }
-	runs := []struct {
-		name  string
-		setup func()
-	}{{"baseline", direct}, {"relayed", relayed}, {"baseline", direct}}
-	var cpu [3]float64 // process CPU-seconds per second of window
-	for r, run := range runs {
-		run.setup()
-		var before time.Duration
-		gen.run(time.Second, window, func(start bool) {
-			if start {
-				before = processCPU(t)
-			} else {
-				cpu[r] = (processCPU(t) - before).Seconds() / window.Seconds()
-			}
-		})
-		var lat latencyHist
-		var sent, recv int64
-		for _, e := range gen.ends {
-			lat.merge(&e.latency)
-			sent += e.sent
-			recv += e.received
-		}
-		t.Logf("%-8s %7.0f pkt/s each way, loss %.3f%%, latency p50 %v p99 %v, CPU %.1f%% of a core, generator max lag %v/%v",
-			run.name, float64(sent)/2/window.Seconds(), 100*float64(sent-recv)/float64(max(sent, 1)),
-			lat.quantile(0.5), lat.quantile(0.99), 100*cpu[r], phones.maxLag, pbxs.maxLag)
-	}
-	base := (cpu[0] + cpu[2]) / 2
-	pps := float64(2*calls) * float64(time.Second/loadPeriod) // relayed packets/s, both ways
-	t.Logf("relay: %.2f× the baseline's CPU; %.2f%% of one core per 10,000 packets/s relayed (%d calls, %.0f packets/s in and out)",
-		cpu[1]/base, 100*(cpu[1]-base)/(pps/10000), calls, pps)
+	return relayA, relayB
 }
 
 func repeatAddr(a netip.AddrPort, n int) []netip.AddrPort {

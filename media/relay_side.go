@@ -12,6 +12,8 @@ type side struct {
 	leg       Leg
 	port      int // RTP; RTCP is port+1
 	rtp, rtcp udpConn
+	// engine, when set, may serve the stream (both sides must name it).
+	engine *packetEngine
 
 	rtpLatch, rtcpLatch latch
 	policy              atomic.Pointer[sidePolicy]

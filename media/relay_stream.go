@@ -20,20 +20,25 @@ const (
 	stunAnswerCap = 128
 )
 
-// relayStream relays one m= line between the two legs: four sockets, one
-// reader goroutine each. Nothing on its packet path is shared with another
-// stream or call; what the two legs share is read through atomics.
+// relayStream relays one m= line between the two legs: four sockets,
+// served by one packet engine worker, or by a reader goroutine each when
+// they are not real UDP sockets. Nothing on its packet path is shared with
+// another stream or call; what the two legs share is read through atomics.
 type relayStream struct {
-	index int
-	sides [2]*side
-	clock func() int64
-	log   *slog.Logger
-	wg    sync.WaitGroup
+	index  int
+	sides  [2]*side
+	clock  func() int64
+	log    *slog.Logger
+	engine engineStream   // the worker serving the sockets, if any
+	wg     sync.WaitGroup // the reader goroutines, if no worker
 }
 
 // startStream starts relaying between a (leg a's pair) and b (leg b's).
 func startStream(index int, a, b *side, clock func() int64, log *slog.Logger) *relayStream {
 	st := &relayStream{index: index, sides: [2]*side{a, b}, clock: clock, log: log}
+	if eng := a.engine; eng != nil && eng == b.engine && eng.start(st) {
+		return st
+	}
 	for _, s := range st.sides {
 		st.wg.Add(2)
 		go st.serve(s, s.rtp, true)
@@ -44,6 +49,10 @@ func startStream(index int, a, b *side, clock func() int64, log *slog.Logger) *r
 
 // close stops the readers and waits for them; the ports are the caller's to free.
 func (st *relayStream) close() {
+	if st.engine.active() {
+		st.engine.stop(st)
+		return
+	}
 	for _, s := range st.sides {
 		_ = s.rtp.Close()
 		_ = s.rtcp.Close()
