@@ -18,8 +18,8 @@ const mediaExchange = 10 * time.Second
 // own count ("call ended") matches what the endpoints saw, nothing dropped.
 func TestMediaTwoWay(t *testing.T) {
 	t.Parallel()
-	l := NewLab(t)
-	n := l.StartNatsbc(t, BaseConfig+pbxPeer+mediaConfig("", 0))
+	l := newMediaLab(t)
+	n := l.StartNatsbc(t, BaseConfig+pbxPeer+mediaKnobs{}.config())
 	callee := l.StartSipp(t, "callee", mediaCallee(t, l, "callee", "media_callee.xml", calleeRTPPort))
 	phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_call.xml", 5060, phoneRTPPort, mediaExchange+6*time.Second))
 

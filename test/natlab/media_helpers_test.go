@@ -18,17 +18,36 @@ const (
 	calleeRTPPort = 40010
 )
 
-// mediaConfig is a `media:` section for BaseConfig (anchoring stays on,
-// the default); empty values keep natsbc's defaults.
-func mediaConfig(ports string, timeout time.Duration) string {
+// mediaKnobs are the `media:` settings a scenario changes; zero values
+// keep natsbc's defaults (anchoring stays on, the default).
+type mediaKnobs struct {
+	Ports       string // media.ports, "MIN-MAX"
+	Timeout     time.Duration
+	LatchWindow time.Duration
+}
+
+// config is the `media:` section for BaseConfig.
+func (k mediaKnobs) config() string {
 	s := "media:\n  anchor: true\n"
-	if ports != "" {
-		s += "  ports: " + ports + "\n"
+	if k.Ports != "" {
+		s += "  ports: " + k.Ports + "\n"
 	}
-	if timeout > 0 {
-		s += "  timeout: " + timeout.String() + "\n"
+	if k.Timeout > 0 {
+		s += "  timeout: " + k.Timeout.String() + "\n"
+	}
+	if k.LatchWindow > 0 {
+		s += "  latch_window: " + k.LatchWindow.String() + "\n"
 	}
 	return s
+}
+
+// newMediaLab is NewLab with the RTP endpoint built before any call starts
+// (a cold build takes seconds; a NATed phone must latch within the window).
+func newMediaLab(t *testing.T) *Lab {
+	t.Helper()
+	l := NewLab(t)
+	l.rtpeerBinary(t)
+	return l
 }
 
 // mediaPhone is a phone behind the NAT running scenario, whose SDP offers
@@ -135,7 +154,7 @@ func (m mediaPair) awaitBothReceiveAfter(t *testing.T, since time.Time, what str
 	t.Helper()
 	for _, p := range []*RTPPeer{m.phone, m.pbx} {
 		base, later := p.AwaitReceivedAfter(t, since, 5*time.Second)
-		t.Logf("%s: %s receives again: %d -> %d packets", what, p.Name, base.Received, later.Received)
+		t.Logf("%s: %s receives (%d -> %d packets)", what, p.Name, base.Received, later.Received)
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 // after each resume's ACK, packets arrive again in both directions.
 func TestMediaHoldResume(t *testing.T) {
 	t.Parallel()
-	l := NewLab(t)
-	n := l.StartNatsbc(t, BaseConfig+pbxPeer+mediaConfig("", 0))
+	l := newMediaLab(t)
+	n := l.StartNatsbc(t, BaseConfig+pbxPeer+mediaKnobs{}.config())
 	callee := l.StartSipp(t, "callee", mediaCallee(t, l, "callee", "media_callee_hold.xml", calleeRTPPort))
 	phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_hold.xml", 5060, phoneRTPPort, 0))
 

@@ -1,0 +1,66 @@
+//go:build linux
+
+package natlab
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// mediaTimeout is natsbc's media.timeout in scenario d.
+const mediaTimeout = 3 * time.Second
+
+// TestMediaTimeout (media scenario d): the call's media flows both ways,
+// then the PBX side's RTP endpoint dies. media.timeout (3 s) after its
+// last packet natsbc logs "media timeout" naming leg b and sends BYE on
+// both legs with Reason: SIP;cause=408;text="media timeout" (RFC 3326);
+// both sipp runs, which wait for that BYE and check its Reason, pass, and
+// the call ends with reason media-timeout. Not before: silence before the
+// answer and while the media flowed never counted.
+func TestMediaTimeout(t *testing.T) {
+	t.Parallel()
+	const reason = `SIP;cause=408;text="media timeout"`
+	l := newMediaLab(t)
+	n := l.StartNatsbc(t, BaseConfig+pbxPeer+mediaKnobs{Timeout: mediaTimeout}.config())
+	callee := l.StartSipp(t, "callee", mediaCallee(t, l, "callee", "media_callee_wait_bye.xml", calleeRTPPort))
+	phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_wait_bye.xml", 5060, phoneRTPPort, 0))
+
+	n.Log.Await(t, 10*time.Second, "call answered", nil)
+	ps, cs := phoneSide(t, l, "phone", phone), calleeSide(t, l, "callee", callee, 0)
+	m := startMediaPair(t, l, ps, cs)
+	m.awaitBothReceiveAfter(t, time.Now(), "before the PBX side dies")
+
+	stopped := time.Now()
+	last := m.pbx.Stop(t)
+	t.Logf("the PBX side stopped after sending %d packets", last.Sent)
+
+	e := n.Log.Await(t, mediaTimeout+5*time.Second, "media timeout", nil)
+	if !strings.Contains(e.Str("reason"), "leg b") {
+		t.Errorf("media timeout does not name leg b, the silent one: %s", e.Raw)
+	}
+	MustSucceed(t, phone, 10*time.Second)
+	MustSucceed(t, callee, 10*time.Second)
+	awaitEnded(t, n, "media-timeout")
+	for _, side := range []mediaSide{ps, cs} {
+		msgs, err := l.ReadSippTrace(side.sipp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bye, ok := FirstReceived(msgs, "BYE ")
+		if !ok {
+			t.Errorf("%s got no BYE", side.sipp)
+			continue
+		}
+		if got := bye.Header("Reason"); got != reason {
+			t.Errorf("%s's BYE has Reason %q, want %q", side.sipp, got, reason)
+		}
+		// Silence counts from the last packet, which left before stopped.
+		if d := bye.At.Sub(stopped); d < mediaTimeout-100*time.Millisecond || d > mediaTimeout+3*time.Second {
+			t.Errorf("%s got the BYE %v after the PBX side stopped, want about the %v timeout", side.sipp, d, mediaTimeout)
+		} else {
+			t.Logf("%s got the BYE %v after the PBX side stopped", side.sipp, d.Round(time.Millisecond))
+		}
+	}
+	n.AssertNoCrash(t)
+}
