@@ -74,11 +74,12 @@ func mediaCallee(t *testing.T, l *Lab, name, scenario string, rtpPorts ...int) S
 
 // mediaSide is one side of an anchored call as its sipp trace shows it.
 type mediaSide struct {
-	sipp   string     // the sipp run's name
-	own    TracedSDP  // the SDP it sent: where its RTP endpoint listens
-	got    TracedSDP  // the SDP natsbc sent it: where it sends its RTP
-	dialog string     // its Call-ID
-	facing netip.Addr // natsbc's address on this side
+	sipp     string     // the sipp run's name
+	endpoint string     // its RTP endpoint's name
+	own      TracedSDP  // the SDP it sent: where its RTP endpoint listens
+	got      TracedSDP  // the SDP natsbc sent it: where it sends its RTP
+	dialog   string     // its Call-ID
+	facing   netip.Addr // natsbc's address on this side
 }
 
 // phoneSide reads the phone's offer and the answer natsbc relayed to it.
@@ -86,8 +87,8 @@ func phoneSide(t *testing.T, l *Lab, name string, p *Proc) mediaSide {
 	t.Helper()
 	inv := l.AwaitTraced(t, name, p, 10*time.Second, "its INVITE", First(Sent("INVITE ", "1 INVITE")))
 	ok := l.AwaitTraced(t, name, p, 10*time.Second, "a 200 for its INVITE", First(Received("SIP/2.0 200", "1 INVITE")))
-	return mediaSide{sipp: name, own: mustSDP(t, inv), got: mustSDP(t, ok), dialog: inv.Header("Call-ID"),
-		facing: netip.MustParseAddr(EdgeOutIP)}
+	return mediaSide{sipp: name, endpoint: "rtp-" + name, own: mustSDP(t, inv), got: mustSDP(t, ok),
+		dialog: inv.Header("Call-ID"), facing: netip.MustParseAddr(EdgeOutIP)}
 }
 
 // calleeSide reads the n-th (from 0) call the callee answered: natsbc's
@@ -102,8 +103,8 @@ func calleeSide(t *testing.T, l *Lab, name string, p *Proc, n int) mediaSide {
 		return !m.Received && strings.HasPrefix(m.StartLine(), "SIP/2.0 200") &&
 			m.Header("Call-ID") == id && m.Header("CSeq") == cseq
 	}))
-	return mediaSide{sipp: name, own: mustSDP(t, ok), got: mustSDP(t, inv), dialog: id,
-		facing: netip.MustParseAddr(EdgeInIP)}
+	return mediaSide{sipp: name, endpoint: fmt.Sprintf("rtp-%s-%d", name, n+1), own: mustSDP(t, ok),
+		got: mustSDP(t, inv), dialog: id, facing: netip.MustParseAddr(EdgeInIP)}
 }
 
 func mustSDP(t *testing.T, m TracedMessage) TracedSDP {
@@ -139,9 +140,9 @@ type mediaPair struct {
 // packet came from (RFC 4961), so PBX packets sent before are not relayed.
 func startMediaPair(t *testing.T, l *Lab, phone, callee mediaSide) mediaPair {
 	t.Helper()
-	pbx := l.StartRTPPeer(t, "rtp-"+callee.sipp, RTPPeerSpec{NS: NSPBX,
+	pbx := l.StartRTPPeer(t, callee.endpoint, RTPPeerSpec{NS: NSPBX,
 		Listen: callee.own.Media.String(), Target: callee.got.Media.String(), Paused: true})
-	ph := l.StartRTPPeer(t, "rtp-"+phone.sipp, RTPPeerSpec{NS: NSLan,
+	ph := l.StartRTPPeer(t, phone.endpoint, RTPPeerSpec{NS: NSLan,
 		Listen: phone.own.Media.String(), Target: phone.got.Media.String()})
 	pbx.Await(t, 5*time.Second, "the phone's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
 	pbx.Resume(t)

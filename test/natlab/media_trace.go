@@ -83,7 +83,7 @@ func complete(m TracedMessage) bool {
 
 // Received matches a message sipp received whose start line begins with
 // start ("SIP/2.0 200", "INVITE ") and whose CSeq is cseq ("2 INVITE";
-// "" for any).
+// a method alone, "INVITE", for any number; "" for any).
 func Received(start, cseq string) func(TracedMessage) bool {
 	return traced(true, start, cseq)
 }
@@ -95,8 +95,9 @@ func Sent(start, cseq string) func(TracedMessage) bool {
 
 func traced(received bool, start, cseq string) func(TracedMessage) bool {
 	return func(m TracedMessage) bool {
+		got := strings.Fields(m.Header("CSeq"))
 		return m.Received == received && strings.HasPrefix(m.StartLine(), start) &&
-			(cseq == "" || strings.Join(strings.Fields(m.Header("CSeq")), " ") == cseq)
+			(cseq == "" || strings.Join(got, " ") == cseq || len(got) == 2 && got[1] == cseq)
 	}
 }
 

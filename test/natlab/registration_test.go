@@ -55,6 +55,7 @@ func TestRegisteredPhoneCalled(t *testing.T) {
 			assertSameFlow(t, n, b)
 			reg.AssertNeverReceived(t, "192.168.")
 			assertCalledThroughSBC(t, l)
+			assertMediaAnchored(t, l, "caller", EdgeInIP, "phone", EdgeOutIP)
 			n.AssertNoCrash(t)
 		})
 	}
