@@ -22,6 +22,7 @@ type receiver struct {
 
 	stray      uint64 // not ours: another run, bad header, unknown call, wrong direction
 	readErrors uint64
+	reads      uint64        // recvmmsg calls that returned packets: packets/reads is the batch
 	valid      atomic.Uint64 // distinct or not, every packet of this run and direction
 }
 
@@ -54,6 +55,7 @@ func (r *receiver) loop() error {
 			}
 			continue
 		}
+		r.reads++
 		// One clock read per batch: every packet of the batch was queued
 		// by the time recvmmsg returned.
 		r.account(r.msgs[:n], r.clock.now())

@@ -12,10 +12,13 @@ type DirectionReport struct {
 	LossRatio float64 `json:"loss_ratio"`
 	// Lost by sequence number alone (gaps up to each stream's highest
 	// number); Sent-Received also counts packets lost at the very end.
-	LostBySeq    uint64  `json:"lost_by_seq"`
-	Duplicates   uint64  `json:"duplicates"`
-	Reordered    uint64  `json:"reordered"`
-	Stray        uint64  `json:"stray"`
+	LostBySeq  uint64 `json:"lost_by_seq"`
+	Duplicates uint64 `json:"duplicates"`
+	Reordered  uint64 `json:"reordered"`
+	Stray      uint64 `json:"stray"`
+	// Packets per recvmmsg call: low means the receiver wakes for nearly
+	// every packet, which costs more CPU than the packets themselves.
+	RecvBatch    float64 `json:"recv_batch"`
 	LatencyP50Us float64 `json:"latency_p50_us"`
 	LatencyP99Us float64 `json:"latency_p99_us"`
 	LatencyMaxUs float64 `json:"latency_max_us"`
@@ -78,6 +81,9 @@ func directionReport(r *receiver, sent uint64) DirectionReport {
 	}
 	if sent > 0 && d.Received < sent {
 		d.LossRatio = float64(sent-d.Received) / float64(sent)
+	}
+	if r.reads > 0 {
+		d.RecvBatch = float64(r.latency.Count()+r.stray) / float64(r.reads)
 	}
 	d.LatencyP50Us = nsToUs(r.latency.Quantile(0.50))
 	d.LatencyP99Us = nsToUs(r.latency.Quantile(0.99))

@@ -20,8 +20,13 @@ type MediaConfig struct {
 	Payload  int           // bytes after the RTP header; default 160 (G.711, 20 ms)
 	Workers  int           // sending goroutines; default 2
 	Slots    int           // sends per ptime per worker; default one per 2 ms
-	Batch    int           // datagrams per system call; default DefaultBatch
-	Run      uint32        // identifies this run's packets; 0 picks one
+	Batch    int           // datagrams per recvmmsg; default DefaultBatch
+	// SendBatch is datagrams per sendmmsg; default DefaultSendBatch. Every
+	// packet of a batch carries the time stamped before the call, so the
+	// last waits for the kernel to deliver all before it: small batches
+	// keep that out of the measured latency.
+	SendBatch int
+	Run       uint32 // identifies this run's packets; 0 picks one
 }
 
 func (c *MediaConfig) setDefaults() error {
@@ -47,6 +52,9 @@ func (c *MediaConfig) setDefaults() error {
 	if c.Batch <= 0 {
 		c.Batch = DefaultBatch
 	}
+	if c.SendBatch <= 0 {
+		c.SendBatch = DefaultSendBatch
+	}
 	if c.Run == 0 {
 		c.Run = newRunID()
 	}
@@ -71,7 +79,7 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (MediaReport, error) {
 	conns := [2][]*BatchConn{}
 	for w := 0; w < cfg.Workers; w++ {
 		for dir, sock := range [2]*net.UDPConn{cfg.A, cfg.B} {
-			bc, err := NewBatchConn(sock, cfg.Batch)
+			bc, err := NewBatchConn(sock, cfg.SendBatch)
 			if err != nil {
 				return MediaReport{}, err
 			}
@@ -98,7 +106,7 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (MediaReport, error) {
 		w.slotNs = int64(cfg.PTime) / int64(cfg.Slots)
 		w.ticks = packets * cfg.Slots
 		w.tsStep = uint32(cfg.PTime / (time.Second / 8000)) // RFC 3551 §4.5.14: PCMU clock 8 kHz
-		w.batch = cfg.Batch
+		w.batch = cfg.SendBatch
 	}
 
 	var rwg sync.WaitGroup
