@@ -80,6 +80,10 @@ type mediaSide struct {
 	got      TracedSDP  // the SDP natsbc sent it: where it sends its RTP
 	dialog   string     // its Call-ID
 	facing   netip.Addr // natsbc's address on this side
+	ns       string     // the lab namespace it runs in
+	// symmetric: its endpoint answers where the other side's media comes
+	// from (the self-checks' callee, which has no natsbc to latch for it).
+	symmetric bool
 }
 
 // phoneSide reads the phone's offer and the answer natsbc relayed to it.
@@ -88,7 +92,7 @@ func phoneSide(t *testing.T, l *Lab, name string, p *Proc) mediaSide {
 	inv := l.AwaitTraced(t, name, p, 10*time.Second, "its INVITE", First(Sent("INVITE ", "1 INVITE")))
 	ok := l.AwaitTraced(t, name, p, 10*time.Second, "a 200 for its INVITE", First(Received("SIP/2.0 200", "1 INVITE")))
 	return mediaSide{sipp: name, endpoint: "rtp-" + name, own: mustSDP(t, inv), got: mustSDP(t, ok),
-		dialog: inv.Header("Call-ID"), facing: netip.MustParseAddr(EdgeOutIP)}
+		dialog: inv.Header("Call-ID"), facing: netip.MustParseAddr(EdgeOutIP), ns: NSLan}
 }
 
 // calleeSide reads the n-th (from 0) call the callee answered: natsbc's
@@ -104,7 +108,7 @@ func calleeSide(t *testing.T, l *Lab, name string, p *Proc, n int) mediaSide {
 			m.Header("Call-ID") == id && m.Header("CSeq") == cseq
 	}))
 	return mediaSide{sipp: name, endpoint: fmt.Sprintf("rtp-%s-%d", name, n+1), own: mustSDP(t, ok),
-		got: mustSDP(t, inv), dialog: id, facing: netip.MustParseAddr(EdgeInIP)}
+		got: mustSDP(t, inv), dialog: id, facing: netip.MustParseAddr(EdgeInIP), ns: NSPBX}
 }
 
 func mustSDP(t *testing.T, m TracedMessage) TracedSDP {
@@ -140,14 +144,22 @@ type mediaPair struct {
 // packet came from (RFC 4961), so PBX packets sent before are not relayed.
 func startMediaPair(t *testing.T, l *Lab, phone, callee mediaSide) mediaPair {
 	t.Helper()
-	pbx := l.StartRTPPeer(t, callee.endpoint, RTPPeerSpec{NS: NSPBX,
-		Listen: callee.own.Media.String(), Target: callee.got.Media.String(), Paused: true})
-	ph := l.StartRTPPeer(t, phone.endpoint, RTPPeerSpec{NS: NSLan,
-		Listen: phone.own.Media.String(), Target: phone.got.Media.String()})
+	pbx := l.StartRTPPeer(t, callee.endpoint, callee.rtpSpec(true))
+	ph := l.StartRTPPeer(t, phone.endpoint, phone.rtpSpec(false))
 	pbx.Await(t, 5*time.Second, "the phone's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
 	pbx.Resume(t)
 	ph.Await(t, 5*time.Second, "the PBX's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
 	return mediaPair{phone: ph, pbx: pbx}
+}
+
+// rtpSpec is the side's RTP endpoint: listening where its SDP says,
+// sending where the SDP it got says (or back to its peer's source).
+func (s mediaSide) rtpSpec(paused bool) RTPPeerSpec {
+	spec := RTPPeerSpec{NS: s.ns, Listen: s.own.Media.String(), Paused: paused, Symmetric: s.symmetric}
+	if !s.symmetric {
+		spec.Target = s.got.Media.String()
+	}
+	return spec
 }
 
 // awaitBothReceiveAfter waits until both endpoints received packets after since.
