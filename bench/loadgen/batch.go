@@ -8,11 +8,14 @@ import "net/netip"
 
 // Message is one datagram of a batch. On write, Buf is sent to Addr. On read,
 // Buf is filled and N says how many bytes arrived; the source is not kept,
-// because every packet names its call and direction in its payload.
+// because every packet names its call and direction in its payload. RxNs
+// is when the kernel received it (CLOCK_REALTIME ns), 0 when the socket
+// does not stamp (see EnableRxTimestamps).
 type Message struct {
 	Buf  []byte
 	N    int
 	Addr netip.AddrPort
+	RxNs int64
 }
 
 // DefaultBatch is how many datagrams one system call moves at most: large

@@ -31,6 +31,7 @@ type BatchConn struct {
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6
+	oob   []byte // per message: room for one SCM_TIMESTAMPNS
 
 	// State of the call in flight, read by the bound functions below so that
 	// passing them to RawConn allocates no closure per call.
@@ -60,6 +61,7 @@ func NewBatchConn(c *net.UDPConn, size int) (*BatchConn, error) {
 		hdrs:  make([]mmsghdr, size),
 		iovs:  make([]unix.Iovec, size),
 		names: make([]unix.RawSockaddrInet6, size),
+		oob:   make([]byte, size*oobLen),
 	}
 	for i := range b.hdrs {
 		b.hdrs[i].Hdr.Iov = &b.iovs[i]
@@ -93,6 +95,8 @@ func (b *BatchConn) ReadBatch(ms []Message) (int, error) {
 		b.iovs[i].SetLen(len(ms[i].Buf))
 		b.hdrs[i].Hdr.Name = nil
 		b.hdrs[i].Hdr.Namelen = 0
+		b.hdrs[i].Hdr.Control = &b.oob[i*oobLen]
+		b.hdrs[i].Hdr.SetControllen(oobLen)
 		b.hdrs[i].Len = 0
 	}
 	b.batch = b.hdrs[:n]
@@ -104,8 +108,52 @@ func (b *BatchConn) ReadBatch(ms []Message) (int, error) {
 	}
 	for i := range b.done {
 		ms[i].N = int(b.hdrs[i].Len)
+		ms[i].RxNs = rxTimestamp(b.oob[i*oobLen:][:b.hdrs[i].Hdr.Controllen])
 	}
 	return b.done, nil
+}
+
+// oobLen fits one control message carrying a struct timespec.
+var oobLen = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
+
+// rxTimestamp reads the SCM_TIMESTAMPNS control message (socket(7)): when
+// the kernel received the datagram, CLOCK_REALTIME in ns; 0 if absent.
+func rxTimestamp(oob []byte) int64 {
+	hdrLen := unix.CmsgLen(0)
+	for len(oob) >= hdrLen {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		if int(h.Len) < hdrLen || int(h.Len) > len(oob) {
+			return 0
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS &&
+			int(h.Len) >= hdrLen+int(unsafe.Sizeof(unix.Timespec{})) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdrLen]))
+			return ts.Nano()
+		}
+		next := unix.CmsgSpace(int(h.Len) - hdrLen)
+		if next > len(oob) {
+			return 0
+		}
+		oob = oob[next:]
+	}
+	return 0
+}
+
+// EnableRxTimestamps asks the kernel to stamp every datagram arriving at c
+// with its receive time (SO_TIMESTAMPNS), so ReadBatch reports when a
+// packet arrived, however long it then waited in the socket buffer.
+func EnableRxTimestamps(c *net.UDPConn) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 // WriteBatch sends ms[i].Buf to ms[i].Addr, as many as one batch holds, and

@@ -42,3 +42,7 @@ func (b *BatchConn) WriteBatch(ms []Message) (int, error) {
 	}
 	return n, nil
 }
+
+// EnableRxTimestamps is not available here: ReadBatch reports RxNs 0 and
+// the receiver stamps packets when it reads them.
+func EnableRxTimestamps(c *net.UDPConn) error { return nil }

@@ -17,8 +17,9 @@ type receiver struct {
 	dir     Direction
 	clock   clock
 	msgs    []Message
-	streams []seqTracker // by call id
-	latency Histogram    // one-way, nanoseconds
+	pause   time.Duration // rest after draining the socket; 0: none
+	streams []seqTracker  // by call id
+	latency Histogram     // one-way, nanoseconds
 
 	stray      uint64 // not ours: another run, bad header, unknown call, wrong direction
 	readErrors uint64
@@ -29,8 +30,8 @@ type receiver struct {
 // receiveBufLen fits any datagram a relay could hand us.
 const receiveBufLen = 2048
 
-func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, c clock, batch int) *receiver {
-	r := &receiver{conn: conn, run: run, dir: dir, clock: c,
+func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, c clock, batch int, pause time.Duration) *receiver {
+	r := &receiver{conn: conn, run: run, dir: dir, clock: c, pause: pause,
 		msgs: make([]Message, batch), streams: make([]seqTracker, calls)}
 	slab := make([]byte, batch*receiveBufLen)
 	for i := range r.msgs {
@@ -42,6 +43,12 @@ func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, c clock,
 // loop reads until the socket's read deadline passes or it is closed.
 // Other read errors (an ICMP error surfacing on the socket) are counted
 // and reading goes on.
+//
+// When the kernel stamps arrivals, the receiver rests for pause after
+// draining the socket: a relay forwards packets one by one, and waking for
+// each costs far more CPU (a cross-CPU wake-up in a VM) than the packet;
+// resting lets a batch gather while the kernel's stamps keep the latency
+// exact.
 func (r *receiver) loop() error {
 	for {
 		n, err := r.conn.ReadBatch(r.msgs)
@@ -56,9 +63,12 @@ func (r *receiver) loop() error {
 			continue
 		}
 		r.reads++
-		// One clock read per batch: every packet of the batch was queued
-		// by the time recvmmsg returned.
-		r.account(r.msgs[:n], r.clock.now())
+		// Without kernel stamps, one clock read per batch: every packet of
+		// the batch was queued by the time recvmmsg returned.
+		r.account(r.msgs[:n], r.clock.stamp())
+		if r.pause > 0 && n < len(r.msgs) {
+			time.Sleep(r.pause)
+		}
 	}
 }
 
@@ -66,7 +76,7 @@ func (r *receiver) loop() error {
 // spinning on it.
 const maxReadErrors = 1000
 
-func (r *receiver) account(ms []Message, nowNs int64) {
+func (r *receiver) account(ms []Message, readNs int64) {
 	var valid uint64
 	for i := range ms {
 		info, ok := parsePacket(ms[i].Buf[:ms[i].N], r.run)
@@ -75,16 +85,26 @@ func (r *receiver) account(ms []Message, nowNs int64) {
 			continue
 		}
 		r.streams[info.call].add(info.seq)
-		r.latency.Record(nowNs - info.sentNs)
+		rx := ms[i].RxNs
+		if rx == 0 {
+			rx = readNs
+		}
+		r.latency.Record(rx - info.sentNs)
 		valid++
 	}
 	r.valid.Add(valid)
 }
 
-// clock is the run's monotonic clock: nanoseconds since the generator
-// started, the same for sender and receiver because they share a process.
+// clock has the generator's two times. now paces the senders: monotonic
+// ns since the run started, immune to clock steps. stamp is what packets
+// carry: CLOCK_REALTIME ns, because that is the clock of the kernel's
+// receive timestamps. Sender and receiver share the process, so one-way
+// latency needs no clock sync; a step of the system clock during a run
+// would show as a latency outlier.
 type clock struct{ base time.Time }
 
 func newClock() clock { return clock{base: time.Now()} }
 
 func (c clock) now() int64 { return int64(time.Since(c.base)) }
+
+func (c clock) stamp() int64 { return time.Now().UnixNano() }

@@ -26,6 +26,10 @@ type MediaConfig struct {
 	// last waits for the kernel to deliver all before it: small batches
 	// keep that out of the measured latency.
 	SendBatch int
+	// RecvPause is how long a receiver rests after draining its socket,
+	// so packets gather into batches; default DefaultRecvPause, negative
+	// for none. Kernel receive stamps keep the latency exact meanwhile.
+	RecvPause time.Duration
 	Run       uint32 // identifies this run's packets; 0 picks one
 }
 
@@ -55,11 +59,21 @@ func (c *MediaConfig) setDefaults() error {
 	if c.SendBatch <= 0 {
 		c.SendBatch = DefaultSendBatch
 	}
+	switch {
+	case c.RecvPause == 0:
+		c.RecvPause = DefaultRecvPause
+	case c.RecvPause < 0:
+		c.RecvPause = 0
+	}
 	if c.Run == 0 {
 		c.Run = newRunID()
 	}
 	return nil
 }
+
+// DefaultRecvPause bounds a receiver's wake-ups to about a thousand a
+// second, and the packets waiting meanwhile to a millisecond's worth.
+const DefaultRecvPause = time.Millisecond
 
 // RunMedia streams RTP on every call for cfg.Duration and measures what
 // arrives. It returns when the streams are over and the packets still in
@@ -93,7 +107,11 @@ func RunMedia(ctx context.Context, cfg MediaConfig) (MediaReport, error) {
 		if err != nil {
 			return MediaReport{}, err
 		}
-		recv[dir] = newReceiver(bc, cfg.Run, Direction(dir), int(maxID), clk, cfg.Batch)
+		pause := cfg.RecvPause
+		if EnableRxTimestamps(sock) != nil {
+			pause = 0 // without kernel stamps, resting would count as latency
+		}
+		recv[dir] = newReceiver(bc, cfg.Run, Direction(dir), int(maxID), clk, cfg.Batch, pause)
 	}
 
 	workers := planWorkers(cfg.Calls, conns, cfg.Workers, cfg.Slots, cfg.Payload, cfg.Run)

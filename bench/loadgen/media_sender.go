@@ -89,7 +89,7 @@ func (w *sendWorker) sendSlot(dir Direction, slot int) bool {
 	ok := true
 	for lo < hi {
 		end := min(lo+w.batch, hi)
-		now := w.clock.now()
+		now := w.clock.stamp()
 		for i := lo; i < end; i++ {
 			s := &p.streams[i]
 			stampPacket(s.pkt, s.seq, s.ts, now)

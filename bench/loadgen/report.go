@@ -68,7 +68,10 @@ func (r *Report) finish() {
 	if r.Ticks > 0 && !r.RateKept {
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			"the generator could not keep its send rate: %d of %d ticks late (up to %.1f ms), %d packets unsent; "+
-				"loss and latency include the generator's own delays", r.LateTicks, r.Ticks, r.MaxLateMs, r.Unsent))
+				"the target got bursts instead of a steady stream", r.LateTicks, r.Ticks, r.MaxLateMs, r.Unsent))
+	} else if r.LateTicks > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d ticks late (up to %.1f ms), within the budget of one in %d",
+			r.LateTicks, r.Ticks, r.MaxLateMs, lateTickBudget))
 	}
 	if r.SetupFailed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d calls failed to set up: %s",
@@ -106,6 +109,9 @@ func (r *Report) Summary() string {
 			d.name, 100*d.r.LossRatio, d.r.LatencyP50Us, d.r.LatencyP99Us, d.r.LatencyMaxUs)
 	}
 	kept := "rate kept"
+	if r.LateTicks > 0 {
+		kept = fmt.Sprintf("rate kept (%d late ticks)", r.LateTicks)
+	}
 	if !r.RateKept {
 		kept = fmt.Sprintf("RATE NOT KEPT (%d late ticks)", r.LateTicks)
 	}
