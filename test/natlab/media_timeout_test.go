@@ -16,8 +16,9 @@ const mediaTimeout = 3 * time.Second
 // last packet natsbc logs "media timeout" naming leg b and sends BYE on
 // both legs with Reason: SIP;cause=408;text="media timeout" (RFC 3326);
 // both sipp runs, which wait for that BYE and check its Reason, pass, and
-// the call ends with reason media-timeout. Not before: silence before the
-// answer and while the media flowed never counted.
+// the call ends with reason media-timeout. Not before: the callee rings
+// 4 s before it answers, longer than the timeout, and silence while a
+// call rings does not count.
 func TestMediaTimeout(t *testing.T) {
 	t.Parallel()
 	const reason = `SIP;cause=408;text="media timeout"`
@@ -26,7 +27,10 @@ func TestMediaTimeout(t *testing.T) {
 	callee := l.StartSipp(t, "callee", mediaCallee(t, l, "callee", "media_callee_wait_bye.xml", calleeRTPPort))
 	phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_wait_bye.xml", 5060, phoneRTPPort, 0))
 
-	n.Log.Await(t, 10*time.Second, "call answered", nil)
+	answered := n.Log.Await(t, 15*time.Second, "call answered", nil)
+	if started := n.Log.Await(t, 0, "call started", nil); answered.At.Sub(started.At) < mediaTimeout {
+		t.Errorf("the call rang %v, want longer than the %v media timeout", answered.At.Sub(started.At), mediaTimeout)
+	}
 	ps, cs := phoneSide(t, l, "phone", phone), calleeSide(t, l, "callee", callee, 0)
 	m := startMediaPair(t, l, ps, cs)
 	m.awaitBothReceiveAfter(t, time.Now(), "before the PBX side dies")
