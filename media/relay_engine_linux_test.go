@@ -4,9 +4,11 @@ package media
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -164,5 +166,27 @@ func TestEngineRelaysBurstInOrder(t *testing.T) {
 	}
 	if st := call.s.Stats(); st.AtoB.Packets != burst+1 || st.AtoB.Lost != 0 {
 		t.Fatalf("stats %+v", st.AtoB)
+	}
+}
+
+// The engine's workers are all the goroutines media needs for relaying:
+// a call adds only its timeout watch, where a goroutine per socket would
+// add four per stream (and their stacks).
+func TestEngineAddsNoGoroutinePerStream(t *testing.T) {
+	warm := newUDPCall(t, netip.IPv4Unspecified(), "127.0.0.1") // the engine is up
+	before := runtime.NumGoroutine()
+	const calls = 20
+	for i := range calls {
+		s, err := warm.anchor.NewSession(fmt.Sprint("g", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetPeer(LegA, PeerInfo{SignalSource: netip.MustParseAddrPort("127.0.0.1:5060")})
+		if _, err := s.Rewrite(LegA, "application/sdp", []byte(sdpFor(netip.MustParseAddrPort("127.0.0.1:9"))), netip.MustParseAddr("127.0.0.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if added := runtime.NumGoroutine() - before; added > calls {
+		t.Fatalf("%d calls added %d goroutines, want at most one each (the timeout watch)", calls, added)
 	}
 }
