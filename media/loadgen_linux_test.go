@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -132,7 +133,7 @@ func (g *loadGen) send(e *loadEnd, ssrcBit uint32, start, winStart, winEnd, stop
 			var sent int
 			var err error
 			_ = e.rc.Write(func(fd uintptr) bool {
-				sent, err = sendBatchFrom(b, int(fd), off, count)
+				sent, err = b.send(int(fd), off, count)
 				return !errors.Is(err, unix.EAGAIN)
 			})
 			if err != nil {
@@ -143,13 +144,26 @@ func (g *loadGen) send(e *loadEnd, ssrcBit uint32, start, winStart, winEnd, stop
 	}
 }
 
-// sendBatchFrom sends slots [off,count) of b.
-func sendBatchFrom(b *msgBatch, fd, off, count int) (int, error) {
-	if off == 0 {
-		return b.send(fd, count)
+// prepare fills slot i for send: n bytes of b.bufs[i] to dst, addressed as
+// a socket of family (AF_INET or AF_INET6) needs it.
+func (b *msgBatch) prepare(i, n int, dst netip.AddrPort, family int) bool {
+	l := putSockaddr(&b.names[i], dst, family)
+	if l == 0 {
+		return false
 	}
-	sub := msgBatch{msgs: b.msgs[off:count]}
-	return sub.send(fd, count-off)
+	b.iovs[i].SetLen(n)
+	b.msgs[i].hdr.Namelen = l
+	return true
+}
+
+// send writes slots [off,count) with one sendmmsg; it returns how many went.
+func (b *msgBatch) send(fd, off, count int) (int, error) {
+	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.msgs[off])),
+		uintptr(count-off), unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 // receive counts the window's packets arriving at e and their latency.

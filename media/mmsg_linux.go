@@ -17,8 +17,9 @@ type mmsghdr struct {
 }
 
 // msgBatch is a reusable set of datagram slots (buffer, address, header)
-// for recvmmsg and sendmmsg: one syscall moves many datagrams, and nothing
-// is allocated per datagram. A batch belongs to one goroutine.
+// for recvmmsg (and sendmmsg in the load generator): one syscall moves
+// many datagrams, and nothing is allocated per datagram. A batch belongs
+// to one goroutine.
 type msgBatch struct {
 	msgs  []mmsghdr
 	iovs  []unix.Iovec
@@ -63,28 +64,6 @@ func (b *msgBatch) recv(fd int) (int, error) {
 // source on a dual-stack socket already unmapped).
 func (b *msgBatch) packet(i int) ([]byte, netip.AddrPort) {
 	return b.bufs[i][:b.msgs[i].n], sockaddrToAddrPort(&b.names[i], b.msgs[i].hdr.Namelen)
-}
-
-// prepare fills slot i for send: n bytes of b.bufs[i] to dst, addressed as
-// a socket of family (AF_INET or AF_INET6) needs it.
-func (b *msgBatch) prepare(i, n int, dst netip.AddrPort, family int) bool {
-	l := putSockaddr(&b.names[i], dst, family)
-	if l == 0 {
-		return false
-	}
-	b.iovs[i].SetLen(n)
-	b.msgs[i].hdr.Namelen = l
-	return true
-}
-
-// send writes slots [0,count) with one sendmmsg; it returns how many went.
-func (b *msgBatch) send(fd, count int) (int, error) {
-	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.msgs[0])),
-		uintptr(count), unix.MSG_DONTWAIT, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
 }
 
 // sockaddrToAddrPort reads an AF_INET or AF_INET6 address the kernel wrote.
