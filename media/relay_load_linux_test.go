@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,14 @@ func TestRelayLoad(t *testing.T) {
 		name     string
 		from, to []netip.AddrPort
 	}{{"goroutines", gorA, gorB}, {"engine", engA, engB}}
+	if only := os.Getenv("MEDIA_LOAD_MODE"); only != "" { // e.g. to profile one mode
+		modes = slices.DeleteFunc(modes, func(m struct {
+			name     string
+			from, to []netip.AddrPort
+		}) bool {
+			return m.name != only
+		})
+	}
 	// baseline, then per round each relay mode and a baseline again: each
 	// relayed run is judged against the baselines on either side of it.
 	prev := loadRun(t, gen, "baseline", window, direct)
@@ -95,11 +104,14 @@ func loadRun(t *testing.T, gen *loadGen, name string, window time.Duration, setu
 	setup()
 	r := loadResult{name: name}
 	var before time.Duration
+	var overflows uint64
 	gen.run(time.Second, window, func(start bool) {
 		if start {
 			before = processCPU(t)
+			overflows = udpRcvbufErrors()
 		} else {
 			r.cpu = (processCPU(t) - before).Seconds() / window.Seconds()
+			overflows = udpRcvbufErrors() - overflows
 		}
 	})
 	var lat latencyHist
@@ -110,10 +122,36 @@ func loadRun(t *testing.T, gen *loadGen, name string, window time.Duration, setu
 		recv += e.received
 	}
 	r.pps = float64(sent) / window.Seconds()
-	t.Logf("%-10s %7.0f pkt/s each way, loss %.3f%%, latency p50 %v p99 %v, CPU %.1f%% of a core, generator max lag %v/%v",
+	t.Logf("%-10s %7.0f pkt/s each way, loss %.3f%%, latency p50 %v p99 %v, CPU %.1f%% of a core, "+
+		"generator max lag %v/%v, socket buffer overflows %d (whole host)",
 		name, r.pps/2, 100*float64(sent-recv)/float64(max(sent, 1)),
-		lat.quantile(0.5), lat.quantile(0.99), 100*r.cpu, gen.ends[0].maxLag, gen.ends[1].maxLag)
+		lat.quantile(0.5), lat.quantile(0.99), 100*r.cpu, gen.ends[0].maxLag, gen.ends[1].maxLag, overflows)
 	return r
+}
+
+// udpRcvbufErrors counts datagrams the host dropped because a socket's
+// receive buffer was full (/proc/net/snmp; 0 when it cannot be read).
+func udpRcvbufErrors() uint64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return 0
+	}
+	var names []string
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		if i := slices.Index(names, "RcvbufErrors"); i > 0 && i < len(f) {
+			n, _ := strconv.ParseUint(f[i], 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // memNow is the heap and stack in use, after a GC, and the goroutines.
