@@ -1,7 +1,8 @@
 // Package loadgen is natsbc's SIP and RTP load generator: it sets up calls over
 // SIP through any target (or, in direct mode, none), streams G.711-like RTP on
 // both legs of every call and measures loss, one-way latency and its own
-// ability to keep the send rate.
+// ability to keep the send rate. It is Linux only: it drives its RTP
+// sockets with recvmmsg(2) and sendmmsg(2).
 package loadgen
 
 import "net/netip"
@@ -9,8 +10,8 @@ import "net/netip"
 // Message is one datagram of a batch. On write, Buf is sent to Addr. On read,
 // Buf is filled and N says how many bytes arrived; the source is not kept,
 // because every packet names its call and direction in its payload. RxNs
-// is when the kernel received it (CLOCK_REALTIME ns), 0 when the socket
-// does not stamp (see EnableRxTimestamps).
+// is when the kernel received it (CLOCK_REALTIME ns, SO_TIMESTAMPNS), 0
+// if the kernel gave no stamp.
 type Message struct {
 	Buf  []byte
 	N    int

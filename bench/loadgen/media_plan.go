@@ -12,23 +12,34 @@ type MediaCall struct {
 	BToA netip.AddrPort
 }
 
-// planWorkers deals the calls out to workers round-robin and, within each
-// worker, spreads them over the slots of one ptime. A call's two directions
-// send half a ptime apart, as two independent phones would.
-func planWorkers(calls []MediaCall, conns [2][]*BatchConn, workers, slots int, payload int, run uint32) []*sendWorker {
-	ws := make([]*sendWorker, workers)
-	for wi := range ws {
-		w := &sendWorker{slots: slots}
-		var mine []MediaCall
-		for i := wi; i < len(calls); i += workers {
-			mine = append(mine, calls[i])
+// WorkerOf is the worker, and so the socket of each side, that carries
+// call id: its SDP must name that worker's sockets.
+func WorkerOf(id uint32, workers int) int { return int(id % uint32(workers)) }
+
+// planWorker builds worker wi of len(socks[0]): its calls (WorkerOf), send
+// plans spread over the slots of one ptime, and receivers. A call's two
+// directions send half a ptime apart, as two independent phones would.
+func planWorker(wi int, calls []MediaCall, socks [2][]*RTPSocket, slots, payload, batch, sendBatch int, run uint32) *worker {
+	workers := len(socks[0])
+	var mine []MediaCall
+	maxID := uint32(0)
+	for _, c := range calls {
+		maxID = max(maxID, c.ID+1)
+		if WorkerOf(c.ID, workers) == wi {
+			mine = append(mine, c)
 		}
-		for _, dir := range []Direction{AToB, BToA} {
-			w.plans[dir] = buildPlan(mine, dir, conns[dir][wi], slots, payload, run)
-		}
-		ws[wi] = w
 	}
-	return ws
+	w := &worker{slots: slots, batch: sendBatch}
+	for _, dir := range []Direction{AToB, BToA} {
+		// A→B leaves side A's socket and arrives at side B's.
+		from, to := socks[0][wi], socks[1][wi]
+		if dir == BToA {
+			from, to = to, from
+		}
+		w.send[dir] = buildPlan(mine, dir, NewBatchConn(from, sendBatch), slots, payload, run)
+		w.recv[dir] = newReceiver(NewBatchConn(to, batch), run, dir, int(maxID), batch)
+	}
+	return w
 }
 
 func buildPlan(calls []MediaCall, dir Direction, conn *BatchConn, slots, payload int, run uint32) sendPlan {

@@ -1,37 +1,29 @@
 package loadgen
 
-import (
-	"errors"
-	"net"
-	"os"
-	"sync/atomic"
-	"time"
-)
+import "time"
 
-// receiver reads the packets arriving at one side's RTP socket: those of
-// one direction of every call. One goroutine owns it, so its per-call state
-// needs no lock; only the running total is shared (for the drain wait).
+// receiver accounts the packets arriving at one worker's socket of one
+// side: one direction of that worker's calls. Its worker drains it on every
+// tick, so its per-call state needs no lock.
 type receiver struct {
 	conn    *BatchConn
 	run     uint32
 	dir     Direction
-	clock   clock
 	msgs    []Message
-	pause   time.Duration // rest after draining the socket; 0: none
-	streams []seqTracker  // by call id
-	latency Histogram     // one-way, nanoseconds
+	streams []seqTracker // by call id
+	latency Histogram    // one-way, nanoseconds
 
+	valid      uint64 // packets of this run and direction, duplicates included
 	stray      uint64 // not ours: another run, bad header, unknown call, wrong direction
+	reads      uint64 // recvmmsg calls that returned packets: valid/reads is the batch
 	readErrors uint64
-	reads      uint64        // recvmmsg calls that returned packets: packets/reads is the batch
-	valid      atomic.Uint64 // distinct or not, every packet of this run and direction
 }
 
 // receiveBufLen fits any datagram a relay could hand us.
 const receiveBufLen = 2048
 
-func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, c clock, batch int, pause time.Duration) *receiver {
-	r := &receiver{conn: conn, run: run, dir: dir, clock: c, pause: pause,
+func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, batch int) *receiver {
+	r := &receiver{conn: conn, run: run, dir: dir,
 		msgs: make([]Message, batch), streams: make([]seqTracker, calls)}
 	slab := make([]byte, batch*receiveBufLen)
 	for i := range r.msgs {
@@ -40,44 +32,36 @@ func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, c clock,
 	return r
 }
 
-// loop reads until the socket's read deadline passes or it is closed.
-// Other read errors (an ICMP error surfacing on the socket) are counted
-// and reading goes on.
-//
-// When the kernel stamps arrivals, the receiver rests for pause after
-// draining the socket: a relay forwards packets one by one, and waking for
-// each costs far more CPU (a cross-CPU wake-up in a VM) than the packet;
-// resting lets a batch gather while the kernel's stamps keep the latency
-// exact.
-func (r *receiver) loop() error {
+// drain reads what is queued, batch after batch, until the socket is empty.
+// A read error (an ICMP error surfacing on the socket) ends this drain; the
+// next tick tries again.
+func (r *receiver) drain(c clock) {
 	for {
 		n, err := r.conn.ReadBatch(r.msgs)
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
 			r.readErrors++
-			if r.readErrors > maxReadErrors {
-				return err
-			}
-			continue
+			return
+		}
+		if n == 0 {
+			return
 		}
 		r.reads++
-		// Without kernel stamps, one clock read per batch: every packet of
-		// the batch was queued by the time recvmmsg returned.
-		r.account(r.msgs[:n], r.clock.stamp())
-		if r.pause > 0 && n < len(r.msgs) {
-			time.Sleep(r.pause)
+		// A packet without a kernel stamp gets the time it was read.
+		r.account(r.msgs[:n], c.stamp())
+		if n < len(r.msgs) {
+			return
 		}
 	}
 }
 
-// maxReadErrors stops a receiver whose socket keeps failing rather than
-// spinning on it.
-const maxReadErrors = 1000
+// reset forgets everything accounted so far.
+func (r *receiver) reset() {
+	clear(r.streams)
+	r.latency = Histogram{}
+	r.valid, r.stray, r.reads, r.readErrors = 0, 0, 0, 0
+}
 
 func (r *receiver) account(ms []Message, readNs int64) {
-	var valid uint64
 	for i := range ms {
 		info, ok := parsePacket(ms[i].Buf[:ms[i].N], r.run)
 		if !ok || info.dir != r.dir || int(info.call) >= len(r.streams) {
@@ -90,12 +74,11 @@ func (r *receiver) account(ms []Message, readNs int64) {
 			rx = readNs
 		}
 		r.latency.Record(rx - info.sentNs)
-		valid++
+		r.valid++
 	}
-	r.valid.Add(valid)
 }
 
-// clock has the generator's two times. now paces the senders: monotonic
+// clock has the generator's two times. now paces the workers: monotonic
 // ns since the run started, immune to clock steps. stamp is what packets
 // carry: CLOCK_REALTIME ns, because that is the clock of the kernel's
 // receive timestamps. Sender and receiver share the process, so one-way

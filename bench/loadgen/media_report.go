@@ -35,6 +35,8 @@ type MediaReport struct {
 	MaxLateMs  float64 `json:"max_late_ms"`
 	Unsent     uint64  `json:"unsent"`
 	SendErrors uint64  `json:"send_errors"`
+	RecvErrors uint64  `json:"recv_errors"`
+	SendWaits  uint64  `json:"send_waits"` // sends that found the socket's send buffer full
 	RateKept   bool    `json:"rate_kept"`
 	DurationS  float64 `json:"media_duration_s"`
 	// Packets per second the generator sent, both directions together.
@@ -45,20 +47,25 @@ type MediaReport struct {
 	CPUPer10kPPS float64 `json:"media_cpu_per_10k_pps"`
 }
 
-func buildMediaReport(ws []*sendWorker, recv [2]*receiver, sent [2]uint64, streamedNs int64, cpu time.Duration) MediaReport {
+func buildMediaReport(ws []*worker, streamedNs int64, cpu time.Duration) MediaReport {
 	var rep MediaReport
 	var maxLate int64
+	var sent [2]uint64
 	for _, w := range ws {
 		rep.Ticks += w.doneTicks
 		rep.LateTicks += w.lateTicks
 		rep.Unsent += w.unsent[AToB] + w.unsent[BToA]
 		rep.SendErrors += w.sendErrors
+		rep.SendWaits += w.sendWaits
+		rep.RecvErrors += w.recv[AToB].readErrors + w.recv[BToA].readErrors
 		maxLate = max(maxLate, w.maxLateNs)
+		sent[AToB] += w.sent[AToB]
+		sent[BToA] += w.sent[BToA]
 	}
 	rep.MaxLateMs = float64(maxLate) / 1e6
 	rep.RateKept = rateKept(rep.Ticks, rep.LateTicks, rep.Unsent)
-	rep.AToB = directionReport(recv[AToB], sent[AToB])
-	rep.BToA = directionReport(recv[BToA], sent[BToA])
+	rep.AToB = directionReport(ws, AToB, sent[AToB])
+	rep.BToA = directionReport(ws, BToA, sent[BToA])
 	rep.DurationS = float64(streamedNs) / 1e9
 	rep.CPUSeconds = cpu.Seconds()
 	if rep.DurationS > 0 {
@@ -81,24 +88,33 @@ func rateKept(ticks, late, unsent uint64) bool {
 
 const lateTickBudget = 1000
 
-func directionReport(r *receiver, sent uint64) DirectionReport {
-	d := DirectionReport{Sent: sent, Stray: r.stray}
-	for i := range r.streams {
-		s := &r.streams[i]
-		d.Received += s.received
-		d.LostBySeq += s.lostBySeq()
-		d.Duplicates += s.duplicates
-		d.Reordered += s.reordered
+// directionReport merges what every worker's receiver of dir saw.
+func directionReport(ws []*worker, dir Direction, sent uint64) DirectionReport {
+	d := DirectionReport{Sent: sent}
+	var latency Histogram
+	var reads uint64
+	for _, w := range ws {
+		r := w.recv[dir]
+		d.Stray += r.stray
+		reads += r.reads
+		latency.Merge(&r.latency)
+		for i := range r.streams {
+			s := &r.streams[i]
+			d.Received += s.received
+			d.LostBySeq += s.lostBySeq()
+			d.Duplicates += s.duplicates
+			d.Reordered += s.reordered
+		}
 	}
 	if sent > 0 && d.Received < sent {
 		d.LossRatio = float64(sent-d.Received) / float64(sent)
 	}
-	if r.reads > 0 {
-		d.RecvBatch = float64(r.latency.Count()+r.stray) / float64(r.reads)
+	if reads > 0 {
+		d.RecvBatch = float64(latency.Count()+d.Stray) / float64(reads)
 	}
-	d.LatencyP50Us = nsToUs(r.latency.Quantile(0.50))
-	d.LatencyP99Us = nsToUs(r.latency.Quantile(0.99))
-	d.LatencyMaxUs = nsToUs(r.latency.Max())
+	d.LatencyP50Us = nsToUs(latency.Quantile(0.50))
+	d.LatencyP99Us = nsToUs(latency.Quantile(0.99))
+	d.LatencyMaxUs = nsToUs(latency.Max())
 	return d
 }
 

@@ -7,10 +7,14 @@ import (
 )
 
 func TestRunMediaDirectTwentyCallsNoLoss(t *testing.T) {
-	a, b := listenLoopback(t), listenLoopback(t)
+	// Two workers, each with a socket per side; calls go to the sockets
+	// of the worker that carries them, as a relay would send them.
+	a := []*RTPSocket{listenRTP(t), listenRTP(t)}
+	b := []*RTPSocket{listenRTP(t), listenRTP(t)}
 	calls := make([]MediaCall, 20)
 	for i := range calls {
-		calls[i] = MediaCall{ID: uint32(i), AToB: addrOf(b), BToA: addrOf(a)}
+		w := WorkerOf(uint32(i), 2)
+		calls[i] = MediaCall{ID: uint32(i), AToB: b[w].LocalAddr(), BToA: a[w].LocalAddr()}
 	}
 	rep, err := RunMedia(context.Background(), MediaConfig{A: a, B: b, Calls: calls, Duration: time.Second})
 	if err != nil {
@@ -49,9 +53,9 @@ func TestRunMediaDirectTwentyCallsNoLoss(t *testing.T) {
 func TestRunMediaReportsLossToAnAbsentReceiver(t *testing.T) {
 	// Side A's packets go to a socket nobody reads for us: all of them are
 	// lost for the a_to_b receiver, while b_to_a is whole.
-	a, b, sink := listenLoopback(t), listenLoopback(t), listenLoopback(t)
-	calls := []MediaCall{{ID: 0, AToB: addrOf(sink), BToA: addrOf(a)}}
-	rep, err := RunMedia(context.Background(), MediaConfig{A: a, B: b, Calls: calls, Duration: 200 * time.Millisecond})
+	a, b, sink := listenRTP(t), listenRTP(t), listenRTP(t)
+	calls := []MediaCall{{ID: 0, AToB: sink.LocalAddr(), BToA: a.LocalAddr()}}
+	rep, err := RunMedia(context.Background(), MediaConfig{A: []*RTPSocket{a}, B: []*RTPSocket{b}, Calls: calls, Duration: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("RunMedia: %v", err)
 	}
@@ -63,12 +67,31 @@ func TestRunMediaReportsLossToAnAbsentReceiver(t *testing.T) {
 	}
 }
 
+func TestRunMediaIgnoresLeftoversOfAnEarlierRun(t *testing.T) {
+	a, b := listenRTP(t), listenRTP(t)
+	stale := make([]byte, rtpHeaderLen+160)
+	buildPacket(stale, 12345, 0, AToB)
+	w := NewBatchConn(a, 4)
+	if _, err := w.WriteBatch([]Message{{Buf: stale, Addr: b.LocalAddr()}, {Buf: []byte("junk"), Addr: b.LocalAddr()}}); err != nil {
+		t.Fatal(err)
+	}
+	calls := []MediaCall{{ID: 0, AToB: b.LocalAddr(), BToA: a.LocalAddr()}}
+	rep, err := RunMedia(context.Background(), MediaConfig{A: []*RTPSocket{a}, B: []*RTPSocket{b}, Calls: calls,
+		Duration: 100 * time.Millisecond, Run: 999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AToB.Stray != 0 || rep.AToB.Received != 5 {
+		t.Fatalf("stray %d received %d; want the queued leftovers dropped, 5 packets", rep.AToB.Stray, rep.AToB.Received)
+	}
+}
+
 func TestRunMediaStopsWhenCancelled(t *testing.T) {
-	a, b := listenLoopback(t), listenLoopback(t)
-	calls := []MediaCall{{ID: 0, AToB: addrOf(b), BToA: addrOf(a)}}
+	a, b := listenRTP(t), listenRTP(t)
+	calls := []MediaCall{{ID: 0, AToB: b.LocalAddr(), BToA: a.LocalAddr()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err := RunMedia(ctx, MediaConfig{A: a, B: b, Calls: calls, Duration: time.Hour})
+	rep, err := RunMedia(ctx, MediaConfig{A: []*RTPSocket{a}, B: []*RTPSocket{b}, Calls: calls, Duration: time.Hour})
 	if err != nil {
 		t.Fatalf("RunMedia: %v", err)
 	}

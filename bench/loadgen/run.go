@@ -28,16 +28,17 @@ type Config struct {
 	Duration     time.Duration
 	PTime        time.Duration
 	Payload      int
-	Workers      int
 	SetupTimeout time.Duration
 	Timers       Timers
 }
 
 // Sockets are the generator's sockets; the caller opens and closes them.
-// SIP sockets are needed in sip mode only.
+// SIP sockets are needed in sip mode only. There is one RTP socket per
+// worker on each side (the same number on both): each call's SDP names the
+// sockets of the worker that carries it (WorkerOf).
 type Sockets struct {
 	UACSIP, UASSIP *net.UDPConn
-	UACRTP, UASRTP *net.UDPConn
+	UACRTP, UASRTP []*RTPSocket
 }
 
 // Run sets up the calls (or, in direct mode, pretends they are up),
@@ -54,10 +55,11 @@ func Run(ctx context.Context, cfg Config, socks Sockets) (Report, error) {
 	if cfg.PTime <= 0 {
 		cfg.PTime = 20 * time.Millisecond
 	}
-	uacRTP, uasRTP := localAddr(socks.UACRTP), localAddr(socks.UASRTP)
-	if !uacRTP.IsValid() || !uasRTP.IsValid() {
-		return rep, errors.New("both sides need an RTP socket")
+	if len(socks.UACRTP) == 0 || len(socks.UACRTP) != len(socks.UASRTP) {
+		return rep, errors.New("both sides need the same number of RTP sockets, at least one")
 	}
+	uacRTP, uasRTP := rtpAddrs(socks.UACRTP), rtpAddrs(socks.UASRTP)
+	workers := len(uacRTP)
 
 	var calls []MediaCall
 	var sess *sipSession
@@ -65,7 +67,8 @@ func Run(ctx context.Context, cfg Config, socks Sockets) (Report, error) {
 	case ModeDirect:
 		calls = make([]MediaCall, cfg.Calls)
 		for i := range calls {
-			calls[i] = MediaCall{ID: uint32(i), AToB: uasRTP, BToA: uacRTP}
+			w := WorkerOf(uint32(i), workers)
+			calls[i] = MediaCall{ID: uint32(i), AToB: uasRTP[w], BToA: uacRTP[w]}
 		}
 		rep.CallsUp = cfg.Calls
 	case ModeSIP:
@@ -87,7 +90,7 @@ func Run(ctx context.Context, cfg Config, socks Sockets) (Report, error) {
 	if len(calls) > 0 {
 		var media MediaReport
 		media, mediaErr = RunMedia(ctx, MediaConfig{A: socks.UACRTP, B: socks.UASRTP, Calls: calls,
-			Duration: cfg.Duration, PTime: cfg.PTime, Payload: cfg.Payload, Workers: cfg.Workers, Run: run})
+			Duration: cfg.Duration, PTime: cfg.PTime, Payload: cfg.Payload, Run: run})
 		rep.addMedia(media)
 	}
 	var closeErr error
@@ -101,10 +104,10 @@ func Run(ctx context.Context, cfg Config, socks Sockets) (Report, error) {
 	return rep, errors.Join(mediaErr, closeErr)
 }
 
-func localAddr(c *net.UDPConn) netip.AddrPort {
-	if c == nil {
-		return netip.AddrPort{}
+func rtpAddrs(socks []*RTPSocket) []netip.AddrPort {
+	addrs := make([]netip.AddrPort, len(socks))
+	for i, s := range socks {
+		addrs[i] = s.LocalAddr()
 	}
-	a := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	return addrs
 }

@@ -12,7 +12,7 @@ import (
 func loopbackSockets(t *testing.T) Sockets {
 	t.Helper()
 	return Sockets{UACSIP: listenLoopback(t), UASSIP: listenLoopback(t),
-		UACRTP: listenLoopback(t), UASRTP: listenLoopback(t)}
+		UACRTP: []*RTPSocket{listenRTP(t), listenRTP(t)}, UASRTP: []*RTPSocket{listenRTP(t), listenRTP(t)}}
 }
 
 func TestRunSIPStraightToTheCallee(t *testing.T) {
@@ -91,7 +91,7 @@ func TestRunSIPReportsTimeoutsWhenNobodyAnswers(t *testing.T) {
 }
 
 func TestRunDirectNeedsNoSIP(t *testing.T) {
-	socks := Sockets{UACRTP: listenLoopback(t), UASRTP: listenLoopback(t)}
+	socks := Sockets{UACRTP: []*RTPSocket{listenRTP(t)}, UASRTP: []*RTPSocket{listenRTP(t)}}
 	rep, err := Run(context.Background(), Config{Mode: ModeDirect, Calls: 5, Duration: 200 * time.Millisecond}, socks)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -102,7 +102,7 @@ func TestRunDirectNeedsNoSIP(t *testing.T) {
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	socks := Sockets{UACRTP: listenLoopback(t), UASRTP: listenLoopback(t)}
+	socks := Sockets{UACRTP: []*RTPSocket{listenRTP(t)}, UASRTP: []*RTPSocket{listenRTP(t)}}
 	for name, cfg := range map[string]Config{
 		"no calls":       {Mode: ModeDirect, Calls: 0, Duration: time.Second},
 		"unknown mode":   {Mode: "both", Calls: 1, Duration: time.Second},

@@ -50,8 +50,8 @@ func TestCallerFollowsTheRouteSetForAckAndBye(t *testing.T) {
 	near := fmt.Sprintf("<sip:%s;lr>", addrOf(proxy))
 	contact := "sip:callee@127.0.0.1:7"
 	s, err := startSIP(SIPConfig{UAC: listenLoopback(t), UAS: listenLoopback(t), Target: addrOf(proxy),
-		UASHost: "127.0.0.1:5080", Calls: 1, Rate: 1, UACRTP: netip.MustParseAddrPort("127.0.0.1:4000"),
-		UASRTP: netip.MustParseAddrPort("127.0.0.1:4002"), PTime: 20 * time.Millisecond})
+		UASHost: "127.0.0.1:5080", Calls: 1, Rate: 1, UACRTP: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4000")},
+		UASRTP: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4002")}, PTime: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestCallerFollowsTheRouteSetForAckAndBye(t *testing.T) {
 func TestCalleeAnswersRetransmitsUntilAckAndEndsOnBye(t *testing.T) {
 	peer := listenLoopback(t)
 	s, err := startSIP(SIPConfig{UAC: listenLoopback(t), UAS: listenLoopback(t), Target: addrOf(peer),
-		Calls: 2, Rate: 1, UACRTP: netip.MustParseAddrPort("127.0.0.1:4000"),
-		UASRTP: netip.MustParseAddrPort("127.0.0.1:4002"), PTime: 20 * time.Millisecond,
+		Calls: 2, Rate: 1, UACRTP: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4000")},
+		UASRTP: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:4002")}, PTime: 20 * time.Millisecond,
 		Timers: Timers{T1: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

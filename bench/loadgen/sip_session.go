@@ -15,9 +15,9 @@ type SIPConfig struct {
 	// UASHost is the callee's host:port as it appears in Request-URI and
 	// To; empty means the UAS socket's address.
 	UASHost string
-	// UACRTP and UASRTP are the addresses each side puts in its SDP: its
-	// shared RTP socket.
-	UACRTP, UASRTP netip.AddrPort
+	// UACRTP and UASRTP are each side's RTP sockets, one per worker: call
+	// n's SDP names the socket of WorkerOf(n).
+	UACRTP, UASRTP []netip.AddrPort
 	Calls          int
 	Rate           float64       // call set-ups started per second
 	SetupTimeout   time.Duration // a call not up this long after its INVITE failed; default 5 s
@@ -40,6 +40,9 @@ func startSIP(cfg SIPConfig) (*sipSession, error) {
 	}
 	if cfg.Rate <= 0 {
 		return nil, errors.New("sip: the call rate must be positive")
+	}
+	if len(cfg.UACRTP) == 0 || len(cfg.UACRTP) != len(cfg.UASRTP) {
+		return nil, errors.New("sip: both sides need the same number of RTP addresses, at least one")
 	}
 	if cfg.SetupTimeout <= 0 {
 		cfg.SetupTimeout = 5 * time.Second

@@ -43,8 +43,8 @@ type uac struct {
 	ep           *endpoint
 	tracker      *setupTracker
 	target       netip.AddrPort
-	uasHost      string // host:port of the callee in Request-URI and To
-	rtp          netip.AddrPort
+	uasHost      string           // host:port of the callee in Request-URI and To
+	rtp          []netip.AddrPort // by worker
 	ptime        time.Duration
 	run          uint32
 	setupTimeout time.Duration
@@ -75,7 +75,7 @@ func (u *uac) invite(n int, now time.Time) {
 	c.inviteVia = via(u.local(), u.branch(n, 'i'))
 	req := request{method: "INVITE", ruri: "sip:bench-" + strconv.Itoa(n) + "@" + u.uasHost,
 		via: c.inviteVia, from: c.from, to: c.to, callID: c.callID, cseq: 1,
-		contact: u.contact(), body: sdpBody(u.rtp, n, u.ptime)}
+		contact: u.contact(), body: sdpBody(u.rtp[WorkerOf(uint32(n), len(u.rtp))], n, u.ptime)}
 	msg := req.build()
 	u.calls[n] = c
 	u.byCallID[c.callID] = c

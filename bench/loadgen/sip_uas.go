@@ -26,7 +26,7 @@ type uasCall struct {
 type uas struct {
 	ep       *endpoint
 	tracker  *setupTracker
-	rtp      netip.AddrPort
+	rtp      []netip.AddrPort // by worker
 	ptime    time.Duration
 	run      uint32
 	calls    []*uasCall
@@ -96,7 +96,7 @@ func (s *uas) invite(m *sipMessage, src netip.AddrPort, now time.Time) {
 		return
 	}
 	c := &uasCall{n: n, src: src, media: media, toTag: fmt.Sprintf("b%08xx%d", s.run, n)}
-	c.answer = sdpBody(s.rtp, n, s.ptime)
+	c.answer = sdpBody(s.rtp[WorkerOf(uint32(n), len(s.rtp))], n, s.ptime)
 	s.calls[n] = c
 	s.byCallID[m.callID] = c
 	s.ep.send(response(m, 100, "Trying", "", "", ""), src)

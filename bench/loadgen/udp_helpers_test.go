@@ -22,11 +22,14 @@ func addrOf(c *net.UDPConn) netip.AddrPort {
 	return c.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
-func newBatchConn(t testing.TB, c *net.UDPConn, size int) *BatchConn {
+// listenRTP opens an RTP socket on 127.0.0.1 and closes it when the test
+// ends.
+func listenRTP(t testing.TB) *RTPSocket {
 	t.Helper()
-	b, err := NewBatchConn(c, size)
+	s, err := ListenRTP(netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
-		t.Fatalf("NewBatchConn: %v", err)
+		t.Fatalf("ListenRTP: %v", err)
 	}
-	return b
+	t.Cleanup(func() { s.Close() })
+	return s
 }

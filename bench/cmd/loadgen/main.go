@@ -35,6 +35,7 @@ type options struct {
 	uacPort  uint
 	jsonPath string
 	sockBuf  int
+	workers  int
 	cpuProf  string
 }
 
@@ -98,7 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.jsonPath, "json", "", "write the report as JSON to this file (- for stdout)")
 	fs.DurationVar(&o.cfg.PTime, "ptime", 20*time.Millisecond, "packet interval per stream")
 	fs.IntVar(&o.cfg.Payload, "payload", 160, fmt.Sprintf("RTP payload bytes (at least %d)", loadgen.MinPayload))
-	fs.IntVar(&o.cfg.Workers, "workers", 2, "sending goroutines")
+	fs.IntVar(&o.workers, "workers", 2, "media goroutines, each with its own RTP socket on each side")
 	fs.DurationVar(&o.cfg.SetupTimeout, "setup-timeout", 5*time.Second, "sip mode: a call not up this long after its INVITE failed")
 	fs.DurationVar(&o.cfg.Timers.T1, "t1", 500*time.Millisecond, "sip mode: RFC 3261 T1 (retransmission base)")
 	fs.UintVar(&o.uacPort, "uac-port", 0, "sip mode: the caller's SIP port (0: any)")
@@ -130,6 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.cfg.Calls <= 0:
 		return o, errors.New("-calls must be positive")
+	case o.workers <= 0:
+		return o, errors.New("-workers must be positive")
 	case o.cfg.Rate <= 0:
 		return o, errors.New("-rate must be positive")
 	case o.cfg.Duration <= 0 || o.cfg.PTime <= 0:
