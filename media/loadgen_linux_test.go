@@ -34,7 +34,8 @@ type loadEnd struct {
 	dest []netip.AddrPort // per stream: where this end sends
 
 	// Results of the last run, owned by the run's goroutines until it ends.
-	sent, received int64         // inside the window
+	sent, received int64         // sent inside the window, and of those received
+	arrived        int64         // received inside the window, whenever sent
 	maxLag         time.Duration // how late the sender fell behind its schedule
 	latency        latencyHist
 }
@@ -75,7 +76,7 @@ func (g *loadGen) run(warm, window time.Duration, measure func(start bool)) {
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	for dir, e := range g.ends {
-		e.sent, e.received, e.maxLag, e.latency = 0, 0, 0, latencyHist{}
+		e.sent, e.received, e.arrived, e.maxLag, e.latency = 0, 0, 0, 0, latencyHist{}
 		wg.Add(2)
 		go func() { defer wg.Done(); g.send(e, uint32(dir)<<31, start, winStart, winEnd, stopSend) }()
 		go func() { defer wg.Done(); g.receive(g.ends[1-dir], winStart, winEnd, done) }()
@@ -188,6 +189,9 @@ func (g *loadGen) receive(e *loadEnd, winStart, winEnd int64, done <-chan struct
 			continue
 		}
 		now := g.now()
+		if now >= winStart && now < winEnd {
+			e.arrived += int64(n)
+		}
 		for i := range n {
 			p, _ := b.packet(i)
 			if len(p) < 20 {
