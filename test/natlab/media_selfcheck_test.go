@@ -23,10 +23,10 @@ func TestMediaLabSelfcheck(t *testing.T) {
 		t.Parallel()
 		l := newMediaLab(t)
 		callee := l.StartSipp(t, "callee", directCallee(t, l, "media_callee.xml"))
-		phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_call.xml", 5060, phoneRTPPort, 6*time.Second))
+		phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_call.xml", 5060, phoneRTPPort, 7*time.Second))
 		ps, cs := directSides(t, l, phone, callee)
 		m := startMediaPair(t, l, ps, cs)
-		time.Sleep(2 * time.Second) // a short talk: a duration, not a wait for an event
+		time.Sleep(3 * time.Second) // a short talk: a duration, not a wait for an event
 		phoneRep, pbxRep := m.pauseAndCollect(t)
 		assertDelivered(t, "phone -> callee", phoneRep, pbxRep)
 		assertDelivered(t, "callee -> phone", pbxRep, phoneRep)
