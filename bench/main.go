@@ -45,6 +45,7 @@ type bench struct {
 
 	idleCalls     int
 	registrations int
+	memT1         time.Duration // natsbc's T1 in the memory part (see memory.go)
 
 	goBenchTime string
 }
@@ -63,7 +64,7 @@ func newBench(quick bool) *bench {
 		b.stepDuration, b.hold = 2*time.Second, 200*time.Millisecond
 		b.cpsPlan = searchPlan{start: 100, max: 100, budget: time.Minute}
 		b.mediaCounts, b.mediaDuration, b.mediaRate = []int{50}, 2*time.Second, 200
-		b.idleCalls, b.registrations = 100, 500
+		b.idleCalls, b.registrations, b.memT1 = 100, 500, 20*time.Millisecond
 		b.goBenchTime = "100x"
 		return b
 	}
@@ -73,7 +74,7 @@ func newBench(quick bool) *bench {
 	b.cpsPlan = searchPlan{start: 250, max: 8000, bisections: 2, budget: 100 * time.Second}
 	b.mediaCounts = []int{250, 500, 1000, 1500, 2000, 3000, 4000}
 	b.mediaDuration, b.mediaRate = 10*time.Second, 500
-	b.idleCalls, b.registrations = 2000, 10000
+	b.idleCalls, b.registrations, b.memT1 = 2000, 10000, 100*time.Millisecond
 	b.goBenchTime = "1s"
 	return b
 }
@@ -85,13 +86,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "smoke run (~30 s): one short step of each measurement; fails only if the harness breaks")
 	out := fs.String("out", "", "JSON result `FILE` (default bench/results/<time>.json; with -quick, in the work directory)")
-	only := fs.String("only", "cps,media,memory,gobench", "comma-separated `PARTS` to run")
+	only := fs.String("only", "", "comma-separated `PARTS` to run: cps, media, memory, gobench (default all; with -quick all but gobench)")
 	keep := fs.Bool("keep", false, "keep the work directory (logs, configs, sipp output)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	b := newBench(*quick)
 	b.log = stderr
+	if *only == "" {
+		*only = "cps,media,memory,gobench"
+		if *quick {
+			// The Go benchmarks only need compiling to be smoke-tested,
+			// which the unit tests already do.
+			*only = "cps,media,memory"
+		}
+	}
 	parts := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
 		parts[strings.TrimSpace(p)] = true

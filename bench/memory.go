@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// memT1 is natsbc's T1 in the memory part: transactions end 64*T1 (6.4 s)
-// after their last message, so the heap can be read once only calls and
-// bindings remain. What a call or binding holds does not depend on T1.
-const memT1 = 100 * time.Millisecond
+// The memory part runs natsbc with a short T1 (bench.memT1, 100 ms):
+// transactions end 64*T1 (6.4 s) after their last message, so the heap can
+// be read once only calls and bindings remain, without waiting 32 s. What a
+// call or binding holds does not depend on T1.
 
 // memSample is natsbc's memory at one moment: live heap after a forced GC,
 // and RSS.
@@ -80,7 +80,7 @@ type memJob struct {
 }
 
 func (b *bench) measureMemory(ctx context.Context, dir string, j memJob) (*memPer, error) {
-	sbc, err := startNatsbc(b.natsbcBin, dir, b.plan, natsbcOpts{anchor: j.anchor, t1: memT1})
+	sbc, err := startNatsbc(b.natsbcBin, dir, b.plan, natsbcOpts{anchor: j.anchor, t1: b.memT1})
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (b *bench) measureMemory(ctx context.Context, dir string, j memJob) (*memPe
 		return nil, err
 	}
 	setup := time.Duration(j.count/j.rate+1) * time.Second
-	settle := 64*memT1 + time.Second
+	settle := 64*b.memT1 + time.Second
 	// Calls stay up until well after the second reading.
 	hold := time.Duration(0)
 	if j.caller == "uac.xml" {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/natsbc/natsbc/configs"
 )
@@ -107,7 +108,7 @@ func TestParseMetricsAndHeap(t *testing.T) {
 
 // The config the runner gives natsbc must pass natsbc's own validation.
 func TestNatsbcConfigIsValid(t *testing.T) {
-	for _, o := range []natsbcOpts{{}, {anchor: true}, {anchor: true, t1: memT1}} {
+	for _, o := range []natsbcOpts{{}, {anchor: true}, {anchor: true, t1: 20 * time.Millisecond}} {
 		c, err := configs.Parse("bench.yaml", []byte(natsbcConfig(defaultPlan(), o)))
 		if err != nil {
 			t.Fatalf("%+v: %v", o, err)

@@ -57,6 +57,9 @@ func printTable(w io.Writer, r *results) {
 				if !s.Pass {
 					v = "fail"
 				}
+				if s.FirstTry != "" {
+					v += "(2nd try)"
+				}
 				if s.Rate == c.Max && s.Pass {
 					p99 = fmt.Sprintf("%.0f ms", s.SetupP99Ms)
 				}
