@@ -11,12 +11,14 @@ import "net/netip"
 // Buf is filled and N says how many bytes arrived; the source is not kept,
 // because every packet names its call and direction in its payload. RxNs
 // is when the kernel received it (CLOCK_REALTIME ns, SO_TIMESTAMPNS), 0
-// if the kernel gave no stamp.
+// if the kernel gave no stamp. Drops is the socket's count of datagrams
+// dropped for want of buffer space, as of this one's arrival.
 type Message struct {
-	Buf  []byte
-	N    int
-	Addr netip.AddrPort
-	RxNs int64
+	Buf   []byte
+	N     int
+	Addr  netip.AddrPort
+	RxNs  int64
+	Drops uint32
 }
 
 // DefaultBatch is how many datagrams one system call moves at most: large

@@ -74,7 +74,7 @@ func (b *BatchConn) ReadBatch(ms []Message) (int, error) {
 	}
 	for i := range got {
 		ms[i].N = int(b.hdrs[i].Len)
-		ms[i].RxNs = rxTimestamp(b.oob[i*oobLen:][:b.hdrs[i].Hdr.Controllen])
+		ms[i].RxNs, ms[i].Drops = parseOOB(b.oob[i*oobLen:][:b.hdrs[i].Hdr.Controllen])
 	}
 	return got, nil
 }
@@ -133,30 +133,38 @@ func (b *BatchConn) mmsg(trap uintptr, n int, flags int) (int, error) {
 	}
 }
 
-// oobLen fits one control message carrying a struct timespec.
-var oobLen = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
+// oobLen fits the two control messages a datagram brings: its arrival
+// time (SCM_TIMESTAMPNS, a struct timespec) and the socket's drop counter
+// (SO_RXQ_OVFL, a uint32).
+var oobLen = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{}))) + unix.CmsgSpace(4)
 
-// rxTimestamp reads the SCM_TIMESTAMPNS control message (socket(7)): when
-// the kernel received the datagram, CLOCK_REALTIME in ns; 0 if absent.
-func rxTimestamp(oob []byte) int64 {
+// parseOOB reads a datagram's control messages (socket(7)): when the
+// kernel received it (CLOCK_REALTIME ns, 0 if absent) and how many
+// datagrams the socket has dropped since it was opened, for want of buffer
+// space (0 if absent).
+func parseOOB(oob []byte) (rxNs int64, drops uint32) {
 	hdrLen := unix.CmsgLen(0)
 	for len(oob) >= hdrLen {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		if int(h.Len) < hdrLen || int(h.Len) > len(oob) {
-			return 0
+			break
 		}
-		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS &&
-			int(h.Len) >= hdrLen+int(unsafe.Sizeof(unix.Timespec{})) {
-			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdrLen]))
-			return ts.Nano()
+		data := oob[hdrLen:h.Len]
+		if h.Level == unix.SOL_SOCKET {
+			switch {
+			case h.Type == unix.SCM_TIMESTAMPNS && len(data) >= int(unsafe.Sizeof(unix.Timespec{})):
+				rxNs = (*unix.Timespec)(unsafe.Pointer(&data[0])).Nano()
+			case h.Type == unix.SO_RXQ_OVFL && len(data) >= 4:
+				drops = *(*uint32)(unsafe.Pointer(&data[0]))
+			}
 		}
 		next := unix.CmsgSpace(int(h.Len) - hdrLen)
-		if next > len(oob) {
-			return 0
+		if next >= len(oob) {
+			break
 		}
 		oob = oob[next:]
 	}
-	return 0
+	return rxNs, drops
 }
 
 var errAddrFamily = errors.New("destination is IPv6 but the socket is IPv4")

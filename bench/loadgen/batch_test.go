@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -53,6 +54,56 @@ func TestBatchWriteAndReadCarryEveryDatagram(t *testing.T) {
 			t.Errorf("datagram %d stamped %d, want within [%d, %d]", i, in[i].RxNs, before, read)
 		}
 	}
+}
+
+func TestBatchReadReportsSocketDrops(t *testing.T) {
+	// A burst into the smallest receive buffer: most of it is dropped.
+	// The counter rides on datagrams queued after the drops, so small
+	// probes follow whenever the socket is empty; the first probe to
+	// arrive comes after the whole burst (one sender, FIFO), and every
+	// probe before it was dropped too.
+	a, b := listenRTP(t), listenRTP(t)
+	if _, err := b.SetBuffers(1); err != nil { // the kernel's minimum
+		t.Fatal(err)
+	}
+	w, r := NewBatchConn(a, 64), NewBatchConn(b, 64)
+	burst := make([]Message, 64)
+	for i := range burst {
+		burst[i] = Message{Buf: make([]byte, 1000), Addr: b.LocalAddr()}
+	}
+	if n, err := w.WriteBatch(burst); err != nil || n != 64 {
+		t.Fatalf("WriteBatch = %d, %v", n, err)
+	}
+	in := make([]Message, 64)
+	for i := range in {
+		in[i].Buf = make([]byte, 1500)
+	}
+	queued, probes := 0, 0
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := r.ReadBatch(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range in[:n] {
+			if m.N == 1000 {
+				queued++
+				continue
+			}
+			probe := binary.BigEndian.Uint32(m.Buf)
+			dropped := uint32(64-queued) + probe
+			if queued == 0 || queued == 64 || m.Drops != dropped {
+				t.Fatalf("%d of 64 queued, probe %d arrived with Drops %d; want some queued and Drops %d",
+					queued, probe, m.Drops, dropped)
+			}
+			return
+		}
+		if n == 0 {
+			w.WriteBatch([]Message{{Buf: binary.BigEndian.AppendUint32(nil, uint32(probes)), Addr: b.LocalAddr()}})
+			probes++
+		}
+	}
+	t.Fatalf("no probe arrived; %d of the burst did", queued)
 }
 
 func TestBatchReadReturnsAtOnceWhenEmpty(t *testing.T) {

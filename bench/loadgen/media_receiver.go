@@ -17,6 +17,8 @@ type receiver struct {
 	stray      uint64 // not ours: another run, bad header, unknown call, wrong direction
 	reads      uint64 // recvmmsg calls that returned packets: valid/reads is the batch
 	readErrors uint64
+	// The socket's drop counter: the value before the run and the latest.
+	dropsBase, drops uint32
 }
 
 // receiveBufLen fits any datagram a relay could hand us.
@@ -59,10 +61,12 @@ func (r *receiver) reset() {
 	clear(r.streams)
 	r.latency = Histogram{}
 	r.valid, r.stray, r.reads, r.readErrors = 0, 0, 0, 0
+	r.dropsBase = r.drops
 }
 
 func (r *receiver) account(ms []Message, readNs int64) {
 	for i := range ms {
+		r.drops = max(r.drops, ms[i].Drops)
 		info, ok := parsePacket(ms[i].Buf[:ms[i].N], r.run)
 		if !ok || info.dir != r.dir || int(info.call) >= len(r.streams) {
 			r.stray++

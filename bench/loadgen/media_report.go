@@ -16,6 +16,9 @@ type DirectionReport struct {
 	Duplicates uint64 `json:"duplicates"`
 	Reordered  uint64 `json:"reordered"`
 	Stray      uint64 `json:"stray"`
+	// Datagrams the kernel dropped at the generator's own sockets (full
+	// receive buffer): loss the generator caused, not the target.
+	SocketDrops uint64 `json:"generator_socket_drops"`
 	// Packets per recvmmsg call: low means the receiver wakes for nearly
 	// every packet, which costs more CPU than the packets themselves.
 	RecvBatch    float64 `json:"recv_batch"`
@@ -96,6 +99,7 @@ func directionReport(ws []*worker, dir Direction, sent uint64) DirectionReport {
 	for _, w := range ws {
 		r := w.recv[dir]
 		d.Stray += r.stray
+		d.SocketDrops += uint64(r.drops - r.dropsBase)
 		reads += r.reads
 		latency.Merge(&r.latency)
 		for i := range r.streams {

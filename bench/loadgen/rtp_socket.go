@@ -15,7 +15,9 @@ import (
 // every datagram a relay forwards would wake the runtime's epoll thread
 // while the worker rests, a cross-CPU wake-up per packet that costs more
 // than the packet. The kernel stamps each arrival (SO_TIMESTAMPNS), so
-// packets that wait for the next tick keep their true latency.
+// packets that wait for the next tick keep their true latency, and tells
+// how many it dropped at this socket (SO_RXQ_OVFL), so loss the generator
+// caused itself is told apart from the target's.
 type RTPSocket struct {
 	fd    int
 	local netip.AddrPort
@@ -65,9 +67,14 @@ func bindUDP(ip netip.Addr) (*RTPSocket, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind %s: %w", ip, err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	for _, opt := range []struct {
+		name string
+		opt  int
+	}{{"SO_TIMESTAMPNS", unix.SO_TIMESTAMPNS}, {"SO_RXQ_OVFL", unix.SO_RXQ_OVFL}} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt.opt, 1); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("%s: %w", opt.name, err)
+		}
 	}
 	bound, err := unix.Getsockname(fd)
 	if err != nil {
