@@ -84,6 +84,11 @@ func startNatsbc(bin, dir string, n *netPlan, o natsbcOpts) (*natsbcProc, error)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// A natsbc left over from an earlier run would answer on the admin
+	// address and pass for this one.
+	if taken, err := udpBound(n.sbc); err != nil || taken {
+		return nil, fmt.Errorf("udp %s is taken by another process (a natsbc left from an earlier run?): %v", n.sbc, err)
+	}
 	cfg := filepath.Join(dir, "natsbc.yaml")
 	if err := os.WriteFile(cfg, []byte(natsbcConfig(n, o)), 0o644); err != nil {
 		return nil, err
@@ -103,7 +108,7 @@ func startNatsbc(bin, dir string, n *netPlan, o natsbcOpts) (*natsbcProc, error)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := p.metrics(); err == nil {
-			return p, nil
+			return p, p.alive()
 		}
 		select {
 		case <-p.exited:
