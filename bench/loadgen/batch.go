@@ -26,8 +26,8 @@ type Message struct {
 // small enough that the kernel headers of a batch stay in cache.
 const DefaultBatch = 64
 
-// DefaultSendBatch is smaller: on loopback the kernel delivers each packet
-// inside sendmmsg (about 2.5 µs each here), so a 64-packet batch would add
-// up to 160 µs to the latency of its last packet, while the system call
-// itself costs less than one packet.
+// DefaultSendBatch is smaller: on loopback the kernel does the receive work
+// of each packet during or right after sendmmsg (about 2.5 µs each here),
+// so a 64-packet batch would add up to 160 µs to the latency of its last
+// packet, while the system call itself costs less than one packet.
 const DefaultSendBatch = 16

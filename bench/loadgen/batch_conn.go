@@ -57,13 +57,7 @@ func (b *BatchConn) ReadBatch(ms []Message) (int, error) {
 		return 0, nil
 	}
 	for i := range n {
-		b.iovs[i].Base = unsafe.SliceData(ms[i].Buf)
-		b.iovs[i].SetLen(len(ms[i].Buf))
-		b.hdrs[i].Hdr.Name = nil
-		b.hdrs[i].Hdr.Namelen = 0
-		b.hdrs[i].Hdr.Control = &b.oob[i*oobLen]
-		b.hdrs[i].Hdr.SetControllen(oobLen)
-		b.hdrs[i].Len = 0
+		b.point(i, ms[i].Buf, nil, 0, &b.oob[i*oobLen], oobLen)
 	}
 	got, err := b.mmsg(unix.SYS_RECVMMSG, n, unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
@@ -89,16 +83,11 @@ func (b *BatchConn) WriteBatch(ms []Message) (int, error) {
 		return 0, nil
 	}
 	for i := range n {
-		b.iovs[i].Base = unsafe.SliceData(ms[i].Buf)
-		b.iovs[i].SetLen(len(ms[i].Buf))
 		namelen, err := b.putSockaddr(i, ms[i])
 		if err != nil {
 			return 0, err
 		}
-		b.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-		b.hdrs[i].Hdr.Namelen = namelen
-		b.hdrs[i].Hdr.Control = nil
-		b.hdrs[i].Hdr.SetControllen(0)
+		b.point(i, ms[i].Buf, (*byte)(unsafe.Pointer(&b.names[i])), namelen, nil, 0)
 	}
 	got, err := b.mmsg(unix.SYS_SENDMMSG, n, unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
@@ -112,6 +101,18 @@ func (b *BatchConn) WriteBatch(ms []Message) (int, error) {
 
 // ErrWouldBlock: the socket's send buffer is full; try again shortly.
 var ErrWouldBlock = errors.New("send buffer full")
+
+// point aims header i at a datagram buffer, a peer address (sendmmsg) and
+// a control buffer (recvmmsg).
+func (b *BatchConn) point(i int, buf []byte, name *byte, namelen uint32, control *byte, controllen int) {
+	b.iovs[i].Base = unsafe.SliceData(buf)
+	b.iovs[i].SetLen(len(buf))
+	h := &b.hdrs[i]
+	h.Hdr.Name, h.Hdr.Namelen = name, namelen
+	h.Hdr.Control = control
+	h.Hdr.SetControllen(controllen)
+	h.Len = 0
+}
 
 // mmsg runs one recvmmsg/sendmmsg over the first n headers, retrying when
 // a signal interrupts it. Both are called with MSG_DONTWAIT and so never

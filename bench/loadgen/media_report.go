@@ -19,8 +19,8 @@ type DirectionReport struct {
 	// Datagrams the kernel dropped at the generator's own sockets (full
 	// receive buffer): loss the generator caused, not the target.
 	SocketDrops uint64 `json:"generator_socket_drops"`
-	// Packets per recvmmsg call: low means the receiver wakes for nearly
-	// every packet, which costs more CPU than the packets themselves.
+	// Packets per recvmmsg call that returned any: how well the workers'
+	// per-tick draining batches the arrivals.
 	RecvBatch    float64 `json:"recv_batch"`
 	LatencyP50Us float64 `json:"latency_p50_us"`
 	LatencyP99Us float64 `json:"latency_p99_us"`
@@ -31,8 +31,8 @@ type DirectionReport struct {
 type MediaReport struct {
 	AToB DirectionReport `json:"a_to_b"`
 	BToA DirectionReport `json:"b_to_a"`
-	// Ticks are the sending goroutines' wake-ups; a late tick started more
-	// than one ptime after its schedule or could not send all its packets.
+	// Ticks are the workers' wake-ups; a late tick started more than one
+	// ptime after its schedule or could not send all its packets.
 	Ticks      uint64  `json:"ticks"`
 	LateTicks  uint64  `json:"late_ticks"`
 	MaxLateMs  float64 `json:"max_late_ms"`

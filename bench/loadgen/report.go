@@ -32,6 +32,8 @@ type Report struct {
 	MaxLateMs        float64        `json:"max_late_ms"`
 	Unsent           uint64         `json:"unsent"`
 	SendErrors       uint64         `json:"send_errors"`
+	SendWaits        uint64         `json:"send_waits"`
+	RecvErrors       uint64         `json:"recv_errors"`
 	SentPPS          float64        `json:"sent_pps"`
 	MediaCPUS        float64        `json:"media_cpu_s"`
 	MediaCPUPer10k   float64        `json:"media_cpu_per_10k_pps"` // share of one core per 10,000 packets/s sent (and received)
@@ -51,6 +53,7 @@ func (r *Report) addMedia(m MediaReport) {
 	r.AToB, r.BToA = m.AToB, m.BToA
 	r.LateTicks, r.RateKept = m.LateTicks, m.RateKept
 	r.Ticks, r.MaxLateMs, r.Unsent, r.SendErrors = m.Ticks, m.MaxLateMs, m.Unsent, m.SendErrors
+	r.SendWaits, r.RecvErrors = m.SendWaits, m.RecvErrors
 	r.SentPPS, r.MediaCPUS, r.MediaCPUPer10k = m.SentPPS, m.CPUSeconds, m.CPUPer10kPPS
 }
 
@@ -72,6 +75,10 @@ func (r *Report) finish() {
 	} else if r.LateTicks > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d ticks late (up to %.1f ms), within the budget of one in %d",
 			r.LateTicks, r.Ticks, r.MaxLateMs, lateTickBudget))
+	}
+	if drops := r.AToB.SocketDrops + r.BToA.SocketDrops; drops > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf(
+			"the generator's own sockets dropped %d packets (receive buffer full): the loss figures include them", drops))
 	}
 	if r.SetupFailed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d of %d calls failed to set up: %s",
