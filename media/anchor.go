@@ -130,7 +130,7 @@ func (a *RelayAnchor) packetEngine() *packetEngine {
 	a.engineTried = true
 	e, err := newPacketEngine(a.log)
 	if err != nil {
-		a.log.Warn("media: relaying with a goroutine per socket", "err", err)
+		a.log.Warn("relaying with a goroutine per socket", "err", err)
 		return nil
 	}
 	a.engine = e

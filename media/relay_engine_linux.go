@@ -77,7 +77,7 @@ func (e *packetEngine) start(st *relayStream) bool {
 			for _, done := range raws[:i] {
 				_ = done.Close()
 			}
-			e.log.Warn("media: relay socket stays on its own goroutine", "err", err)
+			e.log.Warn("relay socket stays on its own goroutine", "err", err)
 			return false
 		}
 		raws[i] = r
@@ -95,7 +95,7 @@ func (e *packetEngine) start(st *relayStream) bool {
 	for _, sock := range st.engine.socks {
 		if err := w.attach(sock); err != nil {
 			// The socket stays open, unread, until the stream closes.
-			e.log.Error("media: relay socket not polled", "stream", st.index,
+			e.log.Error("relay socket not polled", "stream", st.index,
 				"leg", sock.side.leg.String(), "port", sock.side.port, "err", err)
 		}
 	}

@@ -43,8 +43,8 @@ const (
 )
 
 // rxStats follows one direction's RTP for loss and jitter. It is owned by
-// the goroutine reading that side's RTP socket; results leave through the
-// side's atomics.
+// whoever reads that side's RTP socket (its goroutine or engine worker);
+// results leave through the side's atomics.
 type rxStats struct {
 	started  bool
 	ssrc     uint32

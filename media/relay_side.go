@@ -24,7 +24,7 @@ type side struct {
 	// packet (0: none yet); the session's timeout watch reads it.
 	lastRTP atomic.Int64
 
-	rx rxStats // owned by the goroutine reading rtp
+	rx rxStats // owned by whoever reads rtp: its goroutine or its engine worker
 }
 
 var noClockRates [128]uint32

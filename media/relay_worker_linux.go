@@ -117,7 +117,7 @@ func (w *engineWorker) run() {
 	}
 	for {
 		if rerr := w.rc.Read(poll); rerr != nil || err != nil {
-			w.log.Error("media: packet engine worker stopped", "err", errors.Join(rerr, err))
+			w.log.Error("packet engine worker stopped", "err", errors.Join(rerr, err))
 			w.shutdown()
 			return
 		}
