@@ -1,8 +1,3 @@
-// Package loadgen is natsbc's SIP and RTP load generator: it sets up calls over
-// SIP through any target (or, in direct mode, none), streams G.711-like RTP on
-// both legs of every call and measures loss, one-way latency and its own
-// ability to keep the send rate. It is Linux only: it drives its RTP
-// sockets with recvmmsg(2) and sendmmsg(2).
 package loadgen
 
 import "net/netip"
