@@ -136,6 +136,19 @@ func TestCalleeAnswersRetransmitsUntilAckAndEndsOnBye(t *testing.T) {
 	if again.status != 200 || tagOf(again.to) != tagOf(ok.to) {
 		t.Fatalf("retransmission: %d To %q", again.status, again.to)
 	}
+	// A re-INVITE gets a 200 of its own: its CSeq, its Via.
+	reinvite := invite
+	reinvite.cseq, reinvite.to, reinvite.via, reinvite.routes = 7, ok.to, via(addrOf(peer).String(), "p9"), nil
+	peer.WriteToUDPAddrPort(reinvite.build(), uasAddr)
+	for {
+		m, _ := readSIP(t, peer)
+		if m.cseq == 7 {
+			if m.status != 200 || m.vias[0] != reinvite.via || tagOf(m.to) != tagOf(ok.to) {
+				t.Fatalf("re-INVITE answered %d Via %q To %q", m.status, m.vias[0], m.to)
+			}
+			break
+		}
+	}
 	ack := request{method: "ACK", ruri: ok.contact, via: via(addrOf(peer).String(), "p2"),
 		from: invite.from, to: ok.to, callID: invite.callID, cseq: 5}
 	peer.WriteToUDPAddrPort(ack.build(), uasAddr)

@@ -12,6 +12,7 @@ type uasCall struct {
 	ok     []byte     // the 2xx, resent for every retransmitted INVITE
 	retx   retransmit // §13.3.1.4: 2xx until the ACK
 	src    netip.AddrPort
+	cseq   uint32 // of the INVITE that created the dialog
 	acked  bool
 	ended  bool
 	media  netip.AddrPort // where this call's B→A RTP goes
@@ -44,15 +45,18 @@ func (s *uas) handle(m *sipMessage, src netip.AddrPort, now time.Time) {
 	c := s.byCallID[m.callID]
 	switch m.method {
 	case "INVITE":
-		if c != nil {
-			// A retransmission, or a target refreshing the session: the
-			// same answer either way.
-			s.ep.send(c.ok, src)
-			return
+		switch {
+		case c == nil:
+			s.invite(m, src, now)
+		case m.cseq == c.cseq:
+			s.ep.send(c.ok, src) // a retransmission (§17.2.1)
+		default:
+			// A re-INVITE (a target refreshing the session): the same
+			// answer, in a response of its own.
+			s.ep.send(response(m, 200, "OK", c.toTag, s.contact(), c.answer), src)
 		}
-		s.invite(m, src, now)
 	case "ACK":
-		if c != nil && !c.acked {
+		if c != nil && !c.acked && m.cseq == c.cseq {
 			c.acked = true
 			c.retx.stop()
 			s.tracker.markAcked(c.n)
@@ -95,7 +99,7 @@ func (s *uas) invite(m *sipMessage, src netip.AddrPort, now time.Time) {
 		s.reject(m, src, 488, "Not Acceptable Here")
 		return
 	}
-	c := &uasCall{n: n, src: src, media: media, toTag: fmt.Sprintf("b%08xx%d", s.run, n)}
+	c := &uasCall{n: n, src: src, cseq: m.cseq, media: media, toTag: fmt.Sprintf("b%08xx%d", s.run, n)}
 	c.answer = sdpBody(s.rtp[WorkerOf(uint32(n), len(s.rtp))], n, s.ptime)
 	s.calls[n] = c
 	s.byCallID[m.callID] = c
