@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "smoke run (~30 s): one short step of each measurement; fails only if the harness breaks")
-	out := fs.String("out", "", "JSON result `FILE` (default bench/results/<time>.json; with -quick, in the work directory)")
+	out := fs.String("out", "", "JSON result `FILE` (default bench/results/<time>.json; with -quick, none)")
 	only := fs.String("only", "", "comma-separated `PARTS` to run: cps, media, memory, gobench (default all; with -quick all but gobench)")
 	keep := fs.Bool("keep", false, "keep the work directory (logs, configs, sipp output)")
 	if err := fs.Parse(args); err != nil {
@@ -108,21 +109,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	res, err := b.runAll(ctx, parts, *keep)
+	res, err := b.runAll(ctx, parts)
+	if b.work != "" && !*keep {
+		defer os.RemoveAll(b.work)
+	}
 	if res != nil {
 		printTable(stdout, res)
 		path := *out
-		if path == "" {
+		if path == "" && !*quick {
 			path = filepath.Join(b.root, "bench", "results", time.Now().UTC().Format("20060102-150405")+".json")
-			if *quick {
-				path = filepath.Join(b.work, "quick.json")
+		}
+		if path == "" {
+			// A smoke run's figures mean nothing: encode them (that is
+			// part of the harness) but keep no file.
+			_, werr := json.Marshal(res)
+			if werr != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", werr)
+				return 1
 			}
+		} else {
+			if werr := writeJSON(path, res); werr != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", werr)
+				return 1
+			}
+			fmt.Fprintf(stdout, "\nJSON: %s\n", path)
 		}
-		if werr := writeJSON(path, res); werr != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", werr)
-			return 1
-		}
-		fmt.Fprintf(stdout, "\nJSON: %s\n", path)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
@@ -133,16 +144,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runAll prepares the run and measures the parts asked for. A harness
 // error stops the run; what was measured so far is still returned.
-func (b *bench) runAll(ctx context.Context, parts map[string]bool, keep bool) (*results, error) {
+func (b *bench) runAll(ctx context.Context, parts map[string]bool) (*results, error) {
 	var err error
 	if b.root, err = moduleRoot(); err != nil {
 		return nil, err
 	}
 	if b.work, err = os.MkdirTemp("", "natsbc-bench-"); err != nil {
 		return nil, err
-	}
-	if !keep && !b.quick {
-		defer os.RemoveAll(b.work)
 	}
 	b.progress("bench: work directory %s", b.work)
 	raiseFileLimit(b.log)

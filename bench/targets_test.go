@@ -55,17 +55,18 @@ func TestEvaluateUnmeasured(t *testing.T) {
 }
 
 func TestJudgeMediaAndAddedLatency(t *testing.T) {
-	clean := loadgenReport{CallsUp: 100, RateKept: true,
-		AToB: loadgenDirection{LossRatio: 0.0009}, BToA: loadgenDirection{LossRatio: 0}}
+	clean := loadgenReport{CallsUp: 100, LateTicks: 3, Ticks: 1000,
+		AToB: loadgenDirection{Sent: 50000, LossRatio: 0.0009}, BToA: loadgenDirection{Sent: 50000}}
 	if ok, why := judgeMedia(100, clean); !ok {
-		t.Errorf("0.09 %% loss fails: %s", why)
+		t.Errorf("0.09 %% loss with a few late ticks fails: %s", why)
 	}
 	lossy := clean
 	lossy.BToA.LossRatio = 0.001
-	notUp, slow := clean, clean
+	notUp, short, none := clean, clean, clean
 	notUp.CallsUp = 99
-	slow.RateKept = false
-	for name, r := range map[string]loadgenReport{"0.1 % loss": lossy, "calls missing": notUp, "rate not kept": slow} {
+	short.Unsent = 200 // 0.2 %: the load was not all offered
+	none.AToB.Sent, none.BToA.Sent = 0, 0
+	for name, r := range map[string]loadgenReport{"0.1 % loss": lossy, "calls missing": notUp, "0.2 % unsent": short, "nothing sent": none} {
 		if ok, _ := judgeMedia(100, r); ok {
 			t.Errorf("%s passes", name)
 		}

@@ -63,6 +63,17 @@ fuzz() {
 	return $ok
 }
 
+bench_smoke() {
+	# The benchmark harness end to end on tiny loads (~30 s): it fails only
+	# when the harness breaks, never on the performance targets.
+	if ! command -v sipp >/dev/null; then
+		echo "sipp is not installed: benchmark smoke run skipped"
+		[[ -z ${CI:-} ]] # a skip is a failure in CI
+		return
+	fi
+	go run ./bench -quick
+}
+
 lab() {
 	if [[ $(id -u) -ne 0 ]]; then
 		echo "not root: lab tests skip (they fail when CI is set)"
@@ -76,6 +87,7 @@ step "gofmt" gofmt_check
 step "go vet" go vet ./...
 step "unit tests (race)" unit_tests
 step "fuzz ($FUZZTIME per target)" fuzz
+step "benchmark harness smoke (go run ./bench -quick)" bench_smoke
 step "NAT lab" lab
 
 echo
