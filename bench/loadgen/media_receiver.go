@@ -34,11 +34,13 @@ func newReceiver(conn *BatchConn, run uint32, dir Direction, calls int, batch in
 	return r
 }
 
-// drain reads what is queued, batch after batch, until the socket is empty.
-// A read error (an ICMP error surfacing on the socket) ends this drain; the
+// drain reads what is queued, batch after batch, until the socket is empty
+// or maxDrainBatches were read, so a flood cannot keep the worker from its
+// next sends (the rest waits in the socket, its arrival time stamped). A
+// read error (an ICMP error surfacing on the socket) ends this drain; the
 // next tick tries again.
 func (r *receiver) drain(c clock) {
-	for {
+	for range maxDrainBatches {
 		n, err := r.conn.ReadBatch(r.msgs)
 		if err != nil {
 			r.readErrors++
@@ -63,6 +65,10 @@ func (r *receiver) reset() {
 	r.valid, r.stray, r.reads, r.readErrors = 0, 0, 0, 0
 	r.dropsBase = r.drops
 }
+
+X
+// for a worker carrying a thousand calls.
+const maxDrainBatches = 32
 
 func (r *receiver) account(ms []Message, readNs int64) {
 	for i := range ms {
