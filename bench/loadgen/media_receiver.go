@@ -66,7 +66,7 @@ func (r *receiver) reset() {
 	r.dropsBase = r.drops
 }
 
-X
+// maxDrainBatches bounds one drain to 2,048 packets: twenty ticks' worth
 // for a worker carrying a thousand calls.
 const maxDrainBatches = 32
 
