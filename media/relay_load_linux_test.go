@@ -20,12 +20,16 @@ import (
 // TestRelayLoad measures the relay's CPU per relayed packet on loopback:
 // MEDIA_LOAD calls (G.711, 50 packets/s each way) through a RelayAnchor,
 // once with a goroutine per relay socket and once through the packet
-// engine, against a baseline of the same generator sending phone to PBX
-// directly, before and after, in the same process. The relay's cost is the process
-// CPU (getrusage) of the relayed run minus the baseline's. Skipped unless
-// MEDIA_LOAD is set, e.g.
+// engine, between baselines of the same generator sending phone to PBX
+// directly, all in one process. The relay's cost is the process CPU
+// (getrusage) of a relayed run minus what the generator spends on as many
+// packets in the baselines on either side. MEDIA_LOAD_ROUNDS repeats the
+// relayed runs (the figures of a shared machine wander; the medians are
+// printed), MEDIA_LOAD_MODE=engine|goroutines runs one mode only (to
+// profile it), MEDIA_LOAD_SECONDS is each run's window (default 5).
+// Skipped unless MEDIA_LOAD is set, e.g.
 //
-//	MEDIA_LOAD=1000 MEDIA_LOAD_SECONDS=5 go test -run TestRelayLoad -v ./media/
+//	MEDIA_LOAD=1000 MEDIA_LOAD_SECONDS=3 MEDIA_LOAD_ROUNDS=3 go test -run TestRelayLoad -v ./media/
 func TestRelayLoad(t *testing.T) {
 	calls, _ := strconv.Atoi(os.Getenv("MEDIA_LOAD"))
 	if calls <= 0 {
