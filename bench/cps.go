@@ -116,24 +116,52 @@ func (b *bench) runCPS(ctx context.Context, c cpsConfig, dir string) (cpsResult,
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, err
 	}
-	uas, err := startSippServer(dir, b.scenario("uas.xml"), b.plan.uas)
-	if err != nil {
-		return res, err
-	}
-	defer uas.stop()
 	target := b.plan.uas
-	var sbc *natsbcProc
 	if !c.direct {
-		if sbc, err = startNatsbc(b.natsbcBin, dir, b.plan, natsbcOpts{anchor: c.anchor}); err != nil {
-			return res, err
-		}
-		defer sbc.stop()
 		target = b.plan.sbc
+	}
+	// The callee and natsbc start afresh for the search and after every
+	// failed try: a failed step leaves calls behind (natsbc waits 64*T1
+	// for a lost ACK, then BYEs for as long again) that would load the
+	// next one.
+	var uas *sippServer
+	var sbc *natsbcProc
+	stop := func() {
+		if sbc != nil {
+			sbc.stop()
+			sbc = nil
+		}
+		if uas != nil {
+			uas.stop()
+			uas = nil
+		}
+	}
+	defer stop()
+	restarts := 0
+	start := func() error {
+		stop()
+		restarts++
+		d := filepath.Join(dir, fmt.Sprintf("start-%d", restarts))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		var err error
+		if uas, err = startSippServer(d, b.scenario("uas.xml"), b.plan.uas); err != nil {
+			return err
+		}
+		if !c.direct {
+			sbc, err = startNatsbc(b.natsbcBin, d, b.plan, natsbcOpts{anchor: c.anchor})
+		}
+		return err
+	}
+	if err := start(); err != nil {
+		return res, err
 	}
 	attempt := func(rate int, dir string) (cpsStep, error) {
 		if sbc != nil {
-			// The last step's calls must be gone before the next starts.
-			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			// A passed step's calls all ended; natsbc may still be
+			// freeing the last ones.
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			_, err := sbc.waitGauge(wctx, "natsbc_active_calls", func(v float64) bool { return v == 0 })
 			cancel()
 			if err != nil {
@@ -158,6 +186,9 @@ func (b *bench) runCPS(ctx context.Context, c cpsConfig, dir string) (cpsResult,
 		s := cpsStep{Rate: rate, uacResult: r}
 		s.Pass, s.Why = judge(rate, calls, r)
 		b.progress("  %-40s %5d cps: %s", c.name, rate, stepLine(s))
+		if !s.Pass {
+			return s, start()
+		}
 		return s, nil
 	}
 	// A failed step runs once more before it counts: the machine is shared
@@ -172,6 +203,7 @@ func (b *bench) runCPS(ctx context.Context, c cpsConfig, dir string) (cpsResult,
 		again.FirstTry = s.Why
 		return again, err
 	}
+	var err error
 	res.Steps, res.Max, err = search(b.cpsPlan, probe)
 	return res, err
 }
