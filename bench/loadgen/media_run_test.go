@@ -2,8 +2,11 @@ package loadgen
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRunMediaDirectTwentyCallsNoLoss(t *testing.T) {
@@ -72,9 +75,10 @@ func TestRunMediaIgnoresLeftoversOfAnEarlierRun(t *testing.T) {
 	stale := make([]byte, rtpHeaderLen+160)
 	buildPacket(stale, 12345, 0, AToB)
 	w := NewBatchConn(a, 4)
-	if _, err := w.WriteBatch([]Message{{Buf: stale, Addr: b.LocalAddr()}, {Buf: []byte("junk"), Addr: b.LocalAddr()}}); err != nil {
+	if _, err := w.WriteBatch([]Message{{Buf: stale, Addr: b.LocalAddr()}}); err != nil {
 		t.Fatal(err)
 	}
+	waitQueued(t, b)
 	calls := []MediaCall{{ID: 0, AToB: b.LocalAddr(), BToA: a.LocalAddr()}}
 	rep, err := RunMedia(context.Background(), MediaConfig{A: []*RTPSocket{a}, B: []*RTPSocket{b}, Calls: calls,
 		Duration: 100 * time.Millisecond, Run: 999})
@@ -84,6 +88,20 @@ func TestRunMediaIgnoresLeftoversOfAnEarlierRun(t *testing.T) {
 	if rep.AToB.Stray != 0 || rep.AToB.Received != 5 {
 		t.Fatalf("stray %d received %d; want the queued leftovers dropped, 5 packets", rep.AToB.Stray, rep.AToB.Received)
 	}
+}
+
+// waitQueued waits until a datagram is queued at s (the kernel may finish
+// a loopback delivery after the send returned); the deadline guards a
+// failure only.
+func waitQueued(t *testing.T, s *RTPSocket) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if n, err := unix.IoctlGetInt(s.fd, unix.SIOCINQ); err != nil || n > 0 {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("nothing queued")
 }
 
 func TestRunMediaStopsWhenCancelled(t *testing.T) {
