@@ -48,6 +48,15 @@ func TestSearchStopsOnHarnessErrorAndBudget(t *testing.T) {
 	if len(steps) != 1 {
 		t.Errorf("%d steps with no budget left; want only the first", len(steps))
 	}
+	// Out of budget after a failure, the bisections still run.
+	var rates []int
+	search(searchPlan{start: 1000, max: 8000, bisections: 2, budget: 0}, func(rate int) (cpsStep, error) {
+		rates = append(rates, rate)
+		return cpsStep{Rate: rate, Pass: rate <= 800}, nil
+	})
+	if !slices.Equal(rates, []int{1000, 500, 750}) {
+		t.Errorf("rates %v; want 1000, then bisections 500 and 750", rates)
+	}
 }
 
 func TestJudge(t *testing.T) {
