@@ -55,18 +55,24 @@ func TestEvaluateUnmeasured(t *testing.T) {
 }
 
 func TestJudgeMediaAndAddedLatency(t *testing.T) {
-	clean := loadgenReport{CallsUp: 100, LateTicks: 3, Ticks: 1000,
+	// 100 calls for 10 s: 50,000 packets each way.
+	clean := loadgenReport{CallsUp: 100, LateTicks: 10, Ticks: 1000, DurationS: 10,
 		AToB: loadgenDirection{Sent: 50000, LossRatio: 0.0009}, BToA: loadgenDirection{Sent: 50000}}
 	if ok, why := judgeMedia(100, clean); !ok {
 		t.Errorf("0.09 %% loss with a few late ticks fails: %s", why)
 	}
 	lossy := clean
 	lossy.BToA.LossRatio = 0.001
-	notUp, short, none := clean, clean, clean
+	notUp, short, none, stretched, late := clean, clean, clean, clean, clean
 	notUp.CallsUp = 99
 	short.Unsent = 200 // 0.2 %: the load was not all offered
 	none.AToB.Sent, none.BToA.Sent = 0, 0
-	for name, r := range map[string]loadgenReport{"0.1 % loss": lossy, "calls missing": notUp, "0.2 % unsent": short, "nothing sent": none} {
+	stretched.DurationS = 10.2 // every packet sent, 2 % slower than asked
+	late.LateTicks = 11
+	for name, r := range map[string]loadgenReport{
+		"0.1 % loss": lossy, "calls missing": notUp, "0.2 % unsent": short, "nothing sent": none,
+		"rate not reached": stretched, "1.1 % late ticks": late,
+	} {
 		if ok, _ := judgeMedia(100, r); ok {
 			t.Errorf("%s passes", name)
 		}
