@@ -105,15 +105,59 @@ func CheckResponse(res *sip.Response) *Reject {
 
 // singletonHeaders may appear at most once (RFC 3261 §7.3.1: only
 // comma-list headers may repeat).
-var singletonHeaders = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length"}
+var singletonHeaders = [...]string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length"}
+
+// duplicateSingleton returns the first of singletonHeaders (in that order)
+// that hs holds more than once, or "". Names compare ASCII case-blind, as
+// sipgo's GetHeaders does, in one pass that allocates nothing (GetHeaders
+// lowers every name it does not know by heart into a new string).
+func duplicateSingleton(hs []sip.Header) string {
+	var seen [len(singletonHeaders)]int
+	for _, h := range hs {
+		name := h.Name()
+		for i, want := range singletonHeaders {
+			if asciiEqualFold(name, want) {
+				seen[i]++
+			}
+		}
+	}
+	for i, n := range seen {
+		if n > 1 {
+			return singletonHeaders[i]
+		}
+	}
+	return ""
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters only: unlike it,
+// "ſ" (U+017F) does not match "s", just as in sipgo's header lookup.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
 
 // checkMandatory: §8.1.1 lists To, From, CSeq, Call-ID, Max-Forwards and Via
 // as the minimum; Max-Forwards is tolerated (see CheckRequest).
-func checkMandatory(msg sip.Message) *Reject {
-	for _, name := range singletonHeaders {
-		if len(msg.GetHeaders(name)) > 1 {
-			return badRequest("Duplicate " + name)
-		}
+func checkMandatory(msg interface {
+	sip.Message
+	Headers() []sip.Header
+}) *Reject {
+	if name := duplicateSingleton(msg.Headers()); name != "" {
+		return badRequest("Duplicate " + name)
 	}
 	switch {
 	case msg.Via() == nil:
@@ -144,13 +188,28 @@ func checkMandatory(msg sip.Message) *Reject {
 // sipgo splits lines on CR only, so a bare LF or NUL survives into values
 // and would be written out again, splitting or truncating headers on the
 // other leg (header injection).
+//
+// Every sipgo header writes itself as name, ": ", value (the same bytes its
+// Value returns), so one scan of that output checks both; it runs twice per
+// request and Value would build a new string for each parsed header.
 func checkHeaderText(msg interface{ Headers() []sip.Header }) *Reject {
+	scan := &lineBreakScan{}
 	for _, h := range msg.Headers() {
-		if hasLineBreakOrNUL(h.Name()) || hasLineBreakOrNUL(h.Value()) {
+		h.StringWrite(scan)
+		if scan.found {
 			return badRequest("Control Character in Header")
 		}
 	}
 	return nil
+}
+
+// lineBreakScan is an io.StringWriter that keeps nothing and only notes
+// whether CR, LF or NUL went through it.
+type lineBreakScan struct{ found bool }
+
+func (w *lineBreakScan) WriteString(s string) (int, error) {
+	w.found = w.found || hasLineBreakOrNUL(s)
+	return len(s), nil
 }
 
 // checkBody: §18.3, a Content-Length larger than the bytes received means

@@ -77,6 +77,9 @@ func TestCheckRequest(t *testing.T) {
 		{"Via branch too long", variant("branch=z9hG4bK776asdhds", "branch=z9hG4bK"+long), 400, "Via branch too long"},
 		{"LF inside a header value", variant("Contact: <sip:alice@192.168.1.10:5060>\r\n", "Contact: <sip:alice@192.168.1.10:5060>\r\nSubject: hi\nInjected: yes\r\n"), 400, "Control Character in Header"},
 		{"NUL inside a header value", variant("Contact: <sip:alice@192.168.1.10:5060>\r\n", "Contact: <sip:alice@192.168.1.10:5060>\r\nSubject: a\x00b\r\n"), 400, "Control Character in Header"},
+		{"duplicate Call-ID in another case", variant("Call-ID: a84b", "call-id: other\r\nCall-ID: a84b"), 400, "Duplicate Call-ID"},
+		{"a name that folds to CSeq only in Unicode is another header", variant("CSeq: 314159 INVITE\r\n", "CSeq: 314159 INVITE\r\nC\u017feq: 2 INVITE\r\n"), 0, ""},
+		{"LF inside a parsed header's display name", variant("From: Alice <", "From: \"Al\nice\" <"), 400, "Control Character in Header"},
 		{"Malformed method", variant("INVITE sip", "INV<>ITE sip", "314159 INVITE", "314159 INV<>ITE"), 400, "Malformed Method"},
 	}
 	for _, c := range cases {
