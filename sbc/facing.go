@@ -15,6 +15,11 @@ var errNoSocket = errors.New("no listening socket for this transport")
 // wins, then a wildcard socket, then any socket of the network (the
 // configuration's order is the fallback when the lookup fails).
 func (s *Server) facing(network string, dst netip.Addr) (*socket, netip.AddrPort, error) {
+	if only := s.onlyBoundSocket(network); only != nil {
+		// Nothing the lookup could say would change the answer, and it
+		// costs a netlink round trip per call.
+		return only, only.advertised(only.local.Addr()), nil
+	}
 	var src netip.Addr
 	if s.router != nil {
 		if a, err := s.router.SourceFor(dst); err == nil {
@@ -50,6 +55,26 @@ func (s *Server) facing(network string, dst netip.Addr) (*socket, netip.AddrPort
 		src = chosen.local.Addr()
 	}
 	return chosen, chosen.advertised(src), nil
+}
+
+// onlyBoundSocket returns the socket of network when it is the only one
+// and bound to a specific address: facing would choose it whatever the route
+// lookup said, and it advertises its own address, not the one facing dst.
+func (s *Server) onlyBoundSocket(network string) *socket {
+	var only *socket
+	for _, sock := range s.sockets {
+		if sock.network != network {
+			continue
+		}
+		if only != nil {
+			return nil
+		}
+		only = sock
+	}
+	if only == nil || only.wildcard() {
+		return nil
+	}
+	return only
 }
 
 // arrivedOn returns the socket a message arrived on, from the local address
