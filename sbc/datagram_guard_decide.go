@@ -81,9 +81,10 @@ func decideDatagram(parser *sip.Parser, pkt []byte, src netip.AddrPort, limit in
 		}
 		return answerOrDrop(pkt, src, 400, phrase, reason)
 	}
+	textClean := headerTextClean(pkt)
 	switch m := msg.(type) {
 	case *sip.Request:
-		if rej := CheckRequest(m); rej != nil {
+		if rej := checkRequest(m, textClean); rej != nil {
 			if m.IsAck() {
 				return guardDecision{action: guardDrop, reason: "ACK: " + rej.Reason}
 			}
@@ -92,7 +93,7 @@ func decideDatagram(parser *sip.Parser, pkt []byte, src netip.AddrPort, limit in
 		return guardDecision{action: guardPass, req: m}
 	case *sip.Response:
 		// §17: a response is never answered.
-		if rej := CheckResponse(m); rej != nil {
+		if rej := checkResponse(m, textClean); rej != nil {
 			return guardDecision{action: guardDrop, reason: "response: " + rej.Reason}
 		}
 	default:

@@ -31,7 +31,11 @@ func badRequest(reason string) *Reject { return &Reject{Code: 400, Reason: reaso
 // B-leg request natsbc builds always carries its own. Max-Forwards: 0 gets
 // 483 for every method, OPTIONS included (§16.3 step 3 lets an element answer
 // such an OPTIONS itself; that is the caller's choice, not ingress's).
-func CheckRequest(req *sip.Request) *Reject {
+func CheckRequest(req *sip.Request) *Reject { return checkRequest(req, false) }
+
+// checkRequest is CheckRequest; textClean says the caller has seen the raw
+// header section free of what checkHeaderText looks for (headerTextClean).
+func checkRequest(req *sip.Request, textClean bool) *Reject {
 	if req == nil {
 		return badRequest("Malformed Request")
 	}
@@ -52,8 +56,10 @@ func CheckRequest(req *sip.Request) *Reject {
 	default:
 		return &Reject{Code: 416, Reason: "Unsupported URI Scheme"}
 	}
-	if rej := checkHeaderText(req); rej != nil {
-		return rej
+	if !textClean {
+		if rej := checkHeaderText(req); rej != nil {
+			return rej
+		}
 	}
 	if rej := checkMandatory(req); rej != nil {
 		return rej
@@ -87,7 +93,10 @@ func CheckRequest(req *sip.Request) *Reject {
 // CheckResponse tells whether a response is complete enough to be matched
 // to a transaction (RFC 3261 §8.1.3.3, §17.1.3); a response is never
 // answered, so a non-nil result means drop.
-func CheckResponse(res *sip.Response) *Reject {
+func CheckResponse(res *sip.Response) *Reject { return checkResponse(res, false) }
+
+// checkResponse is CheckResponse; textClean as for checkRequest.
+func checkResponse(res *sip.Response, textClean bool) *Reject {
 	if res == nil {
 		return badRequest("Malformed Response")
 	}
@@ -97,8 +106,10 @@ func CheckResponse(res *sip.Response) *Reject {
 	if res.StatusCode < 100 || res.StatusCode > 699 {
 		return badRequest("Bad Status Code")
 	}
-	if rej := checkHeaderText(res); rej != nil {
-		return rej
+	if !textClean {
+		if rej := checkHeaderText(res); rej != nil {
+			return rej
+		}
 	}
 	return checkMandatory(res)
 }
@@ -221,7 +232,14 @@ func checkBody(msg sip.Message) *Reject {
 	return nil
 }
 
-func hasLineBreakOrNUL(s string) bool { return strings.ContainsAny(s, "\r\n\x00") }
+func hasLineBreakOrNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // isToken reports whether s is an RFC 3261 §25.1 token (methods are tokens).
 func isToken(s string) bool {
