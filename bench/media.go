@@ -47,10 +47,12 @@ type loadgenReport struct {
 
 // mediaRun is one generator run at a number of concurrent calls.
 type mediaRun struct {
-	Calls  int           `json:"calls"`
-	Pass   bool          `json:"pass"`
-	Why    string        `json:"why,omitempty"`
-	Report loadgenReport `json:"generator"`
+	Calls int    `json:"calls"`
+	Pass  bool   `json:"pass"`
+	Why   string `json:"why,omitempty"`
+	// FirstTry is why the first try failed, when the run was made twice.
+	FirstTry string        `json:"first_try_failed,omitempty"`
+	Report   loadgenReport `json:"generator"`
 	// Through natsbc only: packets natsbc relayed per second (what the
 	// generator received, both directions), natsbc's CPU in the streaming
 	// window in cores, and that CPU per 10,000 packets/s in % of one core.
@@ -111,12 +113,12 @@ func (b *bench) runMedia(ctx context.Context, dir string) (*mediaResult, error) 
 	res := &mediaResult{}
 	b.progress("media: %v streams, 50 packets/s each way per call; direct generator first", b.mediaDuration)
 	for _, n := range b.mediaCounts {
-		r, err := b.loadgen(ctx, dir, "direct", n, nil)
+		r, err := b.loadgenTwice(ctx, dir, "direct", n, nil)
 		if err != nil {
 			return res, err
 		}
 		res.Direct = append(res.Direct, r)
-		b.progress("  direct      %5d calls: %s", n, mediaLine(r))
+		b.progress("  %-11s %5d calls: %s", "direct", n, mediaLine(r))
 		if !r.Pass {
 			break
 		}
@@ -128,12 +130,12 @@ func (b *bench) runMedia(ctx context.Context, dir string) (*mediaResult, error) 
 	}
 	defer sbc.stop()
 	for _, n := range b.mediaCounts {
-		r, err := b.loadgen(ctx, dir, "sip", n, sbc)
+		r, err := b.loadgenTwice(ctx, dir, "sip", n, sbc)
 		if err != nil {
 			return res, err
 		}
 		res.Via = append(res.Via, r)
-		b.progress("  via natsbc  %5d calls: %s", n, mediaLine(r))
+		b.progress("  %-11s %5d calls: %s", "via natsbc", n, mediaLine(r))
 		if !r.Pass {
 			break
 		}
@@ -174,10 +176,24 @@ func mediaLine(r mediaRun) string {
 	return s + ": pass"
 }
 
+// loadgenTwice makes a failed run once more before it counts, like a CPS
+// step: the cores are shared, and one burst of another process can fail a
+// run that holds otherwise. Both tries are reported.
+func (b *bench) loadgenTwice(ctx context.Context, dir, mode string, calls int, sbc *natsbcProc) (mediaRun, error) {
+	r, err := b.loadgen(ctx, dir, mode, calls, sbc, "")
+	if err != nil || r.Pass {
+		return r, err
+	}
+	b.progress("  %-11s %5d calls: %s; once more", mode, calls, mediaLine(r))
+	again, err := b.loadgen(ctx, dir, mode, calls, sbc, "-again")
+	again.FirstTry = r.Why
+	return again, err
+}
+
 // loadgen runs the generator once. Through natsbc (sbc non-nil) it also
 // measures natsbc's CPU while every call streams: from when natsbc holds
 // all calls (+0.5 s) to 0.3 s before the streams end.
-func (b *bench) loadgen(ctx context.Context, dir, mode string, calls int, sbc *natsbcProc) (mediaRun, error) {
+func (b *bench) loadgen(ctx context.Context, dir, mode string, calls int, sbc *natsbcProc, suffix string) (mediaRun, error) {
 	run := mediaRun{Calls: calls}
 	if sbc != nil {
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -187,7 +203,7 @@ func (b *bench) loadgen(ctx context.Context, dir, mode string, calls int, sbc *n
 			return run, fmt.Errorf("calls left over from the last run: %w", err)
 		}
 	}
-	out := filepath.Join(dir, fmt.Sprintf("%s-%d.json", mode, calls))
+	out := filepath.Join(dir, fmt.Sprintf("%s-%d%s.json", mode, calls, suffix))
 	setup := time.Duration(calls/b.mediaRate+1) * time.Second
 	lctx, cancel := context.WithTimeout(ctx, setup+b.mediaDuration+90*time.Second)
 	defer cancel()

@@ -82,6 +82,9 @@ func printTable(w io.Writer, r *results) {
 			if !x.Pass {
 				v = "FAIL: " + x.Why
 			}
+			if x.FirstTry != "" {
+				v += " (2nd try; 1st: " + x.FirstTry + ")"
+			}
 			pps, cpu, per := "-", "-", "-"
 			if x.RelayedPPS > 0 {
 				pps = fmt.Sprintf("%.0f", x.RelayedPPS)
