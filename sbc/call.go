@@ -153,9 +153,16 @@ func (c *call) end(reason string) {
 			stats = c.media.Stats()
 			_ = c.media.Close()
 		}
-		c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
+		if c.infoEnabled() {
+			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
+		}
 	})
 }
+
+// infoEnabled says whether the per-call info lines are logged: their
+// arguments (URIs and addresses formatted, durations rounded) cost a few
+// allocations per call that a warn-level production log would throw away.
+func (c *call) infoEnabled() bool { return c.log.Enabled(context.Background(), slog.LevelInfo) }
 
 // mediaTimedOut ends a call whose media stopped (the relay saw no RTP
 // from a leg that should send): BYE on both legs, with a Reason (RFC 3326).

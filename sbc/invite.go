@@ -116,9 +116,11 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 	c = newCall(s, a, b, ms)
 	s.calls.add(c)
-	c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
-		"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
-		"route", next.rule, "b_next_hop", b.nextHop, "b_socket", next.sock.String())
+	if c.infoEnabled() {
+		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
+			"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
+			"route", next.rule, "b_next_hop", b.nextHop, "b_socket", next.sock.String())
+	}
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req)

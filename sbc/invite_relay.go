@@ -123,7 +123,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if !delayed {
 		c.sendAck(to, seq, res, nil)
 	}
-	if initial {
+	if initial && c.infoEnabled() {
 		r := to.routeInfo()
 		c.log.Info("call answered", "status", res.StatusCode, "b_source", source.String(),
 			"b_ack_to", to.nextHop, "b_route_rule", r.Rule, "b_nat", r.Verdict)
