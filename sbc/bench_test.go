@@ -43,6 +43,20 @@ const benchSDP = "v=0\r\n" +
 	"a=sendrecv\r\n" +
 	"a=rtcp-mux\r\n"
 
+// benchAnswer is a PBX's 200 to natsbc's B-leg INVITE: half of what natsbc
+// reads during a call setup are responses like it.
+var benchAnswer = "SIP/2.0 200 OK\r\n" +
+	"Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK.8d1f2e3a4b5c;rport=5060;received=10.0.0.5\r\n" +
+	"Record-Route: <sip:10.0.0.10;lr>\r\n" +
+	"From: \"Alice\" <sip:alice@pbx.example.com>;tag=3a9f0c1d\r\n" +
+	"To: <sip:1000@pbx.example.com>;tag=as5f1e2d3c\r\n" +
+	"Call-ID: 0123456789abcdef0123456789abcdef\r\n" +
+	"CSeq: 1 INVITE\r\n" +
+	"Contact: <sip:1000@10.0.0.10:5060>\r\n" +
+	"Server: PBX\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length: " + strconv.Itoa(len(benchSDP)) + "\r\n\r\n" + benchSDP
+
 // The ingress checks every UDP datagram passes before sipgo sees it: parse,
 // CheckRequest, and (for a NATed phone) the rport rewrite.
 func BenchmarkIngressGuard(b *testing.B) {
@@ -54,6 +68,7 @@ func BenchmarkIngressGuard(b *testing.B) {
 		{"invite-nated", benchInvite},
 		{"invite-rport-present", strings.Replace(benchInvite, "a1b2c3d4e5f6\r\n", "a1b2c3d4e5f6;rport\r\n", 1)},
 		{"bad-answered-483", strings.Replace(benchInvite, "Max-Forwards: 70", "Max-Forwards: 0", 1)},
+		{"response-200", benchAnswer},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			conn := &replayConn{pkts: [][]byte{[]byte(tt.pkt)}, from: from}
