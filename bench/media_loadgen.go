@@ -19,7 +19,11 @@ func (b *bench) loadgenTwice(ctx context.Context, dir, mode string, calls int, s
 	if err != nil || r.Pass {
 		return r, err
 	}
-	b.progress("  %-11s %5d calls: %s; once more", mode, calls, mediaLine(r))
+	path := "via natsbc"
+	if sbc == nil {
+		path = "direct"
+	}
+	b.progress("  %-11s %5d calls: %s; once more", path, calls, mediaLine(r))
 	again, err := b.loadgen(ctx, dir, mode, calls, sbc, "-again")
 	again.FirstTry = r.Why
 	return again, err
