@@ -21,6 +21,9 @@ func openListeners(specs []sbc.ListenSpec) ([]sbc.Listener, error) {
 		switch spec.Network {
 		case "udp":
 			l.Packet, err = net.ListenPacket(family("udp", spec.Addr.Addr()), addr)
+			if err == nil {
+				growReceiveBuffer(l.Packet)
+			}
 		case "tcp":
 			l.Stream, err = net.Listen(family("tcp", spec.Addr.Addr()), addr)
 		default:
