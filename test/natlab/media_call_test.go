@@ -34,16 +34,7 @@ func TestMediaTwoWay(t *testing.T) {
 	if !phone.ExitedAt().IsZero() {
 		t.Fatalf("the call ended during the exchange: %v", phone.Wait(0))
 	}
-	phoneRep, pbxRep := m.pauseAndCollect(t)
-	assertDelivered(t, "phone -> PBX", phoneRep, pbxRep)
-	assertDelivered(t, "PBX -> phone", pbxRep, phoneRep)
-	assertOnlyFrom(t, "the phone", phoneRep, ps.got.Media)
-	assertOnlyFrom(t, "the PBX", pbxRep, cs.got.Media)
-
-	MustSucceed(t, phone, 30*time.Second)
-	MustSucceed(t, callee, 10*time.Second)
-	aToB, bToA := endedMedia(t, awaitEnded(t, n, "bye-from-a"))
-	t.Logf("natsbc: a->b %+v, b->a %+v", aToB, bToA)
+	phoneRep, pbxRep, aToB, bToA := finishTwoWayCall(t, n, m, ps, cs, phone, callee)
 	if aToB.Packets < pbxRep.Received || aToB.Packets > phoneRep.Sent {
 		t.Errorf("natsbc relayed %d packets a->b; the phone sent %d, the PBX received %d", aToB.Packets, phoneRep.Sent, pbxRep.Received)
 	}

@@ -50,16 +50,7 @@ func TestMediaInjection(t *testing.T) {
 	time.Sleep(time.Until(answered.At.Add(injectWindow + 500*time.Millisecond)))
 	inject("after the latch window")
 
-	phoneRep, pbxRep := m.pauseAndCollect(t)
-	assertDelivered(t, "phone -> PBX", phoneRep, pbxRep)
-	assertDelivered(t, "PBX -> phone", pbxRep, phoneRep)
-	assertOnlyFrom(t, "the phone", phoneRep, ps.got.Media)
-	assertOnlyFrom(t, "the PBX", pbxRep, cs.got.Media)
-
-	MustSucceed(t, phone, 30*time.Second)
-	MustSucceed(t, callee, 10*time.Second)
-	aToB, bToA := endedMedia(t, awaitEnded(t, n, "bye-from-a"))
-	t.Logf("natsbc: a->b %+v, b->a %+v", aToB, bToA)
+	_, _, aToB, bToA := finishTwoWayCall(t, n, m, ps, cs, phone, callee)
 	// Two bursts to two ports of each leg.
 	if want := uint64(2 * 2 * perPort); aToB.Dropped != want || bToA.Dropped != want {
 		t.Errorf("natsbc counted %d (leg a's ports) and %d (leg b's) dropped, want %d each", aToB.Dropped, bToA.Dropped, want)

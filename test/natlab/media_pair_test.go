@@ -111,3 +111,22 @@ func (p *RTPPeer) settled(want uint64) RTPReport {
 	}
 	return p.Last()
 }
+
+// finishTwoWayCall stops both endpoints and checks the call of the
+// two-way scenarios: every packet arrived each way, each side heard only
+// natsbc's relay port facing it, both sipp runs passed, and the phone's
+// BYE ended the call. It returns the endpoints' reports and natsbc's counts.
+func finishTwoWayCall(t *testing.T, n *Natsbc, m mediaPair, ps, cs mediaSide, phone, callee *Proc) (phoneRep, pbxRep RTPReport, aToB, bToA flowStats) {
+	t.Helper()
+	phoneRep, pbxRep = m.pauseAndCollect(t)
+	assertDelivered(t, "phone -> PBX", phoneRep, pbxRep)
+	assertDelivered(t, "PBX -> phone", pbxRep, phoneRep)
+	assertOnlyFrom(t, "the phone", phoneRep, ps.got.Media)
+	assertOnlyFrom(t, "the PBX", pbxRep, cs.got.Media)
+
+	MustSucceed(t, phone, 30*time.Second)
+	MustSucceed(t, callee, 10*time.Second)
+	aToB, bToA = endedMedia(t, awaitEnded(t, n, "bye-from-a"))
+	t.Logf("natsbc: a->b %+v, b->a %+v", aToB, bToA)
+	return phoneRep, pbxRep, aToB, bToA
+}
