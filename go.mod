@@ -3,7 +3,7 @@ module github.com/natsbc/natsbc
 go 1.26.8
 
 require (
-	github.com/emiago/sipgo v1.7.2
+	github.com/emiago/sipgo v1.7.3
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/pion/stun/v3 v3.1.7
 	github.com/prometheus/client_golang v1.25.0
