@@ -1,6 +1,9 @@
 package configs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPeerMediaKnobs(t *testing.T) {
 	c, err := parseWith(t, "peers:\n  - name: a\n    networks: [192.0.2.0/24]\n    latching: relaxed\n    keep_ice: true\n  - name: b\n    networks: [198.51.100.0/24]\n")
@@ -13,5 +16,27 @@ func TestPeerMediaKnobs(t *testing.T) {
 	}
 	if b := pol.Peers[1]; b.Latch != "strict" || b.KeepICE {
 		t.Errorf("peer b = %+v; want the defaults strict, ICE removed", b)
+	}
+}
+
+// trust_identity defaults to the PBX natsbc fronts (inside the RFC 3325
+// trust domain) and to nobody else; it can be set either way.
+func TestPeerTrustIdentity(t *testing.T) {
+	c, err := parseWith(t, "peers:\n"+
+		"  - name: pbx\n    networks: [10.0.0.10/32]\n    address: 10.0.0.10:5060\n    role: pbx\n"+
+		"  - name: carrier\n    networks: [198.51.100.0/24]\n    role: trunk\n    trust_identity: true\n"+
+		"  - name: phones\n    networks: [192.0.2.0/24]\n"+
+		"  - name: lab-pbx\n    networks: [10.0.0.20/32]\n    role: pbx\n    trust_identity: false\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"pbx": true, "carrier": true, "phones": false, "lab-pbx": false}
+	for _, p := range c.Policy().Peers {
+		if p.TrustIdentity != want[p.Name] {
+			t.Errorf("peer %s trust_identity = %v, want %v", p.Name, p.TrustIdentity, want[p.Name])
+		}
+	}
+	if _, err := parseWith(t, "peers:\n  - name: a\n    networks: [192.0.2.0/24]\n    trust_identity: sometimes\n"); err == nil || !strings.Contains(err.Error(), "trust_identity") {
+		t.Errorf("a non-boolean trust_identity must fail naming the key, got %v", err)
 	}
 }

@@ -79,6 +79,7 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
 		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict}
 		var role, nat string
+		trustSet := false
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
 			"name": d.str(&peer.Name),
 			"networks": func(n *yaml.Node, p string) {
@@ -104,9 +105,18 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"nat":       d.str(&nat),
 			"latching":  d.str(&peer.Latch),
 			"keep_ice":  d.boolean(&peer.KeepICE),
+			"trust_identity": func(n *yaml.Node, p string) {
+				trustSet = true
+				d.boolean(&peer.TrustIdentity)(n, p)
+			},
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)
+		}
+		if !trustSet {
+			// The PBX natsbc fronts is inside the trust domain (RFC 3325
+			// §2.3); everyone else must be trusted explicitly.
+			peer.TrustIdentity = peer.Role == policy.RolePBX
 		}
 		if nat != "" {
 			peer.NAT = policy.NATMode(nat)

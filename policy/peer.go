@@ -57,6 +57,11 @@ type Peer struct {
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends;
 	// by default they are removed so the other side talks only to the relay.
 	KeepICE bool
+	// TrustIdentity lets this peer's P-Asserted-Identity,
+	// P-Preferred-Identity, Remote-Party-ID and Privacy headers through
+	// (RFC 3325 §5: a trust domain accepts asserted identities only from
+	// its members); from anyone else natsbc removes them.
+	TrustIdentity bool
 }
 
 // Latching modes of a peer's media (RFC 7362 §5.2).

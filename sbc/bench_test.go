@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // benchInvite is a phone's INVITE as it reaches natsbc: private Via and
@@ -167,7 +168,7 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 			source: pbx, remoteTarget: ruri, nextHop: pbx.String(),
 		}
 		out := leg.newInDialogRequest(sip.INVITE, 0)
-		copyEndToEnd(out, req)
+		copyEndToEnd(out, req, policy.Peer{})
 		decrementMaxForwards(out, req)
 		body, err := ms.Rewrite(media.LegA, contentType(req), req.Body(), sock.local.Addr())
 		if err != nil {

@@ -4,39 +4,119 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/policy"
 )
 
-// hopHeaders are the headers that describe a leg's dialog or topology. A
-// B2BUA builds them itself on each leg; copying one across would leak one
-// side's addresses to the other or corrupt the other dialog. Compact forms
-// (RFC 3261 §7.3.3) are listed too.
-var hopHeaders = map[string]bool{
-	"via": true, "v": true,
-	"route": true, "record-route": true,
-	"contact": true, "m": true,
-	"call-id": true, "i": true,
-	"from": true, "f": true,
-	"to": true, "t": true,
-	"cseq": true, "max-forwards": true,
-	"content-length": true, "l": true,
-	"content-type": true, "c": true,
-	"server": true, "user-agent": true,
+// headerClass is what natsbc does with a header when it carries a message
+// from one side to the other. There is one table (headerClasses) for every
+// relay path, calls and registrations alike; each path says which classes
+// it carries.
+type headerClass uint8
+
+const (
+	// endToEnd headers pass untouched: everything not listed below,
+	// including the digest headers. RFC 3261 §22: a 401/407's
+	// WWW-Authenticate/Proxy-Authenticate must reach the caller, and the
+	// credentials of its retried request must reach the PBX as they are.
+	endToEnd headerClass = iota
+	// topology headers name one side's hops; natsbc builds its own on
+	// every leg. Copying one across leaks addresses or breaks routing.
+	topology
+	// dialogID headers identify a dialog (RFC 3261 §12): a call's legs
+	// each have their own; a relayed REGISTER keeps the phone's.
+	dialogID
+	// body headers are set with the body natsbc writes.
+	body
+	// software headers name the product on the far side; calls hide them
+	// (a scanner learns nothing of the PBX), a REGISTER carries the phone's
+	// User-Agent to the PBX.
+	software
+	// identity headers assert who the caller is (RFC 3325 §5): they pass
+	// only from a peer trusted to assert identity (trust_identity).
+	identity
+	// registerExpiry is rebuilt on a relayed REGISTER response, where
+	// natsbc grants its own interval.
+	registerExpiry
+)
+
+// headerClasses classifies headers by lower-case name; compact forms
+// (RFC 3261 §7.3.3) are listed too. Unlisted headers are endToEnd.
+var headerClasses = map[string]headerClass{
+	"via": topology, "v": topology,
+	"route": topology, "record-route": topology,
+	"contact": topology, "m": topology,
+	"max-forwards": topology,
 	// Path and Service-Route carry proxy addresses (RFC 3327, RFC 3608).
-	"path": true, "service-route": true,
-	// Authorization for the A-leg's dialog cannot be valid on the B-leg's.
-	"proxy-authorization": true, "proxy-authenticate": true,
+	"path": topology, "service-route": topology,
+
+	"call-id": dialogID, "i": dialogID,
+	"from": dialogID, "f": dialogID,
+	"to": dialogID, "t": dialogID,
+	"cseq": dialogID,
+
+	"content-length": body, "l": body,
+	"content-type": body, "c": body,
+
+	"server": software, "user-agent": software,
+
+	"p-asserted-identity": identity, "p-preferred-identity": identity,
+	"remote-party-id": identity, "privacy": identity,
+
+	"expires": registerExpiry,
 }
 
-// copyEndToEnd copies the end-to-end headers of src onto dst: everything
-// that is not a hop header. 100rel is removed from Supported because natsbc
-// does not relay PRACK (RFC 3262): the far side must not start it.
-func copyEndToEnd(dst, src sip.Message) {
+func classOf(name string) headerClass { return headerClasses[strings.ToLower(name)] }
+
+// carried says which header classes one relay path copies from the message
+// it received onto the one it sends.
+type carried struct {
+	dialogID, body, software, registerExpiry bool
+	// identity: the sender is trusted to assert identity.
+	identity bool
+}
+
+func (k carried) copies(c headerClass) bool {
+	switch c {
+	case endToEnd:
+		return true
+	case dialogID:
+		return k.dialogID
+	case body:
+		return k.body
+	case software:
+		return k.software
+	case identity:
+		return k.identity
+	case registerExpiry:
+		return k.registerExpiry
+	}
+	return false
+}
+
+// copyHeaders copies the headers of src that path k carries onto dst, in
+// their order.
+func copyHeaders(dst, src sip.Message, k carried) {
 	for _, h := range allHeaders(src) {
-		name := strings.ToLower(h.Name())
-		if hopHeaders[name] {
+		if k.copies(classOf(h.Name())) {
+			dst.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+}
+
+// copyEndToEnd copies what crosses a call from one leg to the other: the
+// end-to-end headers, and identity headers when the sending peer is trusted
+// (RFC 3325 §5: from anyone else they are removed, so an endpoint cannot
+// claim another caller's identity to the PBX). 100rel is removed from
+// Supported because natsbc does not relay PRACK (RFC 3262): the far side
+// must not start it.
+func copyEndToEnd(dst, src sip.Message, sender policy.Peer) {
+	k := carried{identity: sender.TrustIdentity}
+	for _, h := range allHeaders(src) {
+		if !k.copies(classOf(h.Name())) {
 			continue
 		}
-		if name == "supported" || name == "k" {
+		if name := strings.ToLower(h.Name()); name == "supported" || name == "k" {
 			v := withoutToken(h.Value(), "100rel")
 			if v == "" {
 				continue

@@ -46,7 +46,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	out := to.newInDialogRequest(req.Method, 0)
-	copyEndToEnd(out, req)
+	copyEndToEnd(out, req, from.peer)
 	decrementMaxForwards(out, req)
 	if body := req.Body(); len(body) > 0 {
 		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())

@@ -123,7 +123,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
-	copyEndToEnd(bReq, req)
+	copyEndToEnd(bReq, req, a.peer)
 	decrementMaxForwards(bReq, req)
 	body, err := c.rewriteSDP(media.LegA, req, b.adv.Addr())
 	if err != nil {

@@ -187,7 +187,7 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) (*sip.Response, error) {
 	near := c.leg(fromSide)
 	reply := c.s.newResponse(in, res.StatusCode, res.Reason)
-	copyEndToEnd(reply, res)
+	copyEndToEnd(reply, res, c.leg(c.other(fromSide)).peer)
 	if withContact && res.StatusCode > 100 && res.StatusCode < 300 {
 		reply.AppendHeader(near.contactHeader())
 	}

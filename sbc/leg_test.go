@@ -8,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
 )
 
 func testLeg(t *testing.T) *leg {
@@ -91,7 +92,7 @@ Content-Length: 0
 
 `)
 	out := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "10.0.0.10"})
-	copyEndToEnd(out, in)
+	copyEndToEnd(out, in, policy.Peer{Name: "pbx", Role: policy.RolePBX, TrustIdentity: true})
 	text := out.String()
 	for _, leak := range []string{"192.168.1", "a-leg-secret", "Record-Route", "Contact", "Via"} {
 		if strings.Contains(text, leak) {

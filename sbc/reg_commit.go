@@ -167,13 +167,9 @@ func (s *Server) relayRegisterResponse(x *regExchange, res *sip.Response, grante
 	if tag := toTag(res); tag != "" {
 		out.To().Params.Add("tag", tag)
 	}
-	for _, h := range res.Headers() {
-		name := strings.ToLower(h.Name())
-		if registerResponseHop[name] {
-			continue
-		}
-		out.AppendHeader(sip.HeaderClone(h))
-	}
+	// Path and Service-Route (RFC 3327, RFC 3608) name PBX-side hops, and
+	// natsbc grants its own Expires: neither is carried.
+	copyHeaders(out, res, carried{identity: s.policy.Classify(x.pbx.dst.Addr()).TrustIdentity})
 	if granted == nil {
 		return out
 	}
@@ -204,15 +200,6 @@ func (s *Server) relayRegisterResponse(x *regExchange, res *sip.Response, grante
 		out.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(minGranted)))
 	}
 	return out
-}
-
-// registerResponseHop are rebuilt (or dropped) on a relayed REGISTER
-// response: Path and Service-Route (RFC 3327, RFC 3608) name PBX-side hops.
-var registerResponseHop = map[string]bool{
-	"via": true, "v": true, "from": true, "f": true, "to": true, "t": true,
-	"call-id": true, "i": true, "cseq": true, "contact": true, "m": true,
-	"content-length": true, "l": true, "record-route": true, "path": true,
-	"service-route": true, "server": true, "expires": true,
 }
 
 // pointsAtUs reports whether a URI names one of natsbc's own sockets.

@@ -133,12 +133,8 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 func (s *Server) registerRequest(x *regExchange) *sip.Request {
 	out := sip.NewRequest(sip.REGISTER, x.pbx.ruri)
 	out.AppendHeader(x.pbx.via())
-	for _, h := range x.req.Headers() {
-		if registerHopHeaders[strings.ToLower(h.Name())] {
-			continue
-		}
-		out.AppendHeader(sip.HeaderClone(h))
-	}
+	copyHeaders(out, x.req, carried{dialogID: true, software: true, registerExpiry: true,
+		identity: s.policy.Classify(x.flow.source.Addr()).TrustIdentity})
 	decrementMaxForwards(out, x.req)
 	if x.parsed.wildcard {
 		out.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Wildcard: true}})
@@ -171,14 +167,6 @@ func (p pbxSide) address(req *sip.Request) {
 	if isUDP(p.transport) {
 		p.sock.laddr.Copy(&req.Laddr)
 	}
-}
-
-// registerHopHeaders are rebuilt by natsbc on a relayed REGISTER. Path and
-// the outbound parameters are dropped: natsbc, not the PBX, holds the flow.
-var registerHopHeaders = map[string]bool{
-	"via": true, "v": true, "route": true, "record-route": true,
-	"contact": true, "m": true, "max-forwards": true,
-	"content-length": true, "l": true, "path": true,
 }
 
 // tokenContact is natsbc's Contact for one of the phone's: the token in the

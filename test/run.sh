@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: formatting, vet, unit tests with the race
 # detector, a short run of every fuzz target, then the NAT lab (root).
-#   sudo ./test/run.sh
+#   ./test/run.sh        (as root; nothing here calls sudo)
 # Every step runs even when an earlier one failed; the summary at the end
 # lists them and the exit code is non-zero if any failed.
 set -uo pipefail
