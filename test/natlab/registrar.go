@@ -25,6 +25,9 @@ type RegistrarOptions struct {
 	// Password, when set, makes the registrar challenge every REGISTER
 	// with 401 (realm: the To domain) and accept this password for any user.
 	Password string
+	// ChallengeInvite (with Password) also challenges every initial INVITE
+	// with 407 (realm: the From domain), as PBXs do for outgoing calls.
+	ChallengeInvite bool
 }
 
 // StartKamailioRegistrar runs the registrar in the pbx namespace on
@@ -43,8 +46,15 @@ func (l *Lab) StartKamailioRegistrar(t *testing.T, ip string, port int, opts Reg
 	if opts.Password != "" {
 		auth = "#!define WITH_AUTH"
 	}
+	proxyAuth := "# INVITEs unchallenged"
+	if opts.ChallengeInvite {
+		if opts.Password == "" {
+			t.Fatal("RegistrarOptions: ChallengeInvite needs a Password")
+		}
+		proxyAuth = "#!define WITH_PROXY_AUTH"
+	}
 	p := l.runKamailio(t, "registrar", "kamailio-registrar.cfg", ip, port,
-		"__CTL_SOCKET__", ctl, "__AUTH__", auth, "__PASSWORD__", opts.Password)
+		"__CTL_SOCKET__", ctl, "__AUTH__", auth, "__PROXY_AUTH__", proxyAuth, "__PASSWORD__", opts.Password)
 	return &Registrar{Proc: p, ctl: ctl}
 }
 

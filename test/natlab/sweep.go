@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// labNS matches the namespace names NewLab (and AddStranger) create:
+// labNS matches the namespace names NewLab (and AddStranger, AddPhoneLAN) create:
 // nl<pid>x<n>-<role>.
-var labNS = regexp.MustCompile(`^nl([0-9]+)x[0-9]+-(lan|nat|edge|pbx|ext)$`)
+var labNS = regexp.MustCompile(`^nl([0-9]+)x[0-9]+-(lan[0-9]*|nat|edge|pbx|ext)$`)
 
 // SweepStaleLabs deletes lab namespaces left by test processes that died
 // before their cleanup ran (killed, or a -timeout panic). Namespaces of

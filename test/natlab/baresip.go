@@ -1,0 +1,124 @@
+//go:build linux
+
+package natlab
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Baresip is a baresip phone (Debian baresip-core 1.0) on a lab phone
+// host, registering to natsbc's outside address with digest credentials,
+// driven through its cons module and watched through its log (with -s, its
+// SIP trace).
+type Baresip struct {
+	*Proc
+	User string
+	LAN  PhoneLAN
+	Log  *LogWatcher
+	cons *net.UDPConn
+}
+
+// BaresipOptions choose a baresip phone's account.
+type BaresipOptions struct {
+	User, Password string
+	// AutoAnswer answers every incoming call at once (answermode=auto).
+	AutoAnswer bool
+}
+
+// baresipCodecs is what every lab baresip offers, in its order of
+// preference: opus, G.722, PCMU (baresip spells G.722 at its real 16 kHz).
+const baresipCodecs = "opus/48000/2,G722/16000/1,PCMU/8000/1"
+
+// baresipRTPPorts keeps a phone's RTP (and RTCP) in a range of its own.
+const baresipRTPPorts = "16000-16099"
+
+// StartBaresip writes the phone's config and account, runs baresip on the
+// phone host lan and waits until it is ready (cons listening, the REGISTER
+// under way: await AwaitRegistered).
+func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresip {
+	t.Helper()
+	dir := filepath.Join(l.Dir, "baresip-"+o.User)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const consAddr = "127.0.0.1:5555" // loopback of the phone host's own namespace
+	tmpl, err := os.ReadFile(filepath.Join("testdata", "baresip", "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer("__IP__", lan.IP, "__RTP_PORTS__", baresipRTPPorts, "__CONS__", consAddr).Replace(string(tmpl))
+	answer := "manual"
+	if o.AutoAnswer {
+		answer = "auto"
+	}
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=%s;regint=600;audio_codecs=%s\n",
+		o.User, EdgeOutIP, o.Password, answer, baresipCodecs)
+	for name, body := range map[string]string{"config": cfg, "accounts": account} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &Baresip{User: o.User, LAN: lan, Log: NewLogWatcher()}
+	// baresip logs to stdout: send it where the watcher reads. -s: the SIP
+	// trace; -t: a backstop should the lab's kill ever miss it.
+	b.Proc = l.start(t, lan.Role, "baresip-"+o.User, b.Log.Line,
+		"sh", "-c", `exec "$@" 1>&2`, "sh", "baresip", "-f", dir, "-s", "-t", "600")
+	b.Await(t, 15*time.Second, "ready", "baresip is ready.")
+	b.cons = l.DialUDP(t, lan.Role, consAddr)
+	return b
+}
+
+// Await waits for a log line containing s and fails the test, naming the
+// phone and what it waited for, when the phone exits first or timeout passes.
+func (b *Baresip) Await(t *testing.T, timeout time.Duration, what, s string) LogEntry {
+	t.Helper()
+	return awaitRaw(t, b.Log, b.Proc, timeout, "baresip "+b.User, what,
+		func(line string) bool { return strings.Contains(line, s) })
+}
+
+// AwaitRegistered waits for the registrar's 200 ("200 OK ... [1 binding]").
+func (b *Baresip) AwaitRegistered(t *testing.T, timeout time.Duration) LogEntry {
+	t.Helper()
+	return awaitRaw(t, b.Log, b.Proc, timeout, "baresip "+b.User, "registered (200 OK with a binding)",
+		func(line string) bool { return strings.Contains(line, "200 OK") && strings.Contains(line, "binding") })
+}
+
+// Command sends one cons command ("/dial sip:bob@host", "/hangup").
+func (b *Baresip) Command(t *testing.T, cmd string) {
+	t.Helper()
+	// cons takes a command per datagram; a long one needs its newline.
+	if _, err := b.cons.Write([]byte(cmd + "\n")); err != nil {
+		t.Fatalf("baresip %s: command %q: %v", b.User, cmd, err)
+	}
+}
+
+// Since returns the log lines containing s that arrived at or after from.
+func (b *Baresip) Since(from time.Time, s string) []LogEntry {
+	var out []LogEntry
+	for _, e := range b.Log.Entries() {
+		if !e.At.Before(from) && strings.Contains(e.Raw, s) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Codecs returns the audio encoder and decoder the phone set up last
+// ("opus 48000Hz 2ch"), from its "Set audio encoder/decoder" lines.
+func (b *Baresip) Codecs() (enc, dec string) {
+	for _, e := range b.Log.Entries() {
+		if _, v, ok := strings.Cut(e.Raw, "Set audio encoder: "); ok {
+			enc = strings.TrimSpace(v)
+		}
+		if _, v, ok := strings.Cut(e.Raw, "Set audio decoder: "); ok {
+			dec = strings.TrimSpace(v)
+		}
+	}
+	return enc, dec
+}

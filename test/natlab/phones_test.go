@@ -1,0 +1,228 @@
+//go:build linux
+
+package natlab
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// phonePassword is every phone's password at the lab's PBX.
+const phonePassword = "s3cret-phone"
+
+// phonesPBXPeer is natsbc's config for the real phones: the Kamailio PBX
+// as peer "pbx" for the inside network, and `nat: never`, as an operator
+// sets it for a PBX on natsbc's own inside network. A call between two
+// phones crosses natsbc twice (phone, natsbc, PBX, natsbc, phone) and the
+// PBX relays the SDP of natsbc's other leg (natsbc's own inside address):
+// left to detection ("sdp-private"), both PBX-facing legs count as NATed,
+// each waits for the other's first packet to latch, and no media flows.
+const phonesPBXPeer = registrarPeer + "    nat: never\n"
+
+// TestPhonesBaresip (issue 10, the lab's real phones): two baresip phones,
+// each on a home network of its own behind the port-randomising NAT,
+// register through natsbc to Kamailio playing a PBX that challenges
+// REGISTER with 401 and INVITE with 407. Alice calls Bob (opus, G.722 and
+// PCMU offered), Bob answers at once, the call holds 40 s (longer than
+// the NAT's UDP timeout) with RTP both ways at both phones, counted on
+// each phone's wire, then Alice hangs up and Bob receives the BYE.
+func TestPhonesBaresip(t *testing.T) {
+	t.Parallel()
+	l := NewLab(t)
+	bobLAN := l.AddPhoneLAN(t, 2)
+	reg := l.StartKamailioRegistrar(t, PBXIP, 5060, RegistrarOptions{Password: phonePassword, ChallengeInvite: true})
+	n := l.StartNatsbc(t, BaseConfig+phonesPBXPeer)
+	wireA := l.StartCapture(t, LAN1.Role, "alice-wire")
+	wireB := l.StartCapture(t, bobLAN.Role, "bob-wire")
+	alice := l.StartBaresip(t, LAN1, BaresipOptions{User: "alice", Password: phonePassword})
+	bob := l.StartBaresip(t, bobLAN, BaresipOptions{User: "bob", Password: phonePassword, AutoAnswer: true})
+
+	alice.AwaitRegistered(t, 15*time.Second)
+	bob.AwaitRegistered(t, 15*time.Second)
+	assertPublicContacts(t, reg.AwaitContacts(t, "bob", 5*time.Second))
+
+	alice.Command(t, "/dial sip:bob@"+EdgeOutIP)
+	estA := alice.Await(t, 15*time.Second, "call established with bob", "Call established")
+	estB := bob.Await(t, 5*time.Second, "call established with alice (auto-answer)", "Call established")
+	n.Log.Await(t, 5*time.Second, "call answered", nil)
+
+	// The hold is the scenario's 40 s; a phone whose call closes during it
+	// fails the test at once.
+	holdEnd := estA.At.Add(Hold)
+	for _, p := range []*Baresip{alice, bob} {
+		if e, closed := p.Log.WaitFunc(time.Until(holdEnd), func(e LogEntry) bool {
+			return strings.Contains(e.Raw, "session closed")
+		}); closed {
+			t.Fatalf("baresip %s: the call closed %v into the %v hold: %s", p.User, e.At.Sub(estA.At).Round(time.Millisecond), Hold, e.Raw)
+		}
+	}
+
+	hangup := time.Now()
+	alice.Command(t, "/hangup")
+	closedB := bob.Await(t, 10*time.Second, "call closed by alice's BYE (\"session closed\")", "session closed")
+	assertPhoneCallEnded(t, n, 1)
+
+	pktsA, pktsB := wireA.Stop(t), wireB.Stop(t)
+	encA, decA := alice.Codecs()
+	encB, decB := bob.Codecs()
+	t.Logf("codecs: alice sends %s, receives %s; bob sends %s, receives %s", encA, decA, encB, decB)
+	if encA == "" || encA != decA || encA != encB || encB != decB {
+		t.Errorf("codecs disagree: alice encoder %q decoder %q, bob encoder %q decoder %q", encA, decA, encB, decB)
+	}
+
+	// Digest on the wire at the phones: the 401 and the 407 reached them
+	// with their challenges, and both retries carried credentials.
+	assertChallenged(t, "alice", pktsA, "REGISTER", 401)
+	assertChallenged(t, "bob", pktsB, "REGISTER", 401)
+	assertChallenged(t, "alice", pktsA, "INVITE", 407)
+	assertOffered(t, "alice", pktsA, LAN1.IP, "opus/48000", "G722/8000", "PCMU/8000")
+	if !sipSeen(pktsB, func(p WirePacket) bool { return p.Method == "BYE" && hostOf(p.Dst) == bobLAN.IP }) {
+		t.Errorf("bob's wire shows no BYE received (bob logged %q)", closedB.Raw)
+	}
+	assertPBXGotCredentials(t, reg)
+
+	// RTP both ways at both phones, counted on the wire from one phone's
+	// "Call established" to the hangup: 20 ms packets, so 50 a second.
+	for _, c := range []struct {
+		name string
+		ip   string
+		pkts []WirePacket
+		est  time.Time
+	}{{"alice", LAN1.IP, pktsA, estA.At}, {"bob", bobLAN.IP, pktsB, estB.At}} {
+		sent, received := RTPAt(c.pkts, c.ip, c.est, hangup)
+		t.Logf("%s's wire: sent %v", c.name, sent)
+		t.Logf("%s's wire: received %v", c.name, received)
+		assertRTPHeld(t, c.name+" sent", sent, hangup.Sub(c.est))
+		assertRTPHeld(t, c.name+" received", received, hangup.Sub(c.est))
+	}
+	reg.AssertNeverReceived(t, "192.168.")
+	n.AssertNoCrash(t)
+}
+
+// assertRTPHeld checks one direction of a phone's RTP over a call of
+// length d: at least 90 % of 50 packets a second, no silence over a
+// second, and every packet to or from natsbc's outside address (the phone
+// talks to natsbc's relay, never to the other phone).
+func assertRTPHeld(t *testing.T, what string, f RTPFlow, d time.Duration) {
+	t.Helper()
+	if want := int(d.Seconds() * 50 * 0.9); f.Packets < want {
+		t.Errorf("RTP %s: %d packets over %v, want at least %d: %v", what, f.Packets, d.Round(time.Second), want, f)
+	}
+	if f.MaxGap > time.Second {
+		t.Errorf("RTP %s: a silence of %v during the call: %v", what, f.MaxGap, f)
+	}
+	for peer := range f.Peers {
+		if hostOf(peer) != EdgeOutIP {
+			t.Errorf("RTP %s: packets with %s, want only natsbc's outside %s: %v", what, peer, EdgeOutIP, f)
+		}
+	}
+}
+
+// assertChallenged checks a phone's wire: a method was answered with
+// status (401 with WWW-Authenticate, 407 with Proxy-Authenticate) and the
+// phone then sent the method again with the matching credentials.
+func assertChallenged(t *testing.T, who string, pkts []WirePacket, method string, status int) {
+	t.Helper()
+	sip := SIPAt(pkts)
+	for i, p := range sip {
+		if p.Status != status || p.CSeqMethod != method {
+			continue
+		}
+		if (status == 401 && !p.WWWAuth) || (status == 407 && !p.ProxyAuth) {
+			t.Errorf("%s received %v without its challenge header", who, p)
+			return
+		}
+		for _, q := range sip[i+1:] {
+			if q.Method == method && ((status == 401 && q.Authorization) || (status == 407 && q.ProxyAuthorization)) {
+				return
+			}
+		}
+		t.Errorf("%s received %v but sent no %s with credentials after it; its SIP:\n%s", who, p, method, listPackets(sip))
+		return
+	}
+	t.Errorf("%s never received a %d to %s; its SIP:\n%s", who, status, method, listPackets(sip))
+}
+
+// assertOffered checks the first INVITE the phone at ip sent offers each
+// codec (an a=rtpmap attribute naming it).
+func assertOffered(t *testing.T, who string, pkts []WirePacket, ip string, codecs ...string) {
+	t.Helper()
+	for _, p := range SIPAt(pkts) {
+		if p.Method != "INVITE" || hostOf(p.Src) != ip {
+			continue
+		}
+		attrs := strings.Join(p.MediaAttrs, " ")
+		for _, c := range codecs {
+			if !strings.Contains(attrs, c) {
+				t.Errorf("%s's INVITE offers no %s: a=%v", who, c, p.MediaAttrs)
+			}
+		}
+		return
+	}
+	t.Errorf("%s's wire shows no INVITE sent", who)
+}
+
+// assertPBXGotCredentials checks that the PBX received a REGISTER with
+// Authorization and an INVITE with Proxy-Authorization: natsbc passed
+// both on.
+func assertPBXGotCredentials(t *testing.T, reg *Registrar) {
+	t.Helper()
+	var register, invite bool
+	for _, m := range reg.Received() {
+		h := strings.ToLower(m.Headers)
+		register = register || strings.HasPrefix(h, "register ") && strings.Contains(h, "\nauthorization:")
+		invite = invite || strings.HasPrefix(h, "invite ") && strings.Contains(h, "\nproxy-authorization:")
+	}
+	if !register {
+		t.Errorf("the PBX never received a REGISTER with Authorization")
+	}
+	if !invite {
+		t.Errorf("the PBX never received an INVITE with Proxy-Authorization")
+	}
+}
+
+// assertPhoneCallEnded waits for the two natsbc calls a phone-to-phone
+// call makes (caller to PBX, PBX to callee) to end with the caller's BYE
+// and checks that the only other call natsbc ended is the INVITE the PBX
+// challenged (rejected: the 407) and that media crossed both calls.
+func assertPhoneCallEnded(t *testing.T, n *Natsbc, challenged int) {
+	t.Helper()
+	var byes []LogEntry
+	if !poll(10*time.Second, func() bool { byes = n.Log.Find("call ended", map[string]string{"reason": "bye-from-a"}); return len(byes) >= 2 }) {
+		t.Fatalf("natsbc logged %d \"call ended\" with reason bye-from-a, want 2 (caller to PBX, PBX to callee)", len(byes))
+	}
+	if rejected := n.Log.Find("call ended", map[string]string{"reason": "rejected"}); len(rejected) != challenged {
+		t.Errorf("natsbc ended %d calls as rejected, want %d (the INVITE the PBX challenged)", len(rejected), challenged)
+	}
+	if all := n.Log.Find("call ended", nil); len(all) != 2+challenged {
+		t.Errorf("natsbc logged %d \"call ended\" lines, want %d", len(all), 2+challenged)
+	}
+	for _, e := range byes {
+		m, _ := e.Attrs["media"].(map[string]any)
+		for _, dir := range []string{"a_to_b", "b_to_a"} {
+			d, _ := m[dir].(map[string]any)
+			if pk, _ := d["packets"].(float64); pk == 0 {
+				t.Errorf("natsbc relayed no packet %s in call %s: %s", dir, e.Str("a_call_id"), e.Raw)
+			}
+		}
+		t.Logf("natsbc: call %s -> %s media %v", e.Str("a_call_id"), e.Str("b_call_id"), e.Attrs["media"])
+	}
+}
+
+func sipSeen(pkts []WirePacket, match func(WirePacket) bool) bool {
+	for _, p := range SIPAt(pkts) {
+		if match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func listPackets(pkts []WirePacket) string {
+	var b strings.Builder
+	for _, p := range pkts {
+		b.WriteString("  " + p.String() + "\n")
+	}
+	return b.String()
+}

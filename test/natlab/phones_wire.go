@@ -1,0 +1,251 @@
+//go:build linux
+
+package natlab
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Capture is tshark capturing every UDP packet on eth0 of a phone host:
+// what the phone really sent and received, counted on the wire.
+type Capture struct {
+	*Proc
+	Log  *LogWatcher
+	file string
+}
+
+// StartCapture starts tshark on eth0 of namespace role and waits until it
+// captures (its "Capturing on" line).
+func (l *Lab) StartCapture(t *testing.T, role, name string) *Capture {
+	t.Helper()
+	c := &Capture{Log: NewLogWatcher(), file: filepath.Join(l.Dir, name+".pcapng")}
+	c.Proc = l.start(t, role, name, c.Log.Line, "tshark", "-n", "-i", "eth0", "-f", "udp", "-w", c.file)
+	awaitRaw(t, c.Log, c.Proc, 15*time.Second, "tshark "+name, "capturing (\"Capturing on\")",
+		func(s string) bool { return strings.Contains(s, "Capturing on") })
+	return c
+}
+
+// Stop ends the capture (SIGINT: tshark writes out what it has) and reads
+// the packets back.
+func (c *Capture) Stop(t *testing.T) []WirePacket {
+	t.Helper()
+	if err := c.Signal(syscall.SIGINT); err != nil {
+		t.Fatalf("tshark %s: SIGINT: %v", c.Name, err)
+	}
+	if err := c.Wait(15 * time.Second); err != nil {
+		t.Fatalf("tshark %s did not end on SIGINT: %v", c.Name, err)
+	}
+	pkts, err := readCapture(c.file)
+	if err != nil {
+		t.Fatalf("tshark %s: reading %s: %v", c.Name, c.file, err)
+	}
+	return pkts
+}
+
+// WirePacket is one captured UDP packet as tshark dissects it: SIP (the
+// start line and whether digest headers were there), RTP (its payload
+// type) or neither.
+type WirePacket struct {
+	At       time.Time
+	Src, Dst string // ip:port
+	// RTPType is the RTP payload type, -1 for a packet that is not RTP.
+	RTPType int
+	// Method is the request method, Status the response code (0 for a
+	// request); CSeqMethod the method a response answers.
+	Method     string
+	Status     int
+	CSeqMethod string
+	// Headers present: WWW-/Proxy-Authenticate, Authorization, Proxy-Authorization.
+	WWWAuth, ProxyAuth, Authorization, ProxyAuthorization bool
+	// MediaAttrs are the SDP a= lines of the message ("rtpmap:0 PCMU/8000").
+	MediaAttrs []string
+}
+
+// IsSIP reports whether the packet is a SIP message.
+func (p WirePacket) IsSIP() bool { return p.Method != "" || p.Status != 0 }
+
+// String names the packet for failure messages.
+func (p WirePacket) String() string {
+	what := "RTP PT " + strconv.Itoa(p.RTPType)
+	switch {
+	case p.Method != "":
+		what = p.Method
+	case p.Status != 0:
+		what = fmt.Sprintf("%d (%s)", p.Status, p.CSeqMethod)
+	case p.RTPType < 0:
+		what = "UDP"
+	}
+	return fmt.Sprintf("%s %s -> %s %s", p.At.Format("15:04:05.000"), p.Src, p.Dst, what)
+}
+
+var wireFields = []string{"frame.time_epoch", "ip.src", "udp.srcport", "ip.dst", "udp.dstport",
+	"rtp.p_type", "sip.Method", "sip.Status-Code", "sip.CSeq.method",
+	"sip.WWW-Authenticate", "sip.Proxy-Authenticate", "sip.Authorization", "sip.Proxy-Authorization",
+	"sdp.media_attr"}
+
+// readCapture dissects a capture file. RTP is found from the SDP of the
+// SIP in the same capture, and by heuristics for what precedes it.
+func readCapture(file string) ([]WirePacket, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := []string{"-n", "-r", file, "-o", "rtp.heuristic_rtp:TRUE", "-T", "fields",
+		"-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"}
+	for _, f := range wireFields {
+		args = append(args, "-e", f)
+	}
+	cmd := exec.CommandContext(ctx, "tshark", args...)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		return nil, fmt.Errorf("tshark -r: %v %s", err, stderr)
+	}
+	var pkts []WirePacket
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != len(wireFields) {
+			return nil, fmt.Errorf("tshark line with %d fields, want %d: %q", len(f), len(wireFields), line)
+		}
+		first := func(i int) string { s, _, _ := strings.Cut(f[i], "|"); return s }
+		sec, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("tshark time %q: %v", f[0], err)
+		}
+		p := WirePacket{
+			At:  time.Unix(0, int64(sec*1e9)),
+			Src: first(1) + ":" + first(2), Dst: first(3) + ":" + first(4),
+			RTPType: -1, Method: first(6), CSeqMethod: first(8),
+			WWWAuth: f[9] != "", ProxyAuth: f[10] != "", Authorization: f[11] != "", ProxyAuthorization: f[12] != "",
+		}
+		if pt, err := strconv.Atoi(first(5)); err == nil {
+			p.RTPType = pt
+		}
+		p.Status, _ = strconv.Atoi(first(7))
+		if f[13] != "" {
+			p.MediaAttrs = strings.Split(f[13], "|")
+		}
+		pkts = append(pkts, p)
+	}
+	return pkts, nil
+}
+
+// RTPFlow counts the RTP packets of one direction at a phone.
+type RTPFlow struct {
+	Packets     int
+	Types       map[int]int    // payload type -> packets
+	Peers       map[string]int // far address (ip:port) -> packets
+	First, Last time.Time
+	// MaxGap is the longest silence between two packets from First to Last.
+	MaxGap time.Duration
+}
+
+func (f RTPFlow) String() string {
+	pts := make([]string, 0, len(f.Types))
+	for pt, n := range f.Types {
+		pts = append(pts, fmt.Sprintf("PT %d: %d", pt, n))
+	}
+	sort.Strings(pts)
+	return fmt.Sprintf("%d packets (%s) from %s to %s, longest gap %v, peers %v",
+		f.Packets, strings.Join(pts, ", "), f.First.Format("15:04:05.000"), f.Last.Format("15:04:05.000"), f.MaxGap, f.Peers)
+}
+
+// RTPAt splits the RTP packets of a capture at a phone host into what the
+// host at ip sent and what it received, within [from, to].
+func RTPAt(pkts []WirePacket, ip string, from, to time.Time) (sent, received RTPFlow) {
+	add := func(f *RTPFlow, p WirePacket, peer string) {
+		if f.Types == nil {
+			f.Types, f.Peers = map[int]int{}, map[string]int{}
+		}
+		if f.Packets == 0 {
+			f.First = p.At
+		} else if gap := p.At.Sub(f.Last); gap > f.MaxGap {
+			f.MaxGap = gap
+		}
+		f.Packets++
+		f.Types[p.RTPType]++
+		f.Peers[peer]++
+		f.Last = p.At
+	}
+	for _, p := range pkts {
+		if p.RTPType < 0 || p.At.Before(from) || p.At.After(to) {
+			continue
+		}
+		switch {
+		case hostOf(p.Src) == ip:
+			add(&sent, p, p.Dst)
+		case hostOf(p.Dst) == ip:
+			add(&received, p, p.Src)
+		}
+	}
+	return sent, received
+}
+
+// SIPAt returns the SIP messages of a capture, in order.
+func SIPAt(pkts []WirePacket) []WirePacket {
+	var out []WirePacket
+	for _, p := range pkts {
+		if p.IsSIP() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func hostOf(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr
+	}
+	return addr[:i]
+}
+
+// awaitRaw waits for a line of a non-JSON process log (the watcher's Raw
+// lines) that match accepts; it fails the test, naming who and what, when
+// the process exits first or timeout passes, quoting its last lines.
+func awaitRaw(t *testing.T, w *LogWatcher, p *Proc, timeout time.Duration, who, what string, match func(string) bool) LogEntry {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		// Short slices: the process may exit without writing another line.
+		e, ok := w.WaitFunc(min(200*time.Millisecond, time.Until(deadline)), func(e LogEntry) bool { return match(e.Raw) })
+		if ok {
+			return e
+		}
+		if !p.ExitedAt().IsZero() {
+			if e, ok := w.WaitFunc(0, func(e LogEntry) bool { return match(e.Raw) }); ok {
+				return e
+			}
+			t.Fatalf("%s exited (%v) before %s; its last lines:\n%s", who, p.Wait(0), what, lastLines(w, 20))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not %s within %v; its last lines:\n%s", who, what, timeout, lastLines(w, 20))
+		}
+	}
+}
+
+// lastLines are the last n lines a watcher saw, for failure messages.
+func lastLines(w *LogWatcher, n int) string {
+	es := w.Entries()
+	if len(es) > n {
+		es = es[len(es)-n:]
+	}
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString("  " + e.Raw + "\n")
+	}
+	return b.String()
+}
