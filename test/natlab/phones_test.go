@@ -189,7 +189,10 @@ func assertPBXGotCredentials(t *testing.T, reg *Registrar) {
 func assertPhoneCallEnded(t *testing.T, n *Natsbc, challenged int) {
 	t.Helper()
 	var byes []LogEntry
-	if !poll(10*time.Second, func() bool { byes = n.Log.Find("call ended", map[string]string{"reason": "bye-from-a"}); return len(byes) >= 2 }) {
+	if !poll(10*time.Second, func() bool {
+		byes = n.Log.Find("call ended", map[string]string{"reason": "bye-from-a"})
+		return len(byes) >= 2
+	}) {
 		t.Fatalf("natsbc logged %d \"call ended\" with reason bye-from-a, want 2 (caller to PBX, PBX to callee)", len(byes))
 	}
 	if rejected := n.Log.Find("call ended", map[string]string{"reason": "rejected"}); len(rejected) != challenged {
