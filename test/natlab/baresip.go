@@ -78,14 +78,20 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 // phone and what it waited for, when the phone exits first or timeout passes.
 func (b *Baresip) Await(t *testing.T, timeout time.Duration, what, s string) LogEntry {
 	t.Helper()
-	return awaitRaw(t, b.Log, b.Proc, timeout, "baresip "+b.User, what,
+	return b.AwaitAfter(t, time.Time{}, timeout, what, s)
+}
+
+// AwaitAfter is Await for lines logged at or after after (a second call).
+func (b *Baresip) AwaitAfter(t *testing.T, after time.Time, timeout time.Duration, what, s string) LogEntry {
+	t.Helper()
+	return awaitRaw(t, b.Log, b.Proc, after, timeout, "baresip "+b.User, what,
 		func(line string) bool { return strings.Contains(line, s) })
 }
 
 // AwaitRegistered waits for the registrar's 200 ("200 OK ... [1 binding]").
 func (b *Baresip) AwaitRegistered(t *testing.T, timeout time.Duration) LogEntry {
 	t.Helper()
-	return awaitRaw(t, b.Log, b.Proc, timeout, "baresip "+b.User, "registered (200 OK with a binding)",
+	return awaitRaw(t, b.Log, b.Proc, time.Time{}, timeout, "baresip "+b.User, "registered (200 OK with a binding)",
 		func(line string) bool { return strings.Contains(line, "200 OK") && strings.Contains(line, "binding") })
 }
 

@@ -3,6 +3,7 @@
 package natlab
 
 import (
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -49,19 +50,12 @@ func TestPhonesBaresip(t *testing.T) {
 
 	// The hold is the scenario's 40 s; a phone whose call closes during it
 	// fails the test at once.
-	holdEnd := estA.At.Add(Hold)
-	for _, p := range []*Baresip{alice, bob} {
-		if e, closed := p.Log.WaitFunc(time.Until(holdEnd), func(e LogEntry) bool {
-			return strings.Contains(e.Raw, "session closed")
-		}); closed {
-			t.Fatalf("baresip %s: the call closed %v into the %v hold: %s", p.User, e.At.Sub(estA.At).Round(time.Millisecond), Hold, e.Raw)
-		}
-	}
+	holdCall(t, Hold, estA.At, alice.CloseWatch(), bob.CloseWatch())
 
 	hangup := time.Now()
 	alice.Command(t, "/hangup")
 	closedB := bob.Await(t, 10*time.Second, "call closed by alice's BYE (\"session closed\")", "session closed")
-	assertPhoneCallEnded(t, n, 1)
+	assertPhoneCallEnded(t, n, 1, 1)
 
 	pktsA, pktsB := wireA.Stop(t), wireB.Stop(t)
 	encA, decA := alice.Codecs()
@@ -77,39 +71,52 @@ func TestPhonesBaresip(t *testing.T) {
 	assertChallenged(t, "bob", pktsB, "REGISTER", 401)
 	assertChallenged(t, "alice", pktsA, "INVITE", 407)
 	assertOffered(t, "alice", pktsA, LAN1.IP, "opus/48000", "G722/8000", "PCMU/8000")
-	if !sipSeen(pktsB, func(p WirePacket) bool { return p.Method == "BYE" && hostOf(p.Dst) == bobLAN.IP }) {
-		t.Errorf("bob's wire shows no BYE received (bob logged %q)", closedB.Raw)
-	}
+	assertByeReceived(t, "bob", pktsB, bobLAN.IP, hangup, closedB)
 	assertPBXGotCredentials(t, reg)
 
 	// RTP both ways at both phones, counted on the wire from one phone's
 	// "Call established" to the hangup: 20 ms packets, so 50 a second.
-	for _, c := range []struct {
-		name string
-		ip   string
-		pkts []WirePacket
-		est  time.Time
-	}{{"alice", LAN1.IP, pktsA, estA.At}, {"bob", bobLAN.IP, pktsB, estB.At}} {
-		sent, received := RTPAt(c.pkts, c.ip, c.est, hangup)
-		t.Logf("%s's wire: sent %v", c.name, sent)
-		t.Logf("%s's wire: received %v", c.name, received)
-		assertRTPHeld(t, c.name+" sent", sent, hangup.Sub(c.est))
-		assertRTPHeld(t, c.name+" received", received, hangup.Sub(c.est))
-	}
+	assertTwoWayRTP(t, "alice", LAN1.IP, pktsA, estA.At, hangup)
+	assertTwoWayRTP(t, "bob", bobLAN.IP, pktsB, estB.At, hangup)
 	reg.AssertNeverReceived(t, "192.168.")
 	n.AssertNoCrash(t)
 }
 
+// assertTwoWayRTP counts the RTP at the phone at ip in [from, to] on its
+// wire, logs the counts and codecs, and checks both directions held
+// (assertRTPHeld) with one codec, the same both ways.
+func assertTwoWayRTP(t *testing.T, what, ip string, pkts []WirePacket, from, to time.Time) {
+	t.Helper()
+	sent, received := RTPAt(pkts, ip, from, to)
+	codecs := func(f RTPFlow) string {
+		var names []string
+		for pt := range f.Types {
+			names = append(names, CodecOf(pkts, pt))
+		}
+		sort.Strings(names)
+		return strings.Join(names, ",")
+	}
+	cs, cr := codecs(sent), codecs(received)
+	t.Logf("%s's wire: sent %s %v", what, cs, sent)
+	t.Logf("%s's wire: received %s %v", what, cr, received)
+	assertRTPHeld(t, what+" sent", sent, to.Sub(from))
+	assertRTPHeld(t, what+" received", received, to.Sub(from))
+	if len(sent.Types) != 1 || cs != cr {
+		t.Errorf("RTP at %s: sent %q, received %q: want one codec, the same both ways", what, cs, cr)
+	}
+}
+
 // assertRTPHeld checks one direction of a phone's RTP over a call of
-// length d: at least 90 % of 50 packets a second, no silence over a
-// second, and every packet to or from natsbc's outside address (the phone
+// length d: at least 90 % of 50 packets a second, no silence over 2 s
+// (a loaded CI machine delays packets by a few hundred ms; a lost flow is
+// silent for good), and every packet to or from natsbc's outside address (the phone
 // talks to natsbc's relay, never to the other phone).
 func assertRTPHeld(t *testing.T, what string, f RTPFlow, d time.Duration) {
 	t.Helper()
 	if want := int(d.Seconds() * 50 * 0.9); f.Packets < want {
 		t.Errorf("RTP %s: %d packets over %v, want at least %d: %v", what, f.Packets, d.Round(time.Second), want, f)
 	}
-	if f.MaxGap > time.Second {
+	if f.MaxGap > 2*time.Second {
 		t.Errorf("RTP %s: a silence of %v during the call: %v", what, f.MaxGap, f)
 	}
 	for peer := range f.Peers {
@@ -145,17 +152,18 @@ func assertChallenged(t *testing.T, who string, pkts []WirePacket, method string
 }
 
 // assertOffered checks the first INVITE the phone at ip sent offers each
-// codec (an a=rtpmap attribute naming it).
+// codec (by its rtpmap, or its static payload type in the m= line).
 func assertOffered(t *testing.T, who string, pkts []WirePacket, ip string, codecs ...string) {
 	t.Helper()
 	for _, p := range SIPAt(pkts) {
 		if p.Method != "INVITE" || hostOf(p.Src) != ip {
 			continue
 		}
-		attrs := strings.Join(p.MediaAttrs, " ")
+		offer := strings.Join(p.Codecs(), ", ")
+		t.Logf("%s offers %s", who, offer)
 		for _, c := range codecs {
-			if !strings.Contains(attrs, c) {
-				t.Errorf("%s's INVITE offers no %s: a=%v", who, c, p.MediaAttrs)
+			if !strings.Contains(offer, c) {
+				t.Errorf("%s's INVITE offers no %s: m=%v a=%v", who, c, p.Media, p.MediaAttrs)
 			}
 		}
 		return
@@ -182,24 +190,26 @@ func assertPBXGotCredentials(t *testing.T, reg *Registrar) {
 	}
 }
 
-// assertPhoneCallEnded waits for the two natsbc calls a phone-to-phone
-// call makes (caller to PBX, PBX to callee) to end with the caller's BYE
-// and checks that the only other call natsbc ended is the INVITE the PBX
-// challenged (rejected: the 407) and that media crossed both calls.
-func assertPhoneCallEnded(t *testing.T, n *Natsbc, challenged int) {
+// assertPhoneCallEnded waits for the natsbc calls of calls phone-to-phone
+// calls (two each: caller to PBX, PBX to callee) to end with the caller's
+// BYE, checks that the only other calls natsbc ended are the challenged
+// INVITEs (rejected: the 407s), and that media crossed every answered call.
+func assertPhoneCallEnded(t *testing.T, n *Natsbc, calls, challenged int) {
 	t.Helper()
 	var byes []LogEntry
-	if !poll(10*time.Second, func() bool {
-		byes = n.Log.Find("call ended", map[string]string{"reason": "bye-from-a"})
-		return len(byes) >= 2
-	}) {
-		t.Fatalf("natsbc logged %d \"call ended\" with reason bye-from-a, want 2 (caller to PBX, PBX to callee)", len(byes))
+	if _, ok := n.Log.WaitFunc(10*time.Second, func(e LogEntry) bool {
+		if e.matches("call ended", map[string]string{"reason": "bye-from-a"}) {
+			byes = append(byes, e)
+		}
+		return len(byes) == 2*calls
+	}); !ok {
+		t.Fatalf("natsbc logged %d \"call ended\" with reason bye-from-a, want %d (caller to PBX, PBX to callee, per call)", len(byes), 2*calls)
 	}
 	if rejected := n.Log.Find("call ended", map[string]string{"reason": "rejected"}); len(rejected) != challenged {
-		t.Errorf("natsbc ended %d calls as rejected, want %d (the INVITE the PBX challenged)", len(rejected), challenged)
+		t.Errorf("natsbc ended %d calls as rejected, want %d (the INVITEs the PBX challenged)", len(rejected), challenged)
 	}
-	if all := n.Log.Find("call ended", nil); len(all) != 2+challenged {
-		t.Errorf("natsbc logged %d \"call ended\" lines, want %d", len(all), 2+challenged)
+	if all := n.Log.Find("call ended", nil); len(all) != 2*calls+challenged {
+		t.Errorf("natsbc logged %d \"call ended\" lines, want %d", len(all), 2*calls+challenged)
 	}
 	for _, e := range byes {
 		m, _ := e.Attrs["media"].(map[string]any)
@@ -210,6 +220,15 @@ func assertPhoneCallEnded(t *testing.T, n *Natsbc, challenged int) {
 			}
 		}
 		t.Logf("natsbc: call %s -> %s media %v", e.Str("a_call_id"), e.Str("b_call_id"), e.Attrs["media"])
+	}
+}
+
+// assertByeReceived checks the wire of the phone at ip shows a BYE
+// arriving after the caller hung up (what the phone's log said: seen).
+func assertByeReceived(t *testing.T, who string, pkts []WirePacket, ip string, after time.Time, seen LogEntry) {
+	t.Helper()
+	if !sipSeen(pkts, func(p WirePacket) bool { return p.Method == "BYE" && hostOf(p.Dst) == ip && !p.At.Before(after) }) {
+		t.Errorf("%s's wire shows no BYE received after the hang-up (its log said %q)", who, seen.Raw)
 	}
 }
 

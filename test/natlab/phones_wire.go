@@ -29,7 +29,7 @@ func (l *Lab) StartCapture(t *testing.T, role, name string) *Capture {
 	t.Helper()
 	c := &Capture{Log: NewLogWatcher(), file: filepath.Join(l.Dir, name+".pcapng")}
 	c.Proc = l.start(t, role, name, c.Log.Line, "tshark", "-n", "-i", "eth0", "-f", "udp", "-w", c.file)
-	awaitRaw(t, c.Log, c.Proc, 15*time.Second, "tshark "+name, "capturing (\"Capturing on\")",
+	awaitRaw(t, c.Log, c.Proc, time.Time{}, 15*time.Second, "tshark "+name, "capturing (\"Capturing on\")",
 		func(s string) bool { return strings.Contains(s, "Capturing on") })
 	return c
 }
@@ -66,8 +66,9 @@ type WirePacket struct {
 	CSeqMethod string
 	// Headers present: WWW-/Proxy-Authenticate, Authorization, Proxy-Authorization.
 	WWWAuth, ProxyAuth, Authorization, ProxyAuthorization bool
-	// MediaAttrs are the SDP a= lines of the message ("rtpmap:0 PCMU/8000").
-	MediaAttrs []string
+	// Media are the SDP m= lines of the message ("audio 16000 RTP/AVP 96 9 0"),
+	// MediaAttrs its a= lines ("rtpmap:96 opus/48000/2").
+	Media, MediaAttrs []string
 }
 
 // IsSIP reports whether the packet is a SIP message.
@@ -90,7 +91,7 @@ func (p WirePacket) String() string {
 var wireFields = []string{"frame.time_epoch", "ip.src", "udp.srcport", "ip.dst", "udp.dstport",
 	"rtp.p_type", "sip.Method", "sip.Status-Code", "sip.CSeq.method",
 	"sip.WWW-Authenticate", "sip.Proxy-Authenticate", "sip.Authorization", "sip.Proxy-Authorization",
-	"sdp.media_attr"}
+	"sdp.media", "sdp.media_attr"}
 
 // readCapture dissects a capture file. RTP is found from the SDP of the
 // SIP in the same capture, and by heuristics for what precedes it.
@@ -136,7 +137,10 @@ func readCapture(file string) ([]WirePacket, error) {
 		}
 		p.Status, _ = strconv.Atoi(first(7))
 		if f[13] != "" {
-			p.MediaAttrs = strings.Split(f[13], "|")
+			p.Media = strings.Split(f[13], "|")
+		}
+		if f[14] != "" {
+			p.MediaAttrs = strings.Split(f[14], "|")
 		}
 		pkts = append(pkts, p)
 	}
@@ -194,6 +198,51 @@ func RTPAt(pkts []WirePacket, ip string, from, to time.Time) (sent, received RTP
 	return sent, received
 }
 
+// staticPT are the RFC 3551 §6 payload types the lab's phones use, which
+// an SDP may list without an rtpmap.
+var staticPT = map[int]string{0: "PCMU/8000", 8: "PCMA/8000", 9: "G722/8000"}
+
+// Codecs lists what the SDP of p offers or answers, in its order: the
+// payload types of its first m= line named by their rtpmap (or RFC 3551
+// for static ones), "96 opus/48000/2".
+func (p WirePacket) Codecs() []string {
+	if len(p.Media) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	for _, a := range p.MediaAttrs {
+		if v, ok := strings.CutPrefix(a, "rtpmap:"); ok {
+			if pt, name, ok := strings.Cut(v, " "); ok {
+				names[pt] = name
+			}
+		}
+	}
+	f := strings.Fields(p.Media[0]) // media port proto fmt...
+	var out []string
+	for _, pt := range f[min(3, len(f)):] {
+		name := names[pt]
+		if n, err := strconv.Atoi(pt); err == nil && name == "" {
+			name = staticPT[n]
+		}
+		out = append(out, pt+" "+name)
+	}
+	return out
+}
+
+// CodecOf names RTP payload type pt as the SDP in a capture does (the
+// last SIP message that maps it), e.g. "opus/48000/2".
+func CodecOf(pkts []WirePacket, pt int) string {
+	name := staticPT[pt]
+	for _, p := range SIPAt(pkts) {
+		for _, c := range p.Codecs() {
+			if n, codec, _ := strings.Cut(c, " "); n == strconv.Itoa(pt) && codec != "" {
+				name = codec
+			}
+		}
+	}
+	return name
+}
+
 // SIPAt returns the SIP messages of a capture, in order.
 func SIPAt(pkts []WirePacket) []WirePacket {
 	var out []WirePacket
@@ -214,19 +263,21 @@ func hostOf(addr string) string {
 }
 
 // awaitRaw waits for a line of a non-JSON process log (the watcher's Raw
-// lines) that match accepts; it fails the test, naming who and what, when
-// the process exits first or timeout passes, quoting its last lines.
-func awaitRaw(t *testing.T, w *LogWatcher, p *Proc, timeout time.Duration, who, what string, match func(string) bool) LogEntry {
+// lines), read at or after after, that match accepts; it fails the test,
+// naming who and what, when the process exits first or timeout passes,
+// quoting its last lines.
+func awaitRaw(t *testing.T, w *LogWatcher, p *Proc, after time.Time, timeout time.Duration, who, what string, match func(string) bool) LogEntry {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
+	accept := func(e LogEntry) bool { return !e.At.Before(after) && match(e.Raw) }
 	for {
 		// Short slices: the process may exit without writing another line.
-		e, ok := w.WaitFunc(min(200*time.Millisecond, time.Until(deadline)), func(e LogEntry) bool { return match(e.Raw) })
+		e, ok := w.WaitFunc(min(200*time.Millisecond, time.Until(deadline)), accept)
 		if ok {
 			return e
 		}
 		if !p.ExitedAt().IsZero() {
-			if e, ok := w.WaitFunc(0, func(e LogEntry) bool { return match(e.Raw) }); ok {
+			if e, ok := w.WaitFunc(0, accept); ok {
 				return e
 			}
 			t.Fatalf("%s exited (%v) before %s; its last lines:\n%s", who, p.Wait(0), what, lastLines(w, 20))
@@ -248,4 +299,47 @@ func lastLines(w *LogWatcher, n int) string {
 		b.WriteString("  " + e.Raw + "\n")
 	}
 	return b.String()
+}
+
+// closeWatch is how a phone's log shows a call closing.
+type closeWatch struct {
+	who   string
+	log   *LogWatcher
+	marks []string // any of these in a line
+}
+
+// CloseWatch: baresip logs "session closed" when the far end ends a call
+// and "Call with ... terminated" whoever ends it.
+func (b *Baresip) CloseWatch() closeWatch {
+	return closeWatch{"baresip " + b.User, b.Log, []string{"session closed", "terminated"}}
+}
+
+// CloseWatch: linphonec prints "Call N with ... ended (...)." or
+// "Call N with ... error.".
+func (lp *Linphone) CloseWatch() closeWatch {
+	return closeWatch{"linphone " + lp.User, lp.Log, []string{" ended", " error."}}
+}
+
+// holdCall is a scenario step: the call established at est stays up for
+// d. A phone whose log shows the call closing meanwhile fails the test at
+// once, naming the phone and the line.
+func holdCall(t *testing.T, d time.Duration, est time.Time, phones ...closeWatch) {
+	t.Helper()
+	end := est.Add(d)
+	for _, p := range phones {
+		e, closed := p.log.WaitFunc(time.Until(end), func(e LogEntry) bool {
+			if e.At.Before(est) {
+				return false
+			}
+			for _, m := range p.marks {
+				if strings.Contains(e.Raw, m) {
+					return true
+				}
+			}
+			return false
+		})
+		if closed {
+			t.Fatalf("%s: the call closed %v into its %v hold: %s", p.who, e.At.Sub(est).Round(time.Millisecond), d, e.Raw)
+		}
+	}
 }
