@@ -3,8 +3,11 @@
 # Idempotent: when everything is present it only checks and exits.
 set -euo pipefail
 
-# gcc and libc6-dev: the race detector (-race) needs cgo.
-pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev)
+# gcc and libc6-dev: the race detector (-race) needs cgo. baresip-core,
+# linphone-nogtk (linphonec) and tshark: the real phones and the capture
+# that counts their RTP on the wire (test/natlab/phones_*).
+pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
+	baresip-core linphone-nogtk tshark)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -32,6 +35,10 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 fi
 cleanup() { if ((added_policy)); then rm -f /usr/sbin/policy-rc.d; fi; }
 trap cleanup EXIT
+
+# tshark's package asks whether non-root users may capture; answer it
+# beforehand (no: the lab captures as root) so nothing waits on a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 
 echo "deps: installing ${missing[*]}"
 apt-get update </dev/null
