@@ -57,7 +57,9 @@ func (l *Lab) StartLinphone(t *testing.T, lan PhoneLAN, o LinphoneOptions) *Linp
 	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fifo := filepath.Join(dir, "stdin")
+	// Outside the lab directory: the copy of a failed lab's directory
+	// (keepArtifacts) stops at the first file that is not a regular one.
+	fifo := filepath.Join(t.TempDir(), "linphonec-stdin")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatalf("linphone %s: mkfifo: %v", o.User, err)
 	}
