@@ -31,6 +31,8 @@ func TestPhonesLinphone(t *testing.T) {
 
 	alice.AwaitRegistered(t, 15*time.Second)
 	carol.AwaitRegistered(t, 15*time.Second)
+	assertPhoneBehindNAT(t, n, "alice")
+	assertPhoneBehindNAT(t, n, "carol")
 	assertPublicContacts(t, reg.AwaitContacts(t, "alice", 5*time.Second))
 	assertPublicContacts(t, reg.AwaitContacts(t, "carol", 5*time.Second))
 
@@ -63,6 +65,8 @@ func TestPhonesLinphone(t *testing.T) {
 	assertOffered(t, "carol", pktsC, carolLAN.IP, "opus/48000", "G722/8000", "PCMU/8000")
 	assertOffered(t, "alice", pktsA, LAN1.IP, "opus/48000", "G722/8000", "PCMU/8000")
 	assertPBXGotCredentials(t, reg)
+	assertSIPOnlyWithNatsbc(t, "alice", pktsA, LAN1.IP)
+	assertSIPOnlyWithNatsbc(t, "carol", pktsC, carolLAN.IP)
 	assertByeReceived(t, "alice", pktsA, LAN1.IP, end1, closed1)
 	assertByeReceived(t, "carol", pktsC, carolLAN.IP, end2, closed2)
 

@@ -41,6 +41,8 @@ func TestPhonesBaresip(t *testing.T) {
 
 	alice.AwaitRegistered(t, 15*time.Second)
 	bob.AwaitRegistered(t, 15*time.Second)
+	assertPhoneBehindNAT(t, n, "alice")
+	assertPhoneBehindNAT(t, n, "bob")
 	assertPublicContacts(t, reg.AwaitContacts(t, "bob", 5*time.Second))
 
 	alice.Command(t, "/dial sip:bob@"+EdgeOutIP)
@@ -73,6 +75,8 @@ func TestPhonesBaresip(t *testing.T) {
 	assertOffered(t, "alice", pktsA, LAN1.IP, "opus/48000", "G722/8000", "PCMU/8000")
 	assertByeReceived(t, "bob", pktsB, bobLAN.IP, hangup, closedB)
 	assertPBXGotCredentials(t, reg)
+	assertSIPOnlyWithNatsbc(t, "alice", pktsA, LAN1.IP)
+	assertSIPOnlyWithNatsbc(t, "bob", pktsB, bobLAN.IP)
 
 	// RTP both ways at both phones, counted on the wire from one phone's
 	// "Call established" to the hangup: 20 ms packets, so 50 a second.
@@ -229,6 +233,34 @@ func assertByeReceived(t *testing.T, who string, pkts []WirePacket, ip string, a
 	t.Helper()
 	if !sipSeen(pkts, func(p WirePacket) bool { return p.Method == "BYE" && hostOf(p.Dst) == ip && !p.At.Before(after) }) {
 		t.Errorf("%s's wire shows no BYE received after the hang-up (its log said %q)", who, seen.Raw)
+	}
+}
+
+// assertPhoneBehindNAT checks natsbc's binding of user: it came from the
+// NAT's public address and natsbc judged the phone NATed.
+func assertPhoneBehindNAT(t *testing.T, n *Natsbc, user string) {
+	t.Helper()
+	b := awaitBinding(t, n, user, 5*time.Second)
+	if h := URIHost("sip:" + b.Str("source")); h != NATPublicIP {
+		t.Errorf("%s's binding source %q, want the NAT's %s: %s", user, b.Str("source"), NATPublicIP, b.Raw)
+	}
+	if got := b.Str("nat"); got != "NAT" {
+		t.Errorf("%s's binding nat verdict %q, want \"NAT\": %s", user, got, b.Raw)
+	}
+}
+
+// assertSIPOnlyWithNatsbc checks that every SIP message on the wire of
+// the phone at ip went to or came from natsbc's outside SIP socket.
+func assertSIPOnlyWithNatsbc(t *testing.T, who string, pkts []WirePacket, ip string) {
+	t.Helper()
+	for _, p := range SIPAt(pkts) {
+		far := p.Dst
+		if hostOf(p.Dst) == ip {
+			far = p.Src
+		}
+		if far != EdgeOutIP+":5060" {
+			t.Errorf("%s's wire: SIP with %s, want only natsbc's %s:5060: %v", who, far, EdgeOutIP, p)
+		}
 	}
 }
 
