@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 	b := &Baresip{User: o.User, LAN: lan, Log: NewLogWatcher()}
 	// baresip logs to stdout: send it where the watcher reads. -s: the SIP
 	// trace; -t: a backstop should the lab's kill ever miss it.
-	b.Proc = l.start(t, lan.Role, "baresip-"+o.User, b.Log.Line,
+	b.Proc = l.start(t, lan.Role, "baresip-"+o.User, func(line string) { b.Log.Line(ansiEscape.ReplaceAllString(line, "")) },
 		"sh", "-c", `exec "$@" 1>&2`, "sh", "baresip", "-f", dir, "-s", "-t", "600")
 	b.Await(t, 15*time.Second, "ready", "baresip is ready.")
 	b.cons = l.DialUDP(t, lan.Role, consAddr)
@@ -88,11 +89,47 @@ func (b *Baresip) AwaitAfter(t *testing.T, after time.Time, timeout time.Duratio
 		func(line string) bool { return strings.Contains(line, s) })
 }
 
-// AwaitRegistered waits for the registrar's 200 ("200 OK ... [1 binding]").
+// AwaitRegistered waits for the registrar's 200 ("200 OK ... [1 binding]")
+// and fails at once when baresip gives the registration up ("reg: AOR:
+// 401 Unauthorized": its credentials were refused).
 func (b *Baresip) AwaitRegistered(t *testing.T, timeout time.Duration) LogEntry {
 	t.Helper()
-	return awaitRaw(t, b.Log, b.Proc, time.Time{}, timeout, "baresip "+b.User, "registered (200 OK with a binding)",
-		func(line string) bool { return strings.Contains(line, "200 OK") && strings.Contains(line, "binding") })
+	failed := "reg: sip:" + b.User + "@"
+	e := awaitRaw(t, b.Log, b.Proc, time.Time{}, timeout, "baresip "+b.User, "registered (200 OK with a binding)",
+		func(line string) bool {
+			return strings.Contains(line, "200 OK") && strings.Contains(line, "binding") || strings.Contains(line, failed)
+		})
+	if strings.Contains(e.Raw, failed) {
+		t.Fatalf("baresip %s: registration failed: %s", b.User, e.Raw)
+	}
+	return e
+}
+
+// AwaitEstablished waits for "Call established" logged at or after
+// after; it fails at once, quoting the line, when the phone logs a call
+// closing instead (a final error answer, the far end's BYE).
+func (b *Baresip) AwaitEstablished(t *testing.T, after time.Time, timeout time.Duration, what string) LogEntry {
+	t.Helper()
+	closing := b.CloseWatch().marks
+	e := awaitRaw(t, b.Log, b.Proc, after, timeout, "baresip "+b.User, what, func(line string) bool {
+		return strings.Contains(line, "Call established") || containsAny(line, closing)
+	})
+	if !strings.Contains(e.Raw, "Call established") {
+		t.Fatalf("baresip %s: %s: the call closed instead: %s", b.User, what, e.Raw)
+	}
+	return e
+}
+
+// ansiEscape matches the colour codes baresip puts around its log lines.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Command sends one cons command ("/dial sip:bob@host", "/hangup").

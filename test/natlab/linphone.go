@@ -108,6 +108,21 @@ func (lp *Linphone) AwaitAfter(t *testing.T, after time.Time, timeout time.Durat
 		func(line string) bool { return strings.Contains(line, s) })
 }
 
+// AwaitConnected waits for "Call N with ... connected." written at or
+// after after; it fails at once, quoting the line, when linphonec reports
+// the call ended or failed instead.
+func (lp *Linphone) AwaitConnected(t *testing.T, after time.Time, timeout time.Duration, what string) LogEntry {
+	t.Helper()
+	closing := lp.CloseWatch().marks
+	e := awaitRaw(t, lp.Log, lp.Proc, after, timeout, "linphone "+lp.User, what, func(line string) bool {
+		return strings.Contains(line, " connected.") || containsAny(line, closing)
+	})
+	if !strings.Contains(e.Raw, " connected.") {
+		t.Fatalf("linphone %s: %s: the call ended instead: %s", lp.User, what, e.Raw)
+	}
+	return e
+}
+
 // AwaitRegistered asks linphonec for its accounts' states ("states
 // proxies": it prints nothing when a registration succeeds) until the
 // account is LinphoneRegistrationOk; it fails at once on

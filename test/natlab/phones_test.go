@@ -46,8 +46,8 @@ func TestPhonesBaresip(t *testing.T) {
 	assertPublicContacts(t, reg.AwaitContacts(t, "bob", 5*time.Second))
 
 	alice.Command(t, "/dial sip:bob@"+EdgeOutIP)
-	estA := alice.Await(t, 15*time.Second, "call established with bob", "Call established")
-	estB := bob.Await(t, 5*time.Second, "call established with alice (auto-answer)", "Call established")
+	estA := alice.AwaitEstablished(t, time.Time{}, 15*time.Second, "call to bob established")
+	estB := bob.AwaitEstablished(t, time.Time{}, 5*time.Second, "call from alice established (auto-answer)")
 	n.Log.Await(t, 5*time.Second, "call answered", nil)
 
 	// The hold is the scenario's 40 s; a phone whose call closes during it

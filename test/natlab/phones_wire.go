@@ -328,15 +328,7 @@ func holdCall(t *testing.T, d time.Duration, est time.Time, phones ...closeWatch
 	end := est.Add(d)
 	for _, p := range phones {
 		e, closed := p.log.WaitFunc(time.Until(end), func(e LogEntry) bool {
-			if e.At.Before(est) {
-				return false
-			}
-			for _, m := range p.marks {
-				if strings.Contains(e.Raw, m) {
-					return true
-				}
-			}
-			return false
+			return !e.At.Before(est) && containsAny(e.Raw, p.marks)
 		})
 		if closed {
 			t.Fatalf("%s: the call closed %v into its %v hold: %s", p.who, e.At.Sub(est).Round(time.Millisecond), d, e.Raw)
