@@ -33,7 +33,7 @@ type call struct {
 	sentAcks map[ackKey]*sentAck
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
-	cancel chan struct{} // the caller CANCELled the initial INVITE
+	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	ended  chan struct{}
 	endMu  sync.Once
 }

@@ -56,16 +56,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, rej.Code, rej.Reason)
 		return
 	}
-	cancelled := func(*sip.Request) {
-		select {
-		case c.cancel <- struct{}{}:
-		default:
-		}
-	}
-	if !tx.OnCancel(cancelled) {
-		// The CANCEL arrived while the B-leg was being set up.
-		cancelled(nil)
-	}
+	c.watchCancel(tx)
 	c.relayInvite(media.LegA, req, tx, bReq, true)
 }
 
