@@ -24,6 +24,8 @@ type call struct {
 	// inviteBusy is set while an INVITE transaction of this call is in
 	// flight on either leg: a second one gets 491 (RFC 3261 §14.2).
 	inviteBusy bool
+	// offers is the call's outstanding SDP offer (RFC 3311 §5.2).
+	offers offers
 	// confirmed legs have exchanged 2xx/ACK: they get a BYE on teardown.
 	confirmed [2]bool
 	// ackWaits are the 2xx natsbc sent and waits to see ACKed, per leg

@@ -28,6 +28,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	if !c.checkRemoteCSeq(fromSide, req, tx) {
+		return
+	}
 	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
 	if req.IsInvite() {
 		if !c.beginInvite() {
@@ -38,6 +41,13 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		defer c.endInvite()
+		c.watchCancel(tx)
+	}
+	if carriesOffer(req) {
+		if !c.beginOffer(fromSide, req, tx) {
+			return
+		}
+		defer c.endOffer()
 	}
 	if refreshesTarget(req.Method) && firstContact(req) != nil {
 		// A target refresh moves the remote target, under the same
@@ -86,6 +96,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c, fromSide, ok := s.findLeg(req, tx)
 	if !ok {
+		return
+	}
+	if !c.checkRemoteCSeq(fromSide, req, tx) {
 		return
 	}
 	s.respond(tx, req, s.newResponse(req, 200, "OK"))
