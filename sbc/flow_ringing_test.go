@@ -91,7 +91,7 @@ func assertRelayPortsFree(t *testing.T) {
 // Not parallel: it counts the process's goroutines.
 func TestFlowCancelCalleeVanished(t *testing.T) {
 	relay := newTestRelay(t)
-	b := newFlowBedWith(t, nil, func(o *Options) { o.Media = relay })
+	b := newFlowBedWith(t, nil, func(o *Options, _ netip.AddrPort) { o.Media = relay })
 	b.vanishedCalleeCancelled(t)
 	before := runtime.NumGoroutine()
 	b.vanishedCalleeCancelled(t)

@@ -75,8 +75,8 @@ func newFlowBed(t *testing.T, mod func(*Config)) *flowBed {
 }
 
 // newFlowBedWith also lets the test adjust the Server's Options (policy,
-// media anchor) before it starts.
-func newFlowBedWith(t *testing.T, mod func(*Config), modOpts func(*Options)) *flowBed {
+// media anchor) before it starts; modOpts learns the PBX's address.
+func newFlowBedWith(t *testing.T, mod func(*Config), modOpts func(o *Options, pbx netip.AddrPort)) *flowBed {
 	t.Helper()
 	b := &flowBed{log: newLogSink()}
 	b.phone = newTestPeer(t, "phone", phoneIP)
@@ -116,7 +116,7 @@ func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod fu
 	return startFlowServerWith(t, sink, pbxAddr, mod, nil)
 }
 
-func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config), modOpts func(*Options)) (*Server, netip.AddrPort, netip.AddrPort) {
+func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config), modOpts func(o *Options, pbx netip.AddrPort)) (*Server, netip.AddrPort, netip.AddrPort) {
 	t.Helper()
 	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{
 		Name:     "pbx",
@@ -144,7 +144,7 @@ func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mo
 		Logger: slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if modOpts != nil {
-		modOpts(&opts)
+		modOpts(&opts, pbxAddr)
 	}
 	srv, err := New(opts)
 	if err != nil {
