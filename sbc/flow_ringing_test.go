@@ -170,6 +170,35 @@ func TestFlowCancelWaitsForAProvisional(t *testing.T) {
 	}
 }
 
+// A callee that never says anything at all: the phone's CANCEL gets 487
+// at once, no CANCEL may go out (RFC 3261 §9.1), and the B-leg INVITE ends
+// at Timer B (64*T1), ending the call as cancelled.
+func TestFlowCancelCalleeSilent(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	pc := newPhoneCall()
+	inviteRaw := b.invite(pc)
+	b.phone.Send(t, inviteRaw)
+	inv := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE))
+	cancelled := time.Now()
+	b.phone.Send(t, cancelOf(t, inviteRaw))
+	terminated := b.phone.Expect(t, wait, "487 for the INVITE", isResponse(487, sip.INVITE))
+	b.phone.Send(t, ackOfFailure(t, inviteRaw, terminated))
+	rec, err := b.log.waitFor("call ended", 64*flowT1+wait)
+	if err != nil || rec["reason"] != "cancel" {
+		t.Fatalf("call ended = %v (%v), want reason cancel", rec, err)
+	}
+	if d := time.Since(cancelled); d < 60*flowT1 {
+		t.Errorf("call ended %v after the CANCEL, before Timer B", d)
+	}
+	if sent := b.pbx.TakeAll(isRequestIn(sip.CANCEL, inv.CallID().Value())); len(sent) > 0 {
+		t.Errorf("natsbc CANCELled an INVITE that had no provisional response:\n%s", sent[0])
+	}
+	if n := b.srv.ActiveCalls(); n != 0 {
+		t.Errorf("ActiveCalls = %d after Timer B", n)
+	}
+}
+
 // Timer C (RFC 3261 §16.6 item 11): a callee that rings and never answers
 // is CANCELled when Timer C fires, and the phone gets 408 on the dialog of
 // the 180 it heard.
