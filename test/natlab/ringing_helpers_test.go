@@ -4,6 +4,10 @@ package natlab
 
 import (
 	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,14 +27,31 @@ func fastConfig(sipExtra string) string {
 	return c + "admin:\n  listen: " + adminAddr + "\n" + pbxPeer
 }
 
-// adminGet fetches a path of natsbc's admin endpoint from inside edge.
+// adminGet fetches a path of natsbc's admin endpoint, over a connection
+// made inside edge.
 func adminGet(t *testing.T, l *Lab, path string) string {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", l.NS(NSEdge), "curl", "-sf", "--max-time", "5", "http://"+adminAddr+path).Output()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var conn net.Conn
+			err := l.InNS(NSEdge, func() (err error) {
+				conn, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+				return err
+			})
+			return conn, err
+		},
+		DisableKeepAlives: true,
+	}}
+	res, err := client.Get("http://" + adminAddr + path)
 	if err != nil {
 		t.Fatalf("GET %s from natsbc's admin endpoint: %v", path, err)
 	}
-	return string(out)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s from natsbc's admin endpoint: %s %v", path, res.Status, err)
+	}
+	return string(body)
 }
 
 // metric reads one gauge of natsbc's /metrics.
