@@ -24,6 +24,7 @@ type call struct {
 	// inviteBusy is set while an INVITE transaction of this call is in
 	// flight on either leg: a second one gets 491 (RFC 3261 §14.2).
 	inviteBusy bool
+	inviteFrom media.Leg
 	// offers is the call's outstanding SDP offer (RFC 3311 §5.2).
 	offers offers
 	// confirmed legs have exchanged 2xx/ACK: they get a BYE on teardown.
@@ -86,15 +87,16 @@ func (c *call) isEnded() bool {
 	}
 }
 
-// beginInvite claims the call's single INVITE slot (RFC 3261 §14.2).
-func (c *call) beginInvite() bool {
+// beginInvite claims the call's single INVITE slot (RFC 3261 §14.2) for
+// a re-INVITE from side; when it is taken, it says by whose INVITE.
+func (c *call) beginInvite(side media.Leg) (ok bool, busyFrom media.Leg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inviteBusy {
-		return false
+		return false, c.inviteFrom
 	}
-	c.inviteBusy = true
-	return true
+	c.inviteBusy, c.inviteFrom = true, side
+	return true, side
 }
 
 func (c *call) endInvite() {

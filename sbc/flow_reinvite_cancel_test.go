@@ -108,12 +108,14 @@ func TestFlowInDialogCSeqOutOfOrder(t *testing.T) {
 // RFC 3311 §5.2: while the phone's re-INVITE offer is outstanding, an
 // UPDATE offer from the PBX (which natsbc sent that offer to) gets 491 and
 // one from the phone (whose offer natsbc has not answered) gets 500 with a
-// Retry-After of 0..10 s. Once the answer is in, the UPDATE passes.
+// Retry-After of 0..10 s, as does a second re-INVITE of the phone (RFC 3261
+// §14.2). Once the answer is in, the UPDATE passes.
 func TestFlowOffersSerialised(t *testing.T) {
 	t.Parallel()
 	b := newFlowBed(t, nil)
 	tr := b.establish(t)
 	_, reinv := b.phoneReinvite(t, tr)
+	reinvCSeq := tr.phone.cseq
 
 	b.pbx.Send(t, b.pbxInDialog(tr.pbx, sip.UPDATE, []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6010)))
 	b.pbx.Expect(t, wait, "491 for the PBX's UPDATE", isResponse(491, sip.UPDATE))
@@ -124,6 +126,14 @@ func TestFlowOffersSerialised(t *testing.T) {
 	if n, err := strconv.Atoi(ra); !ok || err != nil || n < 0 || n > 10 {
 		t.Errorf("500 Retry-After = %q (present %v), want 0..10", ra, ok)
 	}
+	// RFC 3261 §14.2: the phone's second re-INVITE while its first is
+	// pending gets 500 with Retry-After too.
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.INVITE, 0, []string{"Contact: <sip:2000@" + phoneViaHop + ">",
+		"Content-Type: application/sdp"}, sdpBody(privateIP, 4014)))
+	second := b.phone.Expect(t, wait, "500 for a second re-INVITE", isResponse(500, sip.INVITE))
+	if ra, ok := hasHeader(second, "Retry-After"); !ok || ra == "" {
+		t.Errorf("500 for the second re-INVITE has no Retry-After")
+	}
 	if early := b.phone.TakeAll(isRequestIn(sip.UPDATE, tr.phone.callID)); len(early) > 0 {
 		t.Errorf("the PBX's refused UPDATE reached the phone:\n%s", early[0])
 	}
@@ -131,7 +141,7 @@ func TestFlowOffersSerialised(t *testing.T) {
 	answer(t, b.pbx, reinv, 200, "OK", "", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">",
 		"Content-Type: application/sdp"}, sdpBody(pbxIP, 6004))
 	b.phone.Expect(t, wait, "200 for the re-INVITE", isResponse(200, sip.INVITE))
-	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.ACK, tr.phone.cseq-1, nil, ""))
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.ACK, reinvCSeq, nil, ""))
 	b.pbx.Expect(t, wait, "ACK for the re-INVITE's 200", isRequestIn(sip.ACK, tr.pbx.callID))
 	if _, err := b.log.waitFor("offer exchange over", wait); err != nil {
 		t.Fatalf("the re-INVITE's offer exchange never ended: %v", err)

@@ -33,11 +33,8 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
 	if req.IsInvite() {
-		if !c.beginInvite() {
-			// RFC 3261 §14.2: an INVITE crossing another INVITE of the
-			// same call is glare.
-			res := s.newResponse(req, 491, "Request Pending")
-			s.respond(tx, req, res)
+		if ok, busyFrom := c.beginInvite(fromSide); !ok {
+			c.refusePending(fromSide, busyFrom, req, tx)
 			return
 		}
 		defer c.endInvite()

@@ -46,15 +46,24 @@ func (c *call) beginOffer(side media.Leg, req *sip.Request, tx sip.ServerTransac
 	if !busy {
 		return true
 	}
+	c.refusePending(side, from, req, tx)
+	return false
+}
+
+// refusePending answers a request from side that crosses a pending INVITE
+// or offer from busyFrom. The same side's second one is natsbc's to refuse
+// with 500 and Retry-After 0..10 s (RFC 3261 §14.2 for INVITE, RFC 3311
+// §5.2 for offers); one crossing what natsbc sent to that side is glare:
+// 491 (the side retries after its own random wait, RFC 3261 §14.1).
+func (c *call) refusePending(side, busyFrom media.Leg, req *sip.Request, tx sip.ServerTransaction) {
 	s := c.s
-	if from != side {
+	if busyFrom != side {
 		s.respond(tx, req, s.newResponse(req, 491, "Request Pending"))
-		return false
+		return
 	}
 	res := s.newResponse(req, 500, "Server Internal Error")
 	res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(rand.IntN(11))))
 	s.respond(tx, req, res)
-	return false
 }
 
 // endOffer frees the offer slot once the request that carried the offer
