@@ -49,6 +49,7 @@ type LogConfig struct {
 // SIPConfig is the `sip:` section.
 type SIPConfig struct {
 	T1, T2, T4     time.Duration
+	TimerC         time.Duration
 	MaxMessageSize int
 	UserAgent      string
 }

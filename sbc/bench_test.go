@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -194,4 +195,16 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 			build().StringWrite(&sb)
 		}
 	})
+}
+
+// What Timer C and the CANCEL state add to every relayed INVITE: one
+// pendingInvite with its timer, a provisional, and the close.
+func BenchmarkPendingInvite(b *testing.B) {
+	c := &call{s: &Server{cfg: Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		p := c.newPendingInvite(nil, nil)
+		p.provisional(180)
+		p.close()
+	}
 }

@@ -18,6 +18,10 @@ type Config struct {
 	MaxMessageSize int
 	// MaxCalls bounds concurrent calls (0: no bound); over it INVITEs get 503.
 	MaxCalls int
+	// TimerC bounds how long an INVITE may ring without a final response
+	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
+	// the near leg 408.
+	TimerC time.Duration
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
 	// Registrations and Keepalive govern phones registering through natsbc.
@@ -64,6 +68,7 @@ func DefaultConfig() Config {
 		T4:             5 * time.Second,
 		DrainTimeout:   30 * time.Second,
 		MaxMessageSize: 65535,
+		TimerC:         3 * time.Minute,
 		UserAgent:      "natsbc",
 		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second},
 		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},

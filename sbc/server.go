@@ -250,6 +250,9 @@ func (c Config) withDefaults() Config {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = d.DrainTimeout
 	}
+	if c.TimerC <= 0 {
+		c.TimerC = d.TimerC
+	}
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = d.MaxMessageSize
 	}
