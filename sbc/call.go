@@ -33,6 +33,9 @@ type call struct {
 	sentAcks map[ackKey]*sentAck
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
+	// up keeps the answered call's sessions and NAT flows alive (upkeep.go).
+	up *upkeep
+
 	cancel chan struct{} // the caller CANCELled the initial INVITE
 	ended  chan struct{}
 	endMu  sync.Once
@@ -54,6 +57,7 @@ func newCall(s *Server, a, b *leg, ms media.Session) *call {
 		s: s, a: a, b: b, media: ms, started: time.Now(),
 		ackWaits: map[ackKey]chan *sip.Request{},
 		sentAcks: map[ackKey]*sentAck{},
+		up:       newUpkeep(),
 		cancel:   make(chan struct{}, 1),
 		ended:    make(chan struct{}),
 	}

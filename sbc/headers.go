@@ -25,6 +25,8 @@ var hopHeaders = map[string]bool{
 	"path": true, "service-route": true,
 	// Authorization for the A-leg's dialog cannot be valid on the B-leg's.
 	"proxy-authorization": true, "proxy-authenticate": true,
+	// Session timers are negotiated per leg (session_timer.go, RFC 4028).
+	"session-expires": true, "x": true, "min-se": true,
 }
 
 // copyEndToEnd copies the end-to-end headers of src onto dst: everything
