@@ -170,12 +170,16 @@ func answerTimerHeaders(res *sip.Response, t legTimer) {
 	res.AppendHeader(sip.NewHeader("Session-Expires", v))
 }
 
-// clearTimerHeaders removes the other leg's session timer: Session-Expires
-// and Min-SE are hop headers already; "timer" in Require or Supported was
-// the other peer's and is natsbc's to state on this leg.
+// clearTimerHeaders removes any session timer stated before: "timer" in
+// Require or Supported copied from the other leg is natsbc's to state on
+// this one, and Session-Expires/Min-SE are written once.
 func clearTimerHeaders(m editable) {
 	for _, h := range append([]sip.Header(nil), allHeaders(m)...) {
 		name := strings.ToLower(h.Name())
+		if name == "session-expires" || name == "x" || name == "min-se" {
+			m.RemoveHeader(h.Name())
+			continue
+		}
 		if name != "require" && name != "supported" && name != "k" {
 			continue
 		}
