@@ -260,6 +260,14 @@ func (u *upkeep) refreshDone(r upkeepResult, io upkeepIO, log *slog.Logger) bool
 		u.mu.Lock()
 		u.legs[r.side].timer.update = false
 		u.mu.Unlock()
+	case busy:
+		// Another INVITE of the call (often natsbc's refresh of the other
+		// leg) holds the slot for a round trip or two.
+		u.mu.Lock()
+		st := &u.legs[r.side]
+		left := st.last.Add(st.timer.interval).Sub(time.Now())
+		st.retryAt = time.Now().Add(min(max(left/4, 10*time.Millisecond), time.Second))
+		u.mu.Unlock()
 	default:
 		// The session lives until its expiry: try again halfway there.
 		u.mu.Lock()

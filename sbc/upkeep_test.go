@@ -200,6 +200,7 @@ func TestUpkeepRefreshOutcomes(t *testing.T) {
 		{"481 ends", []outcome{gone}, "session-refresh-b", []upkeepCall{{media.LegB, true, 45 * time.Second}}},
 		{"timeout ends", []outcome{noAnswer}, "session-refresh-b", []upkeepCall{{media.LegB, true, 45 * time.Second}}},
 		{"405 to UPDATE: re-INVITE", []outcome{noUpdate, answered}, "", []upkeepCall{{media.LegB, true, 45 * time.Second}, {media.LegB, false, 45 * time.Second}}},
+		{"busy INVITE slot: retried a second later", []outcome{busy, answered}, "", []upkeepCall{{media.LegB, true, 45 * time.Second}, {media.LegB, true, 46 * time.Second}}},
 		{"491: retried halfway", []outcome{refused, answered}, "", []upkeepCall{{media.LegB, true, 45 * time.Second}, {media.LegB, true, 67500 * time.Millisecond}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

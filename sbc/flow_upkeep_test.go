@@ -1,0 +1,201 @@
+package sbc
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// timerCall plays a call set-up whose phone INVITE and PBX 200 carry extra
+// headers, up to the phone's ACK.
+func (b *flowBed) timerCall(t *testing.T, phoneHeaders, pbxHeaders []string) *setUpTrace {
+	t.Helper()
+	tr := &setUpTrace{phone: newPhoneCall()}
+	inv := b.invite(tr.phone)
+	if len(phoneHeaders) > 0 {
+		inv = strings.Replace(inv, "Contact: ", strings.Join(phoneHeaders, "\r\n")+"\r\nContact: ", 1)
+	}
+	b.phone.Send(t, inv)
+	tr.bInvite = b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE))
+	bInv := tr.bInvite.(*sip.Request)
+	tr.pbx = &pbxCall{invite: bInv, callID: bInv.CallID().Value(), bTag: fromTagOf(bInv),
+		tag: "pbx" + randomHex(4), bContact: contactOf(t, bInv), cseq: 100}
+	hs := append([]string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">", "Content-Type: application/sdp"}, pbxHeaders...)
+	b.pbx.SendTo(t, parseAddrPort(bInv.Source()), replyTo(bInv, 200, "OK", tr.pbx.tag, hs, sdpBody(pbxIP, 6000)))
+	tr.ok = b.phone.Expect(t, wait, "200 OK for INVITE", isResponse(200, sip.INVITE))
+	tr.phone.aTag = toTagOf(tr.ok)
+	tr.phone.aContact = contactOf(t, tr.ok)
+	tr.bAck = b.pbx.Expect(t, wait, "natsbc's ACK", isRequestIn(sip.ACK, tr.pbx.callID))
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.ACK, 1, nil, ""))
+	return tr
+}
+
+func headerValue(m sip.Message, name string) string {
+	var vs []string
+	for _, h := range m.GetHeaders(name) {
+		vs = append(vs, h.Value())
+	}
+	return strings.Join(vs, ", ")
+}
+
+// RFC 4028 §8.1: a Session-Expires below natsbc's Min-SE gets 422 naming
+// it, and no call is started.
+func TestFlowSessionTimer422(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	pc := newPhoneCall()
+	b.phone.Send(t, strings.Replace(b.invite(pc), "Contact: ", "Supported: timer\r\nSession-Expires: 30\r\nContact: ", 1))
+	res := b.phone.Expect(t, wait, "422 for a 30 s session interval", isResponse(422, sip.INVITE))
+	if got := headerValue(res, "Min-SE"); got != "90" {
+		t.Errorf("422 Min-SE = %q, want natsbc's 90", got)
+	}
+	if got := b.pbx.TakeAll(isRequest(sip.INVITE)); len(got) != 0 {
+		t.Errorf("the PBX got an INVITE for a rejected session interval")
+	}
+	if n := b.srv.ActiveCalls(); n != 0 {
+		t.Errorf("ActiveCalls = %d after 422", n)
+	}
+}
+
+// The phone asks to refresh a 2 s session itself and never does; the PBX
+// uses no session timer but allows UPDATE. natsbc states its own timer on
+// the B-leg, refreshes the B-leg with an UPDATE without SDP at half the
+// interval, and at the A-leg's expiry (2 s - 2/3 s) ends the call with BYE
+// on both legs and a log line naming the leg.
+func TestFlowSessionTimerExpiry(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.SessionExpires, c.MinSE = 2*time.Second, time.Second })
+	tr := b.timerCall(t, []string{"Supported: timer", "Session-Expires: 2;refresher=uac", "Min-SE: 1", "Allow: INVITE, ACK, BYE"},
+		[]string{"Allow: INVITE, ACK, BYE, UPDATE"})
+	answeredAt := time.Now()
+	inv := tr.bInvite.(*sip.Request)
+	if got := headerValue(inv, "Session-Expires"); got != "2" {
+		t.Errorf("B-leg INVITE Session-Expires = %q, want natsbc's own 2 (no refresher: the callee chooses)", got)
+	}
+	if got := headerValue(inv, "Min-SE"); got != "1" {
+		t.Errorf("B-leg INVITE Min-SE = %q, want natsbc's 1", got)
+	}
+	if !hasToken(inv, "Supported", "timer") {
+		t.Errorf("B-leg INVITE lacks Supported: timer:\n%s", inv)
+	}
+	if got := headerValue(tr.ok, "Session-Expires"); got != "2;refresher=uac" {
+		t.Errorf("200 to the phone Session-Expires = %q, want 2;refresher=uac (the phone asked to refresh)", got)
+	}
+	if !hasToken(tr.ok, "Require", "timer") {
+		t.Errorf("200 to the phone lacks Require: timer (RFC 4028 §9):\n%s", tr.ok)
+	}
+
+	upd := b.pbx.Expect(t, wait, "natsbc's UPDATE refreshing the B-leg", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	if at := time.Since(answeredAt); at < 700*time.Millisecond || at > 1500*time.Millisecond {
+		t.Errorf("UPDATE came %v after the answer, want about 1 s (half the interval)", at)
+	}
+	if len(upd.Body()) != 0 || headerValue(upd, "Session-Expires") != "2;refresher=uac" {
+		t.Errorf("refresh UPDATE: body %q, Session-Expires %q; want no SDP and 2;refresher=uac", upd.Body(), headerValue(upd, "Session-Expires"))
+	}
+	answer(t, b.pbx, upd, 200, "OK", "", nil, "")
+	if got := b.phone.TakeAll(isRequest(sip.UPDATE)); len(got) != 0 {
+		t.Errorf("natsbc refreshed the phone, which said it refreshes itself")
+	}
+
+	bye := b.phone.Expect(t, wait, "BYE to the phone at the session's expiry", isRequestIn(sip.BYE, tr.phone.callID))
+	if at := time.Since(answeredAt); at < 1100*time.Millisecond || at > 2*time.Second {
+		t.Errorf("BYE came %v after the answer, want about 1.33 s (RFC 4028 §10)", at)
+	}
+	if !strings.Contains(headerValue(bye, "Reason"), "session timer") {
+		t.Errorf("BYE Reason = %q, want it to say the session timer expired", headerValue(bye, "Reason"))
+	}
+	answer(t, b.phone, bye, 200, "OK", "", nil, "")
+	pbxBye := b.pbx.Expect(t, wait, "BYE to the PBX at the session's expiry", isRequestIn(sip.BYE, tr.pbx.callID))
+	answer(t, b.pbx, pbxBye, 200, "OK", "", nil, "")
+	rec, err := b.log.waitFor("session timer expired, ending call", wait)
+	if err != nil || rec["leg"] != "a" {
+		t.Fatalf("log line %v (%v), want one naming leg a", rec, err)
+	}
+	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "session-expired" {
+		t.Fatalf("call ended %v (%v), want reason session-expired", rec, err)
+	}
+	if n := b.srv.ActiveCalls(); n != 0 {
+		t.Errorf("ActiveCalls = %d after expiry", n)
+	}
+}
+
+// Neither side uses session timers nor allows UPDATE: natsbc refreshes each
+// leg with a re-INVITE offering again the SDP it last sent on that leg
+// (the call's media unchanged), ACKs the 2xx, and the call goes on.
+func TestFlowSessionRefreshByReinvite(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.SessionExpires, c.MinSE = 2*time.Second, time.Second })
+	tr := b.timerCall(t, nil, nil)
+	if got := headerValue(tr.ok, "Session-Expires"); got != "2;refresher=uas" {
+		t.Errorf("200 to the phone Session-Expires = %q, want 2;refresher=uas (natsbc refreshes)", got)
+	}
+	if hasToken(tr.ok, "Require", "timer") {
+		t.Errorf("200 to a phone without timer support requires it:\n%s", tr.ok)
+	}
+	for round := range 2 {
+		pbxRe := b.pbx.Expect(t, wait, "re-INVITE refreshing the B-leg", isRequestIn(sip.INVITE, tr.pbx.callID))
+		if string(pbxRe.Body()) != string(tr.bInvite.Body()) {
+			t.Errorf("round %d: B-leg refresh offers\n%s\nwant what natsbc sent the PBX before:\n%s", round, pbxRe.Body(), tr.bInvite.Body())
+		}
+		answer(t, b.pbx, pbxRe, 200, "OK", tr.pbx.tag, []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">",
+			"Content-Type: application/sdp"}, sdpBody(pbxIP, 6000))
+		b.pbx.Expect(t, wait, "ACK of the refresh", func(m sip.Message) bool {
+			return isRequestIn(sip.ACK, tr.pbx.callID)(m) && m.CSeq().SeqNo == pbxRe.CSeq().SeqNo
+		})
+		phoneRe := b.phone.Expect(t, wait, "re-INVITE refreshing the A-leg", isRequestIn(sip.INVITE, tr.phone.callID))
+		if string(phoneRe.Body()) != string(tr.ok.Body()) {
+			t.Errorf("round %d: A-leg refresh offers\n%s\nwant what natsbc sent the phone before:\n%s", round, phoneRe.Body(), tr.ok.Body())
+		}
+		answer(t, b.phone, phoneRe, 200, "OK", "", []string{"Contact: <sip:2000@" + phoneViaHop + ">",
+			"Content-Type: application/sdp"}, sdpBody(privateIP, 4000))
+		b.phone.Expect(t, wait, "ACK of the refresh", func(m sip.Message) bool {
+			return isRequestIn(sip.ACK, tr.phone.callID)(m) && m.CSeq().SeqNo == phoneRe.CSeq().SeqNo
+		})
+	}
+	if n := b.srv.ActiveCalls(); n != 1 {
+		t.Fatalf("ActiveCalls = %d after two refreshes, want the call up", n)
+	}
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, tr.pbx.callID))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+}
+
+// The NATed phone's flow gets an in-dialog OPTIONS every keepalive interval
+// for the whole call (the PBX's, not NATed, none). When it stops answering,
+// max_missed later natsbc ends the call with BYE on both legs and a log
+// line naming the leg.
+func TestFlowCallKeepaliveAndDeadLeg(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) {
+		c.Keepalive = KeepaliveConfig{Method: KeepaliveOptions, Interval: 200 * time.Millisecond, MaxMissed: 2}
+	})
+	tr := b.establish(t)
+	for range 3 {
+		opt := b.phone.Expect(t, wait, "keepalive OPTIONS on the A-leg", isRequestIn(sip.OPTIONS, tr.phone.callID))
+		if toTagOf(opt) != tr.phone.tag || fromTagOf(opt) != tr.phone.aTag {
+			t.Errorf("keepalive is not in the A-leg dialog: From tag %q To tag %q", fromTagOf(opt), toTagOf(opt))
+		}
+		if got := uriAddr(t, opt.(*sip.Request).Recipient); got != b.phone.addr() {
+			t.Errorf("keepalive Request-URI %s, want the phone's real flow %s", opt.(*sip.Request).Recipient.String(), b.phone.addr())
+		}
+		answer(t, b.phone, opt, 200, "OK", "", nil, "")
+	}
+	stopped := time.Now()
+	// The phone is gone: nothing answers any more.
+	bye := b.pbx.Expect(t, 2*wait, "BYE to the PBX for the dead A-leg", isRequestIn(sip.BYE, tr.pbx.callID))
+	if at := time.Since(stopped); at < 300*time.Millisecond {
+		t.Errorf("the call ended %v after the last answer, before 2 keepalives could be missed", at)
+	}
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+	b.phone.Expect(t, wait, "BYE to the phone (both legs get one)", isRequestIn(sip.BYE, tr.phone.callID))
+	rec, err := b.log.waitFor("leg dead: keepalives unanswered, ending call", wait)
+	if err != nil || rec["leg"] != "a" {
+		t.Fatalf("log line %v (%v), want one naming leg a", rec, err)
+	}
+	if got := b.pbx.TakeAll(isRequest(sip.OPTIONS)); len(got) != 0 {
+		t.Errorf("the PBX (not NATed) got %d keepalives", len(got))
+	}
+}
