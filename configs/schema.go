@@ -24,6 +24,8 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"t4":               d.duration(&c.SIP.T4),
 				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
 				"user_agent":       d.str(&c.SIP.UserAgent),
+				"session_expires":  d.duration(&c.SIP.SessionExpires),
+				"min_se":           d.duration(&c.SIP.MinSE),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
