@@ -172,23 +172,23 @@ func answerTimerHeaders(res *sip.Response, t legTimer) {
 
 // clearTimerHeaders removes any session timer stated before: "timer" in
 // Require or Supported copied from the other leg is natsbc's to state on
-// this one, and Session-Expires/Min-SE are written once.
+// this one, and Session-Expires/Min-SE are written once. It runs on every
+// B-leg INVITE: the scan compares names without allocating and edits only
+// when something matches.
 func clearTimerHeaders(m editable) {
-	for _, h := range append([]sip.Header(nil), allHeaders(m)...) {
-		name := strings.ToLower(h.Name())
-		if name == "session-expires" || name == "x" || name == "min-se" {
-			m.RemoveHeader(h.Name())
-			continue
+	var edit []sip.Header
+	for _, h := range allHeaders(m) {
+		if isHeader(h, "session-expires", "x", "min-se") ||
+			(isHeader(h, "require", "supported", "k") && containsFold(h.Value(), "timer")) {
+			edit = append(edit, h)
 		}
-		if name != "require" && name != "supported" && name != "k" {
-			continue
-		}
-		if !strings.Contains(strings.ToLower(h.Value()), "timer") {
-			continue
-		}
-		rest := withoutToken(h.Value(), "timer")
+	}
+	for _, h := range edit {
 		m.RemoveHeader(h.Name())
-		if rest != "" {
+		if isHeader(h, "session-expires", "x", "min-se") {
+			continue
+		}
+		if rest := withoutToken(h.Value(), "timer"); rest != "" {
 			m.AppendHeader(sip.NewHeader(h.Name(), rest))
 		}
 	}
@@ -196,13 +196,33 @@ func clearTimerHeaders(m editable) {
 
 func addSupportedTimer(m editable) {
 	for _, h := range allHeaders(m) {
-		if n := strings.ToLower(h.Name()); n == "supported" || n == "k" {
+		if isHeader(h, "supported", "k") {
 			m.RemoveHeader(h.Name())
 			m.AppendHeader(sip.NewHeader("Supported", h.Value()+", timer"))
 			return
 		}
 	}
 	m.AppendHeader(sip.NewHeader("Supported", "timer"))
+}
+
+func isHeader(h sip.Header, names ...string) bool {
+	for _, n := range names {
+		if strings.EqualFold(h.Name(), n) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w in
+// any case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // editable is a request or a response (sip.Message lacks these two).

@@ -31,8 +31,10 @@ type legState struct {
 	// retryAt, when set, is when natsbc tries a refused refresh again.
 	retryAt time.Time
 	// sdp is the last body natsbc sent on the leg: a refresh by re-INVITE
-	// offers it again (unchanged, so no media change, RFC 3264 §8).
-	sdp, sdpType string
+	// offers it again (unchanged, so no media change, RFC 3264 §8). Bodies
+	// are never written after they are built, so it is kept, not copied.
+	sdp     []byte
+	sdpType string
 }
 
 func newUpkeep() *upkeep { return &upkeep{wake: make(chan struct{}, 1)} }
@@ -96,14 +98,14 @@ func (u *upkeep) refreshed(side media.Leg) {
 // sentSDP remembers the body natsbc sent on a leg.
 func (u *upkeep) sentSDP(side media.Leg, contentType string, body []byte) {
 	u.mu.Lock()
-	u.legs[side].sdp, u.legs[side].sdpType = string(body), contentType
+	u.legs[side].sdp, u.legs[side].sdpType = body, contentType
 	u.mu.Unlock()
 }
 
 func (u *upkeep) lastSDP(side media.Leg) (string, []byte) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.legs[side].sdpType, []byte(u.legs[side].sdp)
+	return u.legs[side].sdpType, u.legs[side].sdp
 }
 
 func (u *upkeep) poke() {
