@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,50 @@ func TestFlowCallKeepaliveAndDeadLeg(t *testing.T) {
 	}
 	if got := b.pbx.TakeAll(isRequest(sip.OPTIONS)); len(got) != 0 {
 		t.Errorf("the PBX (not NATed) got %d keepalives", len(got))
+	}
+}
+
+// The upkeep of a call ends with the call: after the phone's BYE, with a
+// keepalive in flight and a session timer running, every goroutine the call
+// started is gone while natsbc goes on serving. Not parallel: it counts the
+// process's goroutines.
+func TestFlowUpkeepFreedOnBye(t *testing.T) {
+	b := newFlowBed(t, func(c *Config) {
+		// Neither ends the call by itself within the test.
+		c.Keepalive = KeepaliveConfig{Method: KeepaliveOptions, Interval: 50 * time.Millisecond, MaxMissed: 100}
+	})
+	before := runtime.NumGoroutine()
+	tr := b.establish(t)
+	// The first keepalive is left unanswered: its transaction is in flight.
+	b.phone.Expect(t, wait, "keepalive OPTIONS", isRequestIn(sip.OPTIONS, tr.phone.callID))
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, tr.pbx.callID))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "bye-from-a" {
+		t.Fatalf("call ended %v (%v), want bye-from-a", rec, err)
+	}
+	// The call's own goroutines go at once; sipgo keeps finished
+	// transactions for 64*T1 (640 ms here).
+	waitNoGoroutine(t, "sbc.(*upkeep).run", wait)
+	waitNoGoroutine(t, "sbc.callUpkeep.", wait)
+	waitGoroutines(t, before, 3*time.Second)
+}
+
+// waitNoGoroutine waits until no goroutine's stack has a frame naming fn.
+func waitNoGoroutine(t *testing.T, fn string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	buf := make([]byte, 1<<20)
+	for {
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, fn) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a goroutine in %s still runs %v after the call ended:\n%s", fn, timeout, stacks)
+		}
+		// Goroutine exit is no event a test can wait on: poll briefly.
+		time.Sleep(5 * time.Millisecond)
 	}
 }
