@@ -6,6 +6,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // The call's side of the upkeep: the hooks the INVITE and in-dialog paths
@@ -15,12 +16,24 @@ import (
 func (c *call) startUpkeep() {
 	plan := upkeepPlan{interval: c.s.cfg.Keepalive.Interval, maxMissed: c.s.cfg.Keepalive.MaxMissed}
 	for _, side := range []media.Leg{media.LegA, media.LegB} {
-		l := c.leg(side)
-		l.mu.Lock()
-		plan.nated[side] = l.nated
-		l.mu.Unlock()
+		plan.nated[side] = c.leg(side).holdsPinhole()
 	}
 	c.s.goTracked(func() { c.up.run(c.s.base, c.ended, plan, callUpkeep{c}, c.log) })
+}
+
+// holdsPinhole says whether natsbc's requests on this leg cross a NAT
+// pinhole natsbc must keep open: they go to the flow the peer's messages
+// came from (its Contact was fixed), or the peer is a NATed end-point
+// reached straight, e.g. a registered phone that advertises its mapped
+// address. A PBX or proxy on a private network is "NATed" to the checks
+// but stays in the path: its Contact is where it listens, no pinhole.
+func (l *leg) holdsPinhole() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.route.Fixed {
+		return true
+	}
+	return l.nated && len(l.routeSet) == 0 && !l.peer.Role.Forwards() && l.peer.NAT != policy.NATNever
 }
 
 // offerTimers puts natsbc's session timer on an INVITE or UPDATE natsbc

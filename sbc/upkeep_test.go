@@ -9,7 +9,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // fakeUpkeepIO records what the loop asks for and answers with scripted
@@ -349,4 +352,29 @@ func TestUpkeepFreedOnEnd(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// Which legs get the call keepalive: those whose requests go to a NAT
+// pinhole, not a PBX on a private network that the checks call NATed.
+func TestHoldsPinhole(t *testing.T) {
+	phone := policy.Peer{Role: policy.RoleEndpoint, NAT: policy.NATAuto}
+	pbx := policy.Peer{Name: "pbx", Role: policy.RolePBX, NAT: policy.NATAuto}
+	rr := []sip.Uri{{Scheme: "sip", Host: "10.0.0.20"}}
+	for _, c := range []struct {
+		name string
+		l    *leg
+		want bool
+	}{
+		{"phone routed to its flow", &leg{peer: phone, nated: true, route: routeChoice{Fixed: true}}, true},
+		{"NAT-aware phone reached at its Contact", &leg{peer: phone, nated: true}, true},
+		{"phone not NATed", &leg{peer: phone}, false},
+		{"NATed phone behind a record-routing proxy", &leg{peer: phone, nated: true, routeSet: rr}, false},
+		{"PBX with a private Contact", &leg{peer: pbx, nated: true}, false},
+		{"peer nat: never", &leg{peer: policy.Peer{Role: policy.RoleEndpoint, NAT: policy.NATNever}, nated: true}, false},
+		{"peer nat: always (Contact fixed)", &leg{peer: policy.Peer{Role: policy.RoleTrunk, NAT: policy.NATAlways}, route: routeChoice{Fixed: true}}, true},
+	} {
+		if got := c.l.holdsPinhole(); got != c.want {
+			t.Errorf("%s: holdsPinhole = %v, want %v", c.name, got, c.want)
+		}
+	}
 }
