@@ -123,6 +123,36 @@ func TestFlowSessionTimerExpiry(t *testing.T) {
 	}
 }
 
+// The PBX vanished: natsbc's refresh UPDATE (the PBX uses no timer of its
+// own) goes unanswered, and natsbc ends the call with BYE on both legs: a
+// dead call ends without any media relay (the flow bed anchors none).
+func TestFlowSessionRefreshUnanswered(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.SessionExpires, c.MinSE = 2*time.Second, time.Second })
+	// The phone refreshes its own leg, on a 30 s interval (its Min-SE):
+	// only the B-leg is natsbc's to refresh within the test.
+	tr := b.timerCall(t, []string{"Supported: timer", "Session-Expires: 30;refresher=uac", "Min-SE: 30"},
+		[]string{"Allow: INVITE, ACK, BYE, UPDATE"})
+	if got := headerValue(tr.ok, "Session-Expires"); got != "30;refresher=uac" {
+		t.Errorf("200 to the phone Session-Expires = %q, want 30;refresher=uac (its Min-SE raises natsbc's 2 s)", got)
+	}
+	b.pbx.Expect(t, wait, "natsbc's refresh UPDATE", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	// Not answered: the PBX is gone.
+	bye := b.phone.Expect(t, wait, "BYE to the phone after the unanswered refresh", isRequestIn(sip.BYE, tr.phone.callID))
+	if !strings.Contains(headerValue(bye, "Reason"), "session refresh failed") {
+		t.Errorf("BYE Reason = %q, want it to say the session refresh failed", headerValue(bye, "Reason"))
+	}
+	answer(t, b.phone, bye, 200, "OK", "", nil, "")
+	b.pbx.Expect(t, wait, "BYE to the PBX too", isRequestIn(sip.BYE, tr.pbx.callID))
+	rec, err := b.log.waitFor("session refresh failed, ending call", wait)
+	if err != nil || rec["leg"] != "b" || rec["outcome"] != "no-answer" {
+		t.Fatalf("log line %v (%v), want one naming leg b, outcome no-answer", rec, err)
+	}
+	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "session-refresh-b" {
+		t.Fatalf("call ended %v (%v), want reason session-refresh-b", rec, err)
+	}
+}
+
 // Neither side uses session timers nor allows UPDATE: natsbc refreshes each
 // leg with a re-INVITE offering again the SDP it last sent on that leg
 // (the call's media unchanged), ACKs the 2xx, and the call goes on.

@@ -64,11 +64,14 @@ func TestCalleeHangsUpAfterNATTimeout(t *testing.T) {
 // interval 20 s, a test-only min_se of 10 s) refreshes the callee's leg
 // with an UPDATE at 10 s and, at the phone's expiry (20 s - 20/3 s, RFC
 // 4028 §10), ends the call with BYE on both legs and a log line naming the
-// leg. The scenarios check the headers natsbc sends on each leg.
+// leg, with media.anchor: false (no media timeout could do it). The
+// scenarios check the headers natsbc sends on each leg.
 func TestSessionTimerExpiryOnSilentLeg(t *testing.T) {
 	t.Parallel()
 	l := NewLab(t)
-	config := strings.Replace(BaseConfig, "sip:\n", "sip:\n  session_expires: 20s\n  min_se: 10s\n", 1)
+	// No media relay: the session timer alone must end the call.
+	config := strings.Replace(BaseConfig, "sip:\n", "sip:\n  session_expires: 20s\n  min_se: 10s\n", 1) +
+		"media:\n  anchor: false\n"
 	n := l.StartNatsbc(t, config+pbxPeer)
 	callee := l.StartSipp(t, "callee", calleeAt("callee_timer.xml", PBXIP))
 	phone := l.StartSipp(t, "phone", phoneCall("phone_timer_silent.xml"))
