@@ -66,7 +66,11 @@ type callUpkeep struct{ c *call }
 func (u callUpkeep) spawn(f func()) { u.c.s.goTracked(f) }
 
 func (u callUpkeep) end(reason string, skip *media.Leg, why string) {
-	u.c.s.goTracked(func() { u.c.hangup(reason, skip, why) })
+	u.c.s.goTracked(func() {
+		if !u.c.isEnded() { // a BYE or the drain may have come first
+			u.c.hangup(reason, skip, why)
+		}
+	})
 }
 
 // refresh refreshes a leg's session (RFC 4028 §7.4): an UPDATE without
