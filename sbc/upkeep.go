@@ -122,9 +122,9 @@ type upkeepResult struct {
 }
 
 // run is the call's upkeep loop, from the answer until ended closes (or
-// ctx is done: natsbc stops). Its
-// timer and context die with it; requests still in flight are cancelled
-// and hand their result to a buffer nobody reads.
+// ctx is done: natsbc stops). Its timer and context die with it; requests
+// still in flight are cancelled and hand their result to a buffer nobody
+// reads.
 func (u *upkeep) run(ctx context.Context, ended <-chan struct{}, plan upkeepPlan, io upkeepIO, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
