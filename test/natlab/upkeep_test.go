@@ -97,3 +97,38 @@ func TestSessionTimerExpiryOnSilentLeg(t *testing.T) {
 	assertOneCallEnded(t, n)
 	n.AssertNoCrash(t)
 }
+
+// TestLabNATForgetsIdleCall is the control of TestCalleeHangsUpAfterNATTimeout,
+// without natsbc: the same scenario pair straight through the NAT works
+// after 1 s of silence, and after 40 s the callee's BYE is lost at the NAT
+// (its UDP mapping is gone), so the phone never leaves the call. If this
+// ever passes, the lab's NAT no longer forgets, and the natsbc test proves
+// nothing.
+func TestLabNATForgetsIdleCall(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		hold   time.Duration
+		reachs bool
+	}{{"short silence", time.Second, true}, {"silence past the NAT timeout", Hold, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			l := NewLab(t)
+			callee := l.StartSipp(t, "callee", Sipp{Scenario: "callee_bye_after_silence.xml", NS: NSEdge, IP: EdgeOutIP, Port: 5060,
+				Hold: c.hold, Timeout: c.hold + 15*time.Second})
+			phone := l.StartSipp(t, "phone", Sipp{Scenario: "phone_wait_bye.xml", NS: NSLan, IP: PhoneIP, Port: 5060,
+				Remote: EdgeOutIP + ":5060", Service: "callee", Timeout: c.hold + 15*time.Second})
+			err := phone.Wait(c.hold + 30*time.Second)
+			switch {
+			case c.reachs && err != nil:
+				t.Errorf("the callee's BYE after %v did not reach the phone straight through the NAT: the scenario pair is broken: %v", c.hold, err)
+			case !c.reachs && err == nil:
+				t.Errorf("the callee's BYE after %v of silence reached the phone straight through the NAT: "+
+					"the NAT did not forget the idle mapping (20 s UDP timeout), so TestCalleeHangsUpAfterNATTimeout proves nothing", c.hold)
+			}
+			if err := callee.Wait(30 * time.Second); c.reachs && err != nil {
+				t.Errorf("callee: %v", err)
+			}
+		})
+	}
+}
