@@ -52,6 +52,8 @@ type SIPConfig struct {
 	TimerC         time.Duration
 	MaxMessageSize int
 	UserAgent      string
+	// SessionExpires and MinSE are the session timer knobs (RFC 4028).
+	SessionExpires, MinSE time.Duration
 }
 
 // ShutdownConfig is the `shutdown:` section.

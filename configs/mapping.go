@@ -21,6 +21,8 @@ func (c *Config) SBC() sbc.Config {
 		MaxMessageSize: c.SIP.MaxMessageSize,
 		MaxCalls:       c.Limits.MaxCalls,
 		UserAgent:      c.SIP.UserAgent,
+		SessionExpires: c.SIP.SessionExpires,
+		MinSE:          c.SIP.MinSE,
 		Registrations: sbc.RegistrationConfig{
 			NATExpires:  c.Registrations.NATExpires,
 			TokenSecret: c.TokenSecret(),

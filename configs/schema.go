@@ -25,6 +25,8 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"timer_c":          d.duration(&c.SIP.TimerC),
 				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
 				"user_agent":       d.str(&c.SIP.UserAgent),
+				"session_expires":  d.duration(&c.SIP.SessionExpires),
+				"min_se":           d.duration(&c.SIP.MinSE),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {

@@ -77,6 +77,7 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.oneOf("log.level", c.Log.Level, logLevels)
 	k.oneOf("log.format", c.Log.Format, logFormats)
 	k.checkSIP(&c.SIP)
+	k.checkSessionTimer(&c.SIP)
 	if c.Shutdown.DrainTimeout < 0 {
 		k.fail("shutdown.drain_timeout", "%v is negative", c.Shutdown.DrainTimeout)
 	}

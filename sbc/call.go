@@ -36,6 +36,9 @@ type call struct {
 	sentAcks map[ackKey]*sentAck
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
+	// up keeps the answered call's sessions and NAT flows alive (upkeep.go).
+	up *upkeep
+
 	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	ended  chan struct{}
 	endMu  sync.Once
@@ -57,6 +60,7 @@ func newCall(s *Server, a, b *leg, ms media.Session) *call {
 		s: s, a: a, b: b, media: ms, started: time.Now(),
 		ackWaits: map[ackKey]chan *sip.Request{},
 		sentAcks: map[ackKey]*sentAck{},
+		up:       newUpkeep(),
 		cancel:   make(chan struct{}, 1),
 		ended:    make(chan struct{}),
 	}

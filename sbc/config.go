@@ -24,6 +24,11 @@ type Config struct {
 	TimerC time.Duration
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
+	// SessionExpires is the session interval (RFC 4028) natsbc offers and
+	// applies to every leg whose peer uses none; MinSE is the shortest one
+	// it accepts (RFC 4028 §4 says 90 s; lower only for tests). See
+	// session_timer.go.
+	SessionExpires, MinSE time.Duration
 	// Registrations and Keepalive govern phones registering through natsbc.
 	Registrations RegistrationConfig
 	Keepalive     KeepaliveConfig
@@ -70,6 +75,8 @@ func DefaultConfig() Config {
 		MaxMessageSize: 65535,
 		TimerC:         3 * time.Minute,
 		UserAgent:      "natsbc",
+		SessionExpires: 1800 * time.Second,
+		MinSE:          90 * time.Second,
 		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second},
 		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}

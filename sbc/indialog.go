@@ -32,6 +32,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
+	if (req.IsInvite() || req.Method == sip.UPDATE) && s.reject422(req, tx) {
+		return
+	}
 	if req.IsInvite() {
 		if ok, busyFrom := c.beginInvite(fromSide); !ok {
 			c.refusePending(fromSide, busyFrom, req, tx)
@@ -65,6 +68,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		setBody(out, contentType(req), rewritten)
 	}
+	c.offerTimers(to.side, out, true)
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
 
 	if req.IsInvite() {
@@ -85,6 +89,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		rej := sdpReject(err)
 		reply = s.newResponse(req, rej.Code, rej.Reason)
 	}
+	c.timersOn2xx(fromSide, req, res, reply)
 	s.respond(tx, req, reply)
 }
 

@@ -42,6 +42,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, res)
 		return
 	}
+	if s.reject422(req, tx) {
+		return
+	}
 	// RFC 3261 §8.2.6.1: tell the caller at once that natsbc has it, so it
 	// stops retransmitting while the B-leg is set up.
 	s.respond(tx, req, s.newResponse(req, 100, "Trying"))
@@ -124,6 +127,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		return nil, nil, sdpReject(err)
 	}
 	setBody(bReq, contentType(req), body)
+	c.offerTimers(media.LegB, bReq, false)
 	return c, bReq, nil
 }
 

@@ -162,6 +162,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		}
 		return
 	}
+	c.timersOn2xx(fromSide, in, res, reply)
 	// RFC 3261 §13.3.1.4: the 2xx confirms the near dialog even if its ACK
 	// never comes; such a session is then ended with BYE, on this leg too.
 	c.setConfirmed(from.side)
@@ -182,6 +183,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	}
 	if delayed {
 		c.sendAck(to, seq, res, ack)
+	}
+	if initial {
+		c.startUpkeep()
 	}
 }
 

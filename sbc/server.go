@@ -259,6 +259,12 @@ func (c Config) withDefaults() Config {
 	if c.UserAgent == "" {
 		c.UserAgent = d.UserAgent
 	}
+	if c.SessionExpires <= 0 {
+		c.SessionExpires = d.SessionExpires
+	}
+	if c.MinSE <= 0 {
+		c.MinSE = min(d.MinSE, c.SessionExpires)
+	}
 	if c.Registrations.NATExpires <= 0 {
 		c.Registrations.NATExpires = d.Registrations.NATExpires
 	}
