@@ -49,8 +49,11 @@ type LogConfig struct {
 // SIPConfig is the `sip:` section.
 type SIPConfig struct {
 	T1, T2, T4     time.Duration
+	TimerC         time.Duration
 	MaxMessageSize int
 	UserAgent      string
+	// SessionExpires and MinSE are the session timer knobs (RFC 4028).
+	SessionExpires, MinSE time.Duration
 }
 
 // ShutdownConfig is the `shutdown:` section.

@@ -16,10 +16,13 @@ func (c *Config) SBC() sbc.Config {
 		T1:             c.SIP.T1,
 		T2:             c.SIP.T2,
 		T4:             c.SIP.T4,
+		TimerC:         c.SIP.TimerC,
 		DrainTimeout:   c.Shutdown.DrainTimeout,
 		MaxMessageSize: c.SIP.MaxMessageSize,
 		MaxCalls:       c.Limits.MaxCalls,
 		UserAgent:      c.SIP.UserAgent,
+		SessionExpires: c.SIP.SessionExpires,
+		MinSE:          c.SIP.MinSE,
 		Registrations: sbc.RegistrationConfig{
 			NATExpires:  c.Registrations.NATExpires,
 			TokenSecret: c.TokenSecret(),

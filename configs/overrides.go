@@ -119,7 +119,7 @@ func (c *Config) applyPBX(hostport string) error {
 	if err != nil {
 		return err
 	}
-	peer := policy.Peer{Name: "pbx", Address: hostport, Transport: "udp", Role: policy.RolePBX, NAT: policy.NATAuto, Latch: policy.LatchStrict}
+	peer := policy.Peer{Name: "pbx", Address: hostport, Transport: "udp", Role: policy.RolePBX, NAT: policy.NATAuto, Latch: policy.LatchStrict, Redirect: policy.RedirectFollow}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ip = ip.Unmap().WithZone("")
 		peer.Networks = []netip.Prefix{netip.PrefixFrom(ip, ip.BitLen())}

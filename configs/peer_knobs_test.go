@@ -3,6 +3,7 @@ package configs
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPeerMediaKnobs(t *testing.T) {
@@ -16,6 +17,37 @@ func TestPeerMediaKnobs(t *testing.T) {
 	}
 	if b := pol.Peers[1]; b.Latch != "strict" || b.KeepICE {
 		t.Errorf("peer b = %+v; want the defaults strict, ICE removed", b)
+	}
+}
+
+func TestPeerRedirectKnob(t *testing.T) {
+	c, err := parseWith(t, "peers:\n  - name: a\n    networks: [192.0.2.0/24]\n    redirect: relay\n  - name: b\n    networks: [198.51.100.0/24]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := c.Policy()
+	if a := pol.Peers[0]; !a.RelaysRedirects() {
+		t.Errorf("peer a = %+v; want its 3xx relayed", a)
+	}
+	if b := pol.Peers[1]; b.Redirect != "follow" || b.RelaysRedirects() {
+		t.Errorf("peer b = %+v; want the default follow", b)
+	}
+}
+
+func TestTimerCKnob(t *testing.T) {
+	c, err := parseWith(t, "sip:\n  timer_c: 3s\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SBC().TimerC; got != 3*time.Second {
+		t.Errorf("sip.timer_c 3s maps to %v", got)
+	}
+	d, err := parseWith(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.SBC().TimerC; got != 3*time.Minute {
+		t.Errorf("default Timer C %v, want 3m (RFC 3261 §16.6 item 11)", got)
 	}
 }
 

@@ -22,8 +22,11 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"t1":               d.duration(&c.SIP.T1),
 				"t2":               d.duration(&c.SIP.T2),
 				"t4":               d.duration(&c.SIP.T4),
+				"timer_c":          d.duration(&c.SIP.TimerC),
 				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
 				"user_agent":       d.str(&c.SIP.UserAgent),
+				"session_expires":  d.duration(&c.SIP.SessionExpires),
+				"min_se":           d.duration(&c.SIP.MinSE),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
@@ -77,7 +80,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 
 func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict}
+		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict, Redirect: policy.RedirectFollow}
 		var role, nat string
 		trustSet := false
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
@@ -109,6 +112,7 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 				trustSet = true
 				d.boolean(&peer.TrustIdentity)(n, p)
 			},
+			"redirect": d.str(&peer.Redirect),
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

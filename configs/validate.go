@@ -15,6 +15,8 @@ const (
 	minMessageSize = 1024    // a plain INVITE with SDP needs about 1 KiB
 	maxMessageSize = 1 << 20 // RFC 3261 has no limit; memory has
 	maxTimer       = time.Minute
+	minTimerC      = time.Second
+	maxTimerC      = 2 * time.Hour
 )
 
 var (
@@ -75,6 +77,7 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.oneOf("log.level", c.Log.Level, logLevels)
 	k.oneOf("log.format", c.Log.Format, logFormats)
 	k.checkSIP(&c.SIP)
+	k.checkSessionTimer(&c.SIP)
 	if c.Shutdown.DrainTimeout < 0 {
 		k.fail("shutdown.drain_timeout", "%v is negative", c.Shutdown.DrainTimeout)
 	}
@@ -110,6 +113,11 @@ func (k *checker) checkSIP(s *SIPConfig) {
 	// RFC 3261 §17.1.2.2: retransmissions double from T1 up to T2.
 	if s.T1 > 0 && s.T2 > 0 && s.T1 >= s.T2 {
 		k.fail("sip.t2", "%v must be longer than sip.t1 (%v)", s.T2, s.T1)
+	}
+	// RFC 3261 §16.6 item 11 wants Timer C above 3 minutes; shorter
+	// values are allowed for tests and for operators who want ringing cut.
+	if s.TimerC < minTimerC || s.TimerC > maxTimerC {
+		k.fail("sip.timer_c", "%v is not in %v..%v", s.TimerC, minTimerC, maxTimerC)
 	}
 	if s.MaxMessageSize < minMessageSize || s.MaxMessageSize > maxMessageSize {
 		k.fail("sip.max_message_size", "%d is not in %d..%d", s.MaxMessageSize, minMessageSize, maxMessageSize)

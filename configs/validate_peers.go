@@ -10,6 +10,9 @@ import (
 // latchModes are the spellings of peers[].latching ("" means strict).
 var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed}
 
+// redirectModes are the spellings of peers[].redirect ("" means follow).
+var redirectModes = []string{policy.RedirectFollow, policy.RedirectRelay}
+
 func (k *checker) checkPeers(peers []policy.Peer) {
 	names := make(map[string]int)
 	owner := make(map[netip.Prefix]int)
@@ -30,6 +33,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		}
 		if peer.Latch != "" {
 			k.oneOf(p+".latching", peer.Latch, latchModes)
+		}
+		if peer.Redirect != "" {
+			k.oneOf(p+".redirect", peer.Redirect, redirectModes)
 		}
 		if _, err := policy.ParseTransport(peer.Transport); err != nil {
 			k.fail(p+".transport", "%v", err)

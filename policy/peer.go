@@ -62,7 +62,22 @@ type Peer struct {
 	// (RFC 3325 §5: a trust domain accepts asserted identities only from
 	// its members); from anyone else natsbc removes them.
 	TrustIdentity bool
+	// Redirect says what natsbc does with a 3xx this peer answers an
+	// INVITE with: RedirectFollow ("" means the same) or RedirectRelay.
+	Redirect string
 }
+
+// What natsbc does with a peer's 3xx (RFC 3261 §8.1.3.4).
+const (
+	// RedirectFollow: natsbc sends the INVITE to the Contacts its routes
+	// allow itself; the caller sees only the outcome.
+	RedirectFollow = "follow"
+	// RedirectRelay: the caller gets the 3xx with its Contacts.
+	RedirectRelay = "relay"
+)
+
+// RelaysRedirects reports whether this peer's 3xx go to the caller as they are.
+func (p Peer) RelaysRedirects() bool { return p.Redirect == RedirectRelay }
 
 // Latching modes of a peer's media (RFC 7362 §5.2).
 const (

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -143,7 +144,7 @@ func BenchmarkCheckRequest(b *testing.B) {
 // The B-leg INVITE from the A-leg one, as setUpCall builds it: both legs'
 // dialog state, natsbc's Via/Contact/From/To/Call-ID/CSeq, the end-to-end
 // headers copied, Max-Forwards decremented, the body set (passthrough
-// media). "wire" adds the serialisation sipgo does before sending.
+// media), natsbc's session timer offer. "wire" adds the serialisation sipgo does before sending.
 func BenchmarkLegToLegInvite(b *testing.B) {
 	msg, err := sip.ParseMessage([]byte(benchInvite))
 	if err != nil {
@@ -158,6 +159,7 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 	pbx := netip.MustParseAddrPort("10.0.0.10:5060")
 	ruri := sip.Uri{Scheme: "sip", User: "1000", Host: "10.0.0.10", Port: 5060}
 	ms, _ := media.Passthrough{}.NewSession("", nil)
+	cfg := DefaultConfig()
 	build := func() *sip.Request {
 		from, to := req.From(), req.To()
 		leg := &leg{
@@ -175,6 +177,7 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 			b.Fatal(err)
 		}
 		setBody(out, contentType(req), body)
+		cfg.offerTimerHeaders(out, legTimer{}, false)
 		return out
 	}
 	if out := build().String(); !strings.Contains(out, "Via: SIP/2.0/UDP 10.0.0.5:5060") || strings.Contains(out, "192.168.1.10:5060;branch") {
@@ -194,4 +197,16 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 			build().StringWrite(&sb)
 		}
 	})
+}
+
+// What Timer C and the CANCEL state add to every relayed INVITE: one
+// pendingInvite with its timer, a provisional, and the close.
+func BenchmarkPendingInvite(b *testing.B) {
+	c := &call{s: &Server{cfg: Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		p := c.newPendingInvite(nil, nil)
+		p.provisional(180)
+		p.close()
+	}
 }

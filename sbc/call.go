@@ -24,6 +24,9 @@ type call struct {
 	// inviteBusy is set while an INVITE transaction of this call is in
 	// flight on either leg: a second one gets 491 (RFC 3261 §14.2).
 	inviteBusy bool
+	inviteFrom media.Leg
+	// offers is the call's outstanding SDP offer (RFC 3311 §5.2).
+	offers offers
 	// confirmed legs have exchanged 2xx/ACK: they get a BYE on teardown.
 	confirmed [2]bool
 	// ackWaits are the 2xx natsbc sent and waits to see ACKed, per leg
@@ -33,7 +36,10 @@ type call struct {
 	sentAcks map[ackKey]*sentAck
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
-	cancel chan struct{} // the caller CANCELled the initial INVITE
+	// up keeps the answered call's sessions and NAT flows alive (upkeep.go).
+	up *upkeep
+
+	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	ended  chan struct{}
 	endMu  sync.Once
 }
@@ -54,6 +60,7 @@ func newCall(s *Server, a, b *leg, ms media.Session) *call {
 		s: s, a: a, b: b, media: ms, started: time.Now(),
 		ackWaits: map[ackKey]chan *sip.Request{},
 		sentAcks: map[ackKey]*sentAck{},
+		up:       newUpkeep(),
 		cancel:   make(chan struct{}, 1),
 		ended:    make(chan struct{}),
 	}
@@ -84,15 +91,16 @@ func (c *call) isEnded() bool {
 	}
 }
 
-// beginInvite claims the call's single INVITE slot (RFC 3261 §14.2).
-func (c *call) beginInvite() bool {
+// beginInvite claims the call's single INVITE slot (RFC 3261 §14.2) for
+// a re-INVITE from side; when it is taken, it says by whose INVITE.
+func (c *call) beginInvite(side media.Leg) (ok bool, busyFrom media.Leg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inviteBusy {
-		return false
+		return false, c.inviteFrom
 	}
-	c.inviteBusy = true
-	return true
+	c.inviteBusy, c.inviteFrom = true, side
+	return true, side
 }
 
 func (c *call) endInvite() {

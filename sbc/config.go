@@ -18,8 +18,17 @@ type Config struct {
 	MaxMessageSize int
 	// MaxCalls bounds concurrent calls (0: no bound); over it INVITEs get 503.
 	MaxCalls int
+	// TimerC bounds how long an INVITE may ring without a final response
+	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
+	// the near leg 408.
+	TimerC time.Duration
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
+	// SessionExpires is the session interval (RFC 4028) natsbc offers and
+	// applies to every leg whose peer uses none; MinSE is the shortest one
+	// it accepts (RFC 4028 §4 says 90 s; lower only for tests). See
+	// session_timer.go.
+	SessionExpires, MinSE time.Duration
 	// Registrations and Keepalive govern phones registering through natsbc.
 	Registrations RegistrationConfig
 	Keepalive     KeepaliveConfig
@@ -64,7 +73,10 @@ func DefaultConfig() Config {
 		T4:             5 * time.Second,
 		DrainTimeout:   30 * time.Second,
 		MaxMessageSize: 65535,
+		TimerC:         3 * time.Minute,
 		UserAgent:      "natsbc",
+		SessionExpires: 1800 * time.Second,
+		MinSE:          90 * time.Second,
 		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second},
 		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}

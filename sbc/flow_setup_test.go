@@ -71,10 +71,17 @@ type flowBed struct {
 // down and, if the test failed, prints its log.
 func newFlowBed(t *testing.T, mod func(*Config)) *flowBed {
 	t.Helper()
+	return newFlowBedWith(t, mod, nil)
+}
+
+// newFlowBedWith also lets the test adjust the Server's Options (policy,
+// media anchor) before it starts; modOpts learns the PBX's address.
+func newFlowBedWith(t *testing.T, mod func(*Config), modOpts func(o *Options, pbx netip.AddrPort)) *flowBed {
+	t.Helper()
 	b := &flowBed{log: newLogSink()}
 	b.phone = newTestPeer(t, "phone", phoneIP)
 	b.pbx = newTestPeer(t, "pbx", pbxIP)
-	b.srv, b.outside, b.inside = startFlowServer(t, b.log, b.pbx.addr(), mod)
+	b.srv, b.outside, b.inside = startFlowServerWith(t, b.log, b.pbx.addr(), mod, modOpts)
 	b.phone.target = b.outside
 	b.pbx.target = b.inside
 	b.waitServing(t)
@@ -106,6 +113,11 @@ func options(p *testPeer, dst netip.AddrPort) string {
 
 func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config)) (*Server, netip.AddrPort, netip.AddrPort) {
 	t.Helper()
+	return startFlowServerWith(t, sink, pbxAddr, mod, nil)
+}
+
+func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config), modOpts func(o *Options, pbx netip.AddrPort)) (*Server, netip.AddrPort, netip.AddrPort) {
+	t.Helper()
 	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{
 		Name:     "pbx",
 		Networks: []netip.Prefix{netip.PrefixFrom(pbxAddr.Addr(), 32)},
@@ -121,7 +133,7 @@ func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod fu
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(Options{
+	opts := Options{
 		Config: cfg,
 		Listeners: []Listener{
 			{Spec: ListenSpec{Name: "outside", Network: "udp", Addr: outside}, Packet: outPC},
@@ -130,7 +142,11 @@ func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod fu
 		Policy: pol,
 		Router: loopRouter{pbx: pbxAddr.Addr()},
 		Logger: slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	if modOpts != nil {
+		modOpts(&opts, pbxAddr)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatalf("sbc.New: %v", err)
 	}

@@ -38,6 +38,9 @@ const (
 	// registerExpiry is rebuilt on a relayed REGISTER response, where
 	// natsbc grants its own interval.
 	registerExpiry
+	// perLeg headers are negotiated by natsbc with each side on its own:
+	// session timers (RFC 4028, session_timer.go). Never carried.
+	perLeg
 )
 
 // headerClasses classifies headers by lower-case name; compact forms
@@ -64,6 +67,8 @@ var headerClasses = map[string]headerClass{
 	"remote-party-id": identity, "privacy": identity,
 
 	"expires": registerExpiry,
+
+	"session-expires": perLeg, "x": perLeg, "min-se": perLeg,
 }
 
 func classOf(name string) headerClass { return headerClasses[strings.ToLower(name)] }

@@ -28,16 +28,26 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	if !c.checkRemoteCSeq(fromSide, req, tx) {
+		return
+	}
 	from, to := c.leg(fromSide), c.leg(c.other(fromSide))
+	if (req.IsInvite() || req.Method == sip.UPDATE) && s.reject422(req, tx) {
+		return
+	}
 	if req.IsInvite() {
-		if !c.beginInvite() {
-			// RFC 3261 §14.2: an INVITE crossing another INVITE of the
-			// same call is glare.
-			res := s.newResponse(req, 491, "Request Pending")
-			s.respond(tx, req, res)
+		if ok, busyFrom := c.beginInvite(fromSide); !ok {
+			c.refusePending(fromSide, busyFrom, req, tx)
 			return
 		}
 		defer c.endInvite()
+		c.watchCancel(tx)
+	}
+	if carriesOffer(req) {
+		if !c.beginOffer(fromSide, req, tx) {
+			return
+		}
+		defer c.endOffer()
 	}
 	if refreshesTarget(req.Method) && firstContact(req) != nil {
 		// A target refresh moves the remote target, under the same
@@ -58,6 +68,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		setBody(out, contentType(req), rewritten)
 	}
+	c.offerTimers(to.side, out, true)
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
 
 	if req.IsInvite() {
@@ -78,6 +89,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		rej := sdpReject(err)
 		reply = s.newResponse(req, rej.Code, rej.Reason)
 	}
+	c.timersOn2xx(fromSide, req, res, reply)
 	s.respond(tx, req, reply)
 }
 
@@ -86,6 +98,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c, fromSide, ok := s.findLeg(req, tx)
 	if !ok {
+		return
+	}
+	if !c.checkRemoteCSeq(fromSide, req, tx) {
 		return
 	}
 	s.respond(tx, req, s.newResponse(req, 200, "OK"))

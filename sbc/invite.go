@@ -42,6 +42,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, res)
 		return
 	}
+	if s.reject422(req, tx) {
+		return
+	}
 	// RFC 3261 §8.2.6.1: tell the caller at once that natsbc has it, so it
 	// stops retransmitting while the B-leg is set up.
 	s.respond(tx, req, s.newResponse(req, 100, "Trying"))
@@ -56,16 +59,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, rej.Code, rej.Reason)
 		return
 	}
-	cancelled := func(*sip.Request) {
-		select {
-		case c.cancel <- struct{}{}:
-		default:
-		}
-	}
-	if !tx.OnCancel(cancelled) {
-		// The CANCEL arrived while the B-leg was being set up.
-		cancelled(nil)
-	}
+	c.watchCancel(tx)
 	c.relayInvite(media.LegA, req, tx, bReq, true)
 }
 
@@ -89,6 +83,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		local: *to.Address.Clone(), localName: to.DisplayName,
 		remote: *from.Address.Clone(), remName: from.DisplayName,
 		peer: peer, source: source, remoteTag: fromTag(req),
+		remoteCSeq: req.CSeq().SeqNo,
 	}
 	// Every response of the A-leg transaction, including the 487 sipgo
 	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
@@ -132,6 +127,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		return nil, nil, sdpReject(err)
 	}
 	setBody(bReq, contentType(req), body)
+	c.offerTimers(media.LegB, bReq, false)
 	return c, bReq, nil
 }
 

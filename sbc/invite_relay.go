@@ -28,74 +28,92 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		}
 		return
 	}
-	defer otx.Terminate()
+	defer func() { otx.Terminate() }()
 	// 2xx retransmissions absorbed by the transaction (RFC 6026 Accepted
 	// state) still need our ACK again.
 	otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
 
-	var provisional, cancelled, cancelSent bool
-	cancelFar := func() {
-		if cancelled && provisional && !cancelSent {
-			cancelSent = true
-			c.sendCancel(to, out)
-		}
-	}
+	p := c.newPendingInvite(to, out)
+	defer p.close()
 	for {
 		select {
 		case res := <-otx.Responses():
 			switch {
 			case res.IsProvisional():
-				if res.StatusCode == 100 {
-					continue
-				}
-				provisional = true
-				cancelFar()
-				if cancelled {
+				p.provisional(res.StatusCode)
+				if res.StatusCode == 100 || p.stopping != "" {
 					continue
 				}
 				c.relayResponse(fromSide, in, tx, res, true)
 			case res.IsSuccess():
-				if cancelled || c.isEnded() {
-					// RFC 3261 §15: a 2xx that crosses our CANCEL
-					// still makes a dialog; it must be ACKed and ended.
-					c.ackAndBye(to, out, res)
+				if p.stopping != "" || c.isEnded() {
+					c.unwanted2xx(to, p.out, res, initial)
+					c.endInitial(initial, p.stopping)
 					return
 				}
-				c.answered(fromSide, in, tx, out, res, initial)
+				c.answered(fromSide, in, tx, p.out, res, initial)
 				return
 			default:
-				if !cancelled {
-					c.relayResponse(fromSide, in, tx, res, false)
+				if initial && p.stopping == "" {
+					if next, ntx := c.followRedirect(ctx, p, res); ntx != nil {
+						otx.Terminate()
+						otx, out = ntx, next
+						otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
+						p.redirected(out)
+						continue
+					}
 				}
-				if initial && cancelled {
-					c.end("cancel")
-				} else if initial {
-					c.end("rejected")
+				if p.stopping == "" {
+					c.relayFinal(fromSide, in, tx, res)
 				}
+				c.endInitial(initial, p.stopping, "rejected")
 				return
 			}
 		case <-c.cancel:
-			// The caller cancelled; sipgo already answered 487 on the
-			// A-leg. RFC 3261 §9.1: a CANCEL may only follow a provisional.
-			cancelled = true
-			c.log.Info("caller cancelled", "provisional_seen", provisional)
-			cancelFar()
-		case <-otx.Done():
-			if cancelled {
-				c.end("cancel")
-				return
-			}
-			c.log.Info("INVITE timed out", "leg", to.side.String(), "to", out.Destination(), "error", otx.Err())
+			// sipgo already answered the near leg 487.
+			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
+			p.stop("cancel")
+		case <-p.timerCFired():
+			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.cfg.TimerC.String())
 			s.replyStateless(in, tx, 408, "Request Timeout")
-			if initial {
-				c.end("rejected")
+			p.stop("timer-c")
+		case <-p.givenUp():
+			c.log.Warn("CANCEL not followed by a final response: INVITE given up", "leg", to.side.String(), "to", p.out.Destination())
+			c.endInitial(initial, p.stopping)
+			return
+		case <-otx.Done():
+			if p.stopping == "" {
+				c.log.Info("INVITE timed out", "leg", to.side.String(), "to", p.out.Destination(), "error", otx.Err())
+				s.replyStateless(in, tx, 408, "Request Timeout")
 			}
+			c.endInitial(initial, p.stopping, "rejected")
 			return
 		case <-c.ended:
-			if initial && !cancelled {
-				c.sendCancel(to, out)
-				s.replyStateless(in, tx, 503, "Service Unavailable")
+			if p.stopping == "" {
+				p.stop("ended")
+				// RFC 3261 §15.1.2: requests pending when the dialog
+				// ends are answered, 487 recommended; a call that ends
+				// before it is answered is refused.
+				if initial {
+					s.replyStateless(in, tx, 503, "Service Unavailable")
+				} else {
+					s.replyStateless(in, tx, 487, "Request Terminated")
+				}
 			}
+			return
+		}
+	}
+}
+
+// endInitial ends the call when the INVITE was the initial one, for the
+// first non-empty reason.
+func (c *call) endInitial(initial bool, reasons ...string) {
+	if !initial {
+		return
+	}
+	for _, r := range reasons {
+		if r != "" {
+			c.end(r)
 			return
 		}
 	}
@@ -144,6 +162,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		}
 		return
 	}
+	c.timersOn2xx(fromSide, in, res, reply)
 	// RFC 3261 §13.3.1.4: the 2xx confirms the near dialog even if its ACK
 	// never comes; such a session is then ended with BYE, on this leg too.
 	c.setConfirmed(from.side)
@@ -164,6 +183,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	}
 	if delayed {
 		c.sendAck(to, seq, res, ack)
+	}
+	if initial {
+		c.startUpkeep()
 	}
 }
 

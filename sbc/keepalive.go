@@ -3,6 +3,7 @@ package sbc
 import (
 	"context"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -71,17 +72,33 @@ func (s *Server) ping(b *binding) {
 	s.reg.mu.Lock()
 	fl, uri := b.flow, b.uri
 	s.reg.mu.Unlock()
-	if s.cfg.Keepalive.Method == KeepaliveCRLF && isUDP(fl.transport) && fl.sock.packet != nil {
-		_, err := fl.sock.packet.WriteTo([]byte("\r\n\r\n"), net.UDPAddrFromAddrPort(fl.source))
+	if sent, err := s.crlfKeepalive(fl.transport, fl.sock, fl.source); sent {
 		s.pingDone(b, err == nil)
 		return
 	}
 	req := s.keepaliveOptions(fl, uri)
-	ctx, cancel := context.WithTimeout(s.base, min(s.cfg.Keepalive.Interval, 64*s.cfg.T1))
+	ctx, cancel := context.WithTimeout(s.base, s.keepaliveWait())
 	defer cancel()
 	res, err := s.do(ctx, req)
 	// Any answer, even 404 or 405, proves the flow works both ways.
 	s.pingDone(b, err == nil && res != nil)
+}
+
+// crlfKeepalive sends the "crlf" keepalive, a bare CRLFCRLF datagram, to
+// dst when that is the configured method and the flow is UDP. false: the
+// flow gets an OPTIONS instead.
+func (s *Server) crlfKeepalive(transport string, sock *socket, dst netip.AddrPort) (bool, error) {
+	if s.cfg.Keepalive.Method != KeepaliveCRLF || !isUDP(transport) || sock.packet == nil || !dst.IsValid() {
+		return false, nil
+	}
+	_, err := sock.packet.WriteTo([]byte("\r\n\r\n"), net.UDPAddrFromAddrPort(dst))
+	return true, err
+}
+
+// keepaliveWait bounds a keepalive OPTIONS: its answer must come before the
+// next one is due.
+func (s *Server) keepaliveWait() time.Duration {
+	return min(s.cfg.Keepalive.Interval, 64*s.cfg.T1)
 }
 
 // pingDone counts a keepalive's outcome and drops the binding after

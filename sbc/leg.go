@@ -35,6 +35,7 @@ type leg struct {
 	mu            sync.Mutex
 	remoteTag     string
 	localCSeq     uint32
+	remoteCSeq    uint32    // RFC 3261 §12.2.2; 0: empty
 	remoteTarget  sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
 	routeSet      []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
 	routeSetFixed bool

@@ -24,7 +24,12 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		info.Latch = media.LatchRelaxed
 	}
 	c.media.SetPeer(from, info)
-	return c.media.Rewrite(from, contentType(msg), msg.Body(), facing)
+	out, err := c.media.Rewrite(from, contentType(msg), msg.Body(), facing)
+	if err == nil {
+		// A refresh by re-INVITE offers it again (upkeep.go).
+		c.up.sentSDP(c.other(from), contentType(msg), out)
+	}
+	return out, err
 }
 
 // sdpReject is the answer to a body natsbc could not anchor: 488 for SDP

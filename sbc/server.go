@@ -250,11 +250,20 @@ func (c Config) withDefaults() Config {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = d.DrainTimeout
 	}
+	if c.TimerC <= 0 {
+		c.TimerC = d.TimerC
+	}
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = d.MaxMessageSize
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = d.UserAgent
+	}
+	if c.SessionExpires <= 0 {
+		c.SessionExpires = d.SessionExpires
+	}
+	if c.MinSE <= 0 {
+		c.MinSE = min(d.MinSE, c.SessionExpires)
 	}
 	if c.Registrations.NATExpires <= 0 {
 		c.Registrations.NATExpires = d.Registrations.NATExpires

@@ -13,52 +13,58 @@ import (
 )
 
 // DialUDP opens, from this test process, a UDP socket that lives in the lab
-// namespace ns, connected to raddr. A socket keeps the namespace it was
-// created in, so only its creation needs the namespace switch, done on a
-// locked thread of a goroutine of its own.
+// namespace ns, connected to raddr.
 func (l *Lab) DialUDP(t *testing.T, ns, raddr string) *net.UDPConn {
 	t.Helper()
-	type result struct {
-		conn *net.UDPConn
-		err  error
+	var conn *net.UDPConn
+	err := l.InNS(ns, func() error {
+		ua, err := net.ResolveUDPAddr("udp4", raddr)
+		if err == nil {
+			conn, err = net.DialUDP("udp4", nil, ua)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("udp socket in %s: %v", ns, err)
 	}
-	ch := make(chan result, 1)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// InNS runs f on a thread switched into the lab namespace ns. A socket
+// keeps the namespace it was created in, so f creates sockets (and their
+// connect) there and may use them anywhere afterwards. The switch happens
+// on a locked thread of a goroutine of its own.
+func (l *Lab) InNS(ns string, f func() error) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		conn, restored, err := dialInNS("/run/netns/"+l.NS(ns), raddr)
+		restored, err := runInNS("/run/netns/"+l.NS(ns), f)
 		if restored {
 			// Only a thread back in its own namespace may serve other goroutines;
 			// otherwise it ends with this goroutine.
 			runtime.UnlockOSThread()
 		}
-		ch <- result{conn, err}
+		ch <- err
 	}()
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("udp socket in %s: %v", ns, r.err)
-	}
-	t.Cleanup(func() { r.conn.Close() })
-	return r.conn
+	return <-ch
 }
 
-func dialInNS(nsPath, raddr string) (conn *net.UDPConn, restored bool, err error) {
+func runInNS(nsPath string, f func() error) (restored bool, err error) {
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		return nil, true, err
+		return true, err
 	}
 	defer self.Close()
 	target, err := os.Open(nsPath)
 	if err != nil {
-		return nil, true, err
+		return true, err
 	}
 	defer target.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return nil, true, fmt.Errorf("setns %s: %w", nsPath, err)
+		return true, fmt.Errorf("setns %s: %w", nsPath, err)
 	}
-	ua, err := net.ResolveUDPAddr("udp4", raddr)
-	if err == nil {
-		conn, err = net.DialUDP("udp4", nil, ua)
-	}
+	err = f()
 	restored = unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil
-	return conn, restored, err
+	return restored, err
 }

@@ -1,0 +1,161 @@
+package sbc
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+func timerRequest(t *testing.T, headers ...string) *sip.Request {
+	t.Helper()
+	hs := append([]string{
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1",
+		"From: <sip:a@192.0.2.1>;tag=1", "To: <sip:b@192.0.2.2>",
+		"Call-ID: st", "CSeq: 1 INVITE", "Max-Forwards: 70",
+	}, headers...)
+	m, err := sip.ParseMessage([]byte(sipMsg("INVITE sip:b@192.0.2.2 SIP/2.0", hs, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.(*sip.Request)
+}
+
+func timerResponse(t *testing.T, headers ...string) *sip.Response {
+	t.Helper()
+	hs := append([]string{
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1",
+		"From: <sip:a@192.0.2.1>;tag=1", "To: <sip:b@192.0.2.2>;tag=2",
+		"Call-ID: st", "CSeq: 1 INVITE",
+	}, headers...)
+	m, err := sip.ParseMessage([]byte(sipMsg("SIP/2.0 200 OK", hs, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.(*sip.Response)
+}
+
+// RFC 4028 §9: natsbc as UAS of a leg's INVITE or UPDATE picks the
+// interval and the refresher.
+func TestAnswerTimer(t *testing.T) {
+	cfg := DefaultConfig() // 1800 s, Min-SE 90 s
+	for _, c := range []struct {
+		name     string
+		headers  []string
+		interval time.Duration
+		natsbc   bool
+		update   bool
+	}{
+		{"no timer support: natsbc's interval, natsbc refreshes", nil, 1800 * time.Second, true, false},
+		{"supported, no Session-Expires: the peer refreshes", []string{"Supported: timer"}, 1800 * time.Second, false, false},
+		{"compact Supported", []string{"k: 100rel, timer"}, 1800 * time.Second, false, false},
+		{"shorter interval honoured", []string{"Supported: timer", "Session-Expires: 600"}, 600 * time.Second, false, false},
+		{"longer interval cut to natsbc's", []string{"Supported: timer", "Session-Expires: 7200"}, 1800 * time.Second, false, false},
+		{"refresher=uas: natsbc refreshes", []string{"Supported: timer", "Session-Expires: 600;refresher=uas", "Allow: INVITE, UPDATE"}, 600 * time.Second, true, true},
+		{"refresher=uac", []string{"Supported: timer", "x: 600;refresher=uac"}, 600 * time.Second, false, false},
+		{"Session-Expires without support: natsbc refreshes", []string{"Session-Expires: 300"}, 300 * time.Second, true, false},
+		{"Min-SE above natsbc's interval raises it", []string{"Supported: timer", "Min-SE: 3600", "Session-Expires: 3600"}, 3600 * time.Second, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := cfg.answerTimer(timerRequest(t, c.headers...), legTimer{})
+			if got.interval != c.interval || got.natsbc != c.natsbc || got.update != c.update {
+				t.Errorf("answerTimer = %+v, want interval %v natsbc %v update %v", got, c.interval, c.natsbc, c.update)
+			}
+		})
+	}
+}
+
+// RFC 4028 §7.2: natsbc as UAC takes the 2xx's interval and refresher; a
+// 2xx without Session-Expires leaves the leg to natsbc's default.
+func TestOfferTimer(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, c := range []struct {
+		name     string
+		headers  []string
+		interval time.Duration
+		natsbc   bool
+		update   bool
+	}{
+		{"no session timer at the peer", []string{"Allow: INVITE, ACK, BYE"}, 1800 * time.Second, true, false},
+		{"peer refreshes", []string{"Session-Expires: 900;refresher=uas", "Require: timer", "Allow: INVITE, UPDATE"}, 900 * time.Second, false, true},
+		{"natsbc refreshes", []string{"Session-Expires: 900;refresher=uac"}, 900 * time.Second, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := cfg.offerTimer(timerResponse(t, c.headers...), legTimer{})
+			if got.interval != c.interval || got.natsbc != c.natsbc || got.update != c.update {
+				t.Errorf("offerTimer = %+v, want interval %v natsbc %v update %v", got, c.interval, c.natsbc, c.update)
+			}
+		})
+	}
+}
+
+// RFC 4028 §8.1: a Session-Expires below natsbc's Min-SE gets 422 with it.
+func TestTooBrief(t *testing.T) {
+	cfg := DefaultConfig()
+	if got := cfg.tooBrief(timerRequest(t, "Session-Expires: 60")); got != 90*time.Second {
+		t.Errorf("Session-Expires 60: floor %v, want 90s", got)
+	}
+	for _, h := range []string{"Session-Expires: 90", "Min-SE: 30"} {
+		if got := cfg.tooBrief(timerRequest(t, h)); got != 0 {
+			t.Errorf("%s: floor %v, want accepted", h, got)
+		}
+	}
+}
+
+// The B-leg INVITE states natsbc's own timer, never the caller's; a 2xx
+// says who refreshes and requires timer only when the peer does.
+func TestTimerHeaders(t *testing.T) {
+	cfg := DefaultConfig()
+	req := timerRequest(t, "Supported: 100rel, timer", "Require: timer", "Session-Expires: 120;refresher=uac", "Min-SE: 120")
+	// copyEndToEnd drops Session-Expires and Min-SE (negotiated per leg).
+	out := sip.NewRequest(sip.INVITE, req.Recipient)
+	copyEndToEnd(out, req, policy.Peer{})
+	cfg.offerTimerHeaders(out, legTimer{}, false)
+	text := out.String()
+	for _, want := range []string{"Supported: timer", "Session-Expires: 1800\r\n", "Min-SE: 90\r\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("B-leg INVITE lacks %q:\n%s", want, text)
+		}
+	}
+	for _, bad := range []string{"Require", "120"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("B-leg INVITE carries the caller's %q:\n%s", bad, text)
+		}
+	}
+
+	res := timerResponse(t, "Require: timer", "Supported: timer")
+	answerTimerHeaders(res, legTimer{interval: 600 * time.Second, natsbc: true})
+	if got := res.GetHeader("Session-Expires"); got == nil || got.Value() != "600;refresher=uas" {
+		t.Errorf("2xx Session-Expires = %v, want 600;refresher=uas", got)
+	}
+	if hasToken(res, "Require", "timer") {
+		t.Errorf("2xx requires timer though natsbc refreshes:\n%s", res)
+	}
+	answerTimerHeaders(res, legTimer{interval: 600 * time.Second})
+	if got := res.GetHeaders("Session-Expires"); len(got) != 1 || got[0].Value() != "600;refresher=uac" {
+		t.Errorf("2xx Session-Expires = %v, want one 600;refresher=uac", got)
+	}
+	if !hasToken(res, "Require", "timer") {
+		t.Errorf("2xx with refresher=uac lacks Require: timer (RFC 4028 §9):\n%s", res)
+	}
+
+	cfg.offerTimerHeaders(out, legTimer{interval: 600 * time.Second, natsbc: true}, true)
+	if got := out.GetHeaders("Session-Expires"); len(got) != 1 || got[0].Value() != "600;refresher=uac" {
+		t.Errorf("refresh Session-Expires = %v, want one 600;refresher=uac", got)
+	}
+	if n := strings.Count(out.String(), "timer"); n != 1 {
+		t.Errorf("refresh names timer %d times, want once:\n%s", n, out)
+	}
+}
+
+func TestExpiryMargin(t *testing.T) {
+	if got := expiryMargin(1800 * time.Second); got != 32*time.Second {
+		t.Errorf("margin(1800s) = %v, want 32s", got)
+	}
+	if got := expiryMargin(90 * time.Second); got != 30*time.Second {
+		t.Errorf("margin(90s) = %v, want 30s", got)
+	}
+}

@@ -1,0 +1,157 @@
+package sbc
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
+)
+
+// The call's side of the upkeep: the hooks the INVITE and in-dialog paths
+// call, and the requests the upkeep loop sends.
+
+// startUpkeep runs the call's upkeep loop from its answer (ACK) on.
+func (c *call) startUpkeep() {
+	plan := upkeepPlan{interval: c.s.cfg.Keepalive.Interval, maxMissed: c.s.cfg.Keepalive.MaxMissed}
+	for _, side := range []media.Leg{media.LegA, media.LegB} {
+		plan.nated[side] = c.leg(side).holdsPinhole()
+	}
+	c.s.goTracked(func() { c.up.run(c.s.base, c.ended, plan, callUpkeep{c}, c.log) })
+}
+
+// holdsPinhole says whether natsbc's requests on this leg cross a NAT
+// pinhole natsbc must keep open: they go to the flow the peer's messages
+// came from (its Contact was fixed), or the peer is a NATed end-point
+// reached straight, e.g. a registered phone that advertises its mapped
+// address. A PBX or proxy on a private network is "NATed" to the checks
+// but stays in the path: its Contact is where it listens, no pinhole.
+func (l *leg) holdsPinhole() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.route.Fixed {
+		return true
+	}
+	return l.nated && len(l.routeSet) == 0 && !l.peer.Role.Forwards() && l.peer.NAT != policy.NATNever
+}
+
+// offerTimers puts natsbc's session timer on an INVITE or UPDATE natsbc
+// relays onto leg to (the initial B-leg INVITE when !established).
+func (c *call) offerTimers(to media.Leg, out *sip.Request, established bool) {
+	if out.Method == sip.INVITE || out.Method == sip.UPDATE {
+		c.s.cfg.offerTimerHeaders(out, c.up.timer(to), established)
+	}
+}
+
+// timersOn2xx takes a relayed INVITE or UPDATE's 2xx as a refresh of both
+// legs (RFC 4028 §10): the far leg's timer is what its 2xx says, the near
+// leg's what natsbc answers to its request, written onto reply.
+func (c *call) timersOn2xx(fromSide media.Leg, in *sip.Request, res, reply *sip.Response) {
+	if !res.IsSuccess() || !reply.IsSuccess() || (in.Method != sip.INVITE && in.Method != sip.UPDATE) {
+		return
+	}
+	far := c.other(fromSide)
+	c.up.set(far, c.s.cfg.offerTimer(res, c.up.timer(far)))
+	near := c.s.cfg.answerTimer(in, c.up.timer(fromSide))
+	c.up.set(fromSide, near)
+	answerTimerHeaders(reply, near)
+	c.up.refreshed(far)
+	c.up.refreshed(fromSide)
+}
+
+// callUpkeep is upkeepIO on a real call.
+type callUpkeep struct{ c *call }
+
+func (u callUpkeep) spawn(f func()) { u.c.s.goTracked(f) }
+
+func (u callUpkeep) end(reason string, skip *media.Leg, why string) {
+	u.c.s.goTracked(func() {
+		if !u.c.isEnded() { // a BYE or the drain may have come first
+			u.c.hangup(reason, skip, why)
+		}
+	})
+}
+
+// refresh refreshes a leg's session (RFC 4028 §7.4): an UPDATE without
+// SDP where the peer allows UPDATE, else a re-INVITE offering the SDP
+// natsbc last sent on that leg again.
+func (u callUpkeep) refresh(ctx context.Context, side media.Leg, update bool) outcome {
+	c, s, l := u.c, u.c.s, u.c.leg(side)
+	ctx, cancel := context.WithTimeout(ctx, 64*s.cfg.T1)
+	defer cancel()
+	t := c.up.timer(side)
+	method := sip.UPDATE
+	if !update {
+		// natsbc's re-INVITE goes to this leg as one from the other
+		// side would: the peer's crossing re-INVITE gets 491.
+		if ok, _ := c.beginInvite(c.other(side)); !ok {
+			return busy
+		}
+		defer c.endInvite()
+		method = sip.INVITE
+	}
+	req := l.newInDialogRequest(method, 0)
+	if !update {
+		ct, body := c.up.lastSDP(side)
+		setBody(req, ct, body)
+	}
+	s.cfg.offerTimerHeaders(req, t, true)
+	res, err := s.do(ctx, req)
+	out := refreshOutcome(res, err, update)
+	c.log.Debug("session refreshed by natsbc", "leg", side.String(), "method", method, "outcome", out.String())
+	if out != answered {
+		return out
+	}
+	if firstContact(res) != nil {
+		// RFC 3261 §12.2.1.2, RFC 3311 §5.1: a target refresh.
+		s.learnRoute(l, res, parseAddrPort(res.Source()), true)
+	}
+	if !update {
+		c.sendAck(l, req.CSeq().SeqNo, res, nil)
+	}
+	c.up.set(side, s.cfg.offerTimer(res, t))
+	return out
+}
+
+func refreshOutcome(res *sip.Response, err error, update bool) outcome {
+	switch {
+	case err != nil || res == nil:
+		return noAnswer
+	case res.IsSuccess():
+		return answered
+	case res.StatusCode == 481 || res.StatusCode == 408:
+		return gone
+	case update && (res.StatusCode == 405 || res.StatusCode == 501):
+		return noUpdate
+	}
+	return refused
+}
+
+// keepalive keeps a NATed leg's flow open: a CRLF datagram ("crlf" method,
+// UDP) or an in-dialog OPTIONS. Any answer proves the flow works both ways
+// (a 405 or 404 too); 481 and 408 say the peer's dialog is gone (RFC 3261
+// §12.2.1.2).
+func (u callUpkeep) keepalive(ctx context.Context, side media.Leg) outcome {
+	c, s, l := u.c, u.c.s, u.c.leg(side)
+	l.mu.Lock()
+	hop := parseAddrPort(l.nextHop)
+	l.mu.Unlock()
+	if sent, err := s.crlfKeepalive(l.transport, l.sock, hop); sent {
+		if err != nil {
+			return noAnswer
+		}
+		return answered
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.keepaliveWait())
+	defer cancel()
+	res, err := s.do(ctx, l.newInDialogRequest(sip.OPTIONS, 0))
+	switch {
+	case err != nil || res == nil:
+		return noAnswer
+	case res.StatusCode == 481 || res.StatusCode == 408:
+		c.log.Info("call keepalive answered", "leg", side.String(), "status", res.StatusCode)
+		return gone
+	}
+	return answered
+}
