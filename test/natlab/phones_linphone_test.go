@@ -72,10 +72,9 @@ func TestPhonesLinphone(t *testing.T) {
 	assertByeReceived(t, "alice", pktsA, LAN1.IP, end1, closed1)
 	assertByeReceived(t, "carol", pktsC, carolLAN.IP, end2, closed2)
 
-	assertTwoWayRTP(t, "call 1 at alice", LAN1.IP, pktsA, est1A.At, end1)
-	assertTwoWayRTP(t, "call 1 at carol", carolLAN.IP, pktsC, est1C.At, end1)
-	assertTwoWayRTP(t, "call 2 at alice", LAN1.IP, pktsA, est2A.At, end2)
-	assertTwoWayRTP(t, "call 2 at carol", carolLAN.IP, pktsC, est2C.At, end2)
+	wa, wc := phoneWire{"alice", LAN1.IP, pktsA}, phoneWire{"carol", carolLAN.IP, pktsC}
+	assertCallMedia(t, "call 1 (carol calls alice)", wc, wa, later(est1C.At, est1A.At), end1)
+	assertCallMedia(t, "call 2 (alice calls carol)", wa, wc, later(est2A.At, est2C.At), end2)
 	reg.AssertNeverReceived(t, "192.168.")
 	n.AssertNoCrash(t)
 }

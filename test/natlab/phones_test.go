@@ -3,6 +3,7 @@
 package natlab
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,49 +79,81 @@ func TestPhonesBaresip(t *testing.T) {
 	assertSIPOnlyWithNatsbc(t, "alice", pktsA, LAN1.IP)
 	assertSIPOnlyWithNatsbc(t, "bob", pktsB, bobLAN.IP)
 
-	// RTP both ways at both phones, counted on the wire from one phone's
-	// "Call established" to the hangup: 20 ms packets, so 50 a second.
-	assertTwoWayRTP(t, "alice", LAN1.IP, pktsA, estA.At, hangup)
-	assertTwoWayRTP(t, "bob", bobLAN.IP, pktsB, estB.At, hangup)
+	// RTP both ways at both phones, counted on the wire from both phones'
+	// "Call established" to the hang-up: 20 ms packets, so 50 a second.
+	codec := assertCallMedia(t, "alice calls bob", phoneWire{"alice", LAN1.IP, pktsA}, phoneWire{"bob", bobLAN.IP, pktsB},
+		later(estA.At, estB.At), hangup)
+	if !strings.HasPrefix(codec, "opus/") {
+		t.Errorf("alice calls bob: codec on the wire %q, want opus (both offer it first)", codec)
+	}
 	reg.AssertNeverReceived(t, "192.168.")
 	n.AssertNoCrash(t)
 }
 
-// assertTwoWayRTP counts the RTP at the phone at ip in [from, to] on its
-// wire, logs the counts and codecs, and checks both directions held
-// (assertRTPHeld) with one codec, the same both ways.
-func assertTwoWayRTP(t *testing.T, what, ip string, pkts []WirePacket, from, to time.Time) {
+// phoneWire is what one phone's capture saw.
+type phoneWire struct {
+	name, ip string
+	pkts     []WirePacket
+}
+
+// assertCallMedia checks the RTP of a call between phones a and b in
+// [from, to] (both established to the hang-up), counted on each phone's
+// wire: every direction held (assertRTPHeld); what one phone sent, the
+// other received, give or take the packets in flight at the window's
+// edges (natsbc lost none, duplicated none); one codec, the same both
+// ways at both phones. It returns that codec.
+func assertCallMedia(t *testing.T, call string, a, b phoneWire, from, to time.Time) string {
 	t.Helper()
-	sent, received := RTPAt(pkts, ip, from, to)
-	codecs := func(f RTPFlow) string {
+	type side struct {
+		phoneWire
+		sent, received RTPFlow
+		codec          string
+	}
+	sides := []*side{{phoneWire: a}, {phoneWire: b}}
+	for _, s := range sides {
+		s.sent, s.received = RTPAt(s.pkts, s.ip, from, to)
 		var names []string
-		for pt := range f.Types {
-			names = append(names, CodecOf(pkts, pt))
+		for pt := range s.sent.Types {
+			names = append(names, CodecOf(s.pkts, pt))
+		}
+		for pt := range s.received.Types {
+			names = append(names, CodecOf(s.pkts, pt))
 		}
 		sort.Strings(names)
-		return strings.Join(names, ",")
+		s.codec = strings.Join(slices.Compact(names), ",")
+		t.Logf("%s, %s's wire: %s sent %v", call, s.name, s.codec, s.sent)
+		t.Logf("%s, %s's wire: %s received %v", call, s.name, s.codec, s.received)
+		assertRTPHeld(t, call+": "+s.name+" sent", s.sent, to.Sub(from))
+		assertRTPHeld(t, call+": "+s.name+" received", s.received, to.Sub(from))
 	}
-	cs, cr := codecs(sent), codecs(received)
-	t.Logf("%s's wire: sent %s %v", what, cs, sent)
-	t.Logf("%s's wire: received %s %v", what, cr, received)
-	assertRTPHeld(t, what+" sent", sent, to.Sub(from))
-	assertRTPHeld(t, what+" received", received, to.Sub(from))
-	if len(sent.Types) != 1 || cs != cr {
-		t.Errorf("RTP at %s: sent %q, received %q: want one codec, the same both ways", what, cs, cr)
+	if a, b := sides[0], sides[1]; a.codec != b.codec || strings.Contains(a.codec, ",") || a.codec == "" {
+		t.Errorf("%s: codecs on the wire: %s %q, %s %q; want one, the same at both phones", call, a.name, a.codec, b.name, b.codec)
 	}
+	for i, s := range sides {
+		o := sides[1-i]
+		tol := 5 + s.sent.Packets/100
+		if d := s.sent.Packets - o.received.Packets; d > tol || d < -tol {
+			t.Errorf("%s: %s sent %d RTP packets, %s received %d (more than %d apart): natsbc lost or duplicated some",
+				call, s.name, s.sent.Packets, o.name, o.received.Packets, tol)
+		}
+	}
+	return sides[0].codec
 }
 
 // assertRTPHeld checks one direction of a phone's RTP over a call of
-// length d: at least 90 % of 50 packets a second, no silence over 2 s
-// (a loaded CI machine delays packets by a few hundred ms; a lost flow is
-// silent for good), and every packet to or from natsbc's outside address (the phone
-// talks to natsbc's relay, never to the other phone).
+// length d: at least 75 % of 50 packets a second, no silence over 3 s,
+// and every packet to or from natsbc's outside address (the phone talks
+// to natsbc's relay, never to the other phone). The bars leave room for
+// a loaded CI machine: a phone starved of CPU stalls its sending for a
+// second or more (seen with linphonec at a load of 16 on 2 cores); a
+// broken relay or a lost NAT mapping is silent for the rest of the call,
+// and assertCallMedia's delivery check is exact.
 func assertRTPHeld(t *testing.T, what string, f RTPFlow, d time.Duration) {
 	t.Helper()
-	if want := int(d.Seconds() * 50 * 0.9); f.Packets < want {
+	if want := int(d.Seconds() * 50 * 0.75); f.Packets < want {
 		t.Errorf("RTP %s: %d packets over %v, want at least %d: %v", what, f.Packets, d.Round(time.Second), want, f)
 	}
-	if f.MaxGap > 2*time.Second {
+	if f.MaxGap > 3*time.Second {
 		t.Errorf("RTP %s: a silence of %v during the call: %v", what, f.MaxGap, f)
 	}
 	for peer := range f.Peers {
@@ -262,6 +295,13 @@ func assertSIPOnlyWithNatsbc(t *testing.T, who string, pkts []WirePacket, ip str
 			t.Errorf("%s's wire: SIP with %s, want only natsbc's %s:5060: %v", who, far, EdgeOutIP, p)
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sipSeen(pkts []WirePacket, match func(WirePacket) bool) bool {
