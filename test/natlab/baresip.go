@@ -30,6 +30,13 @@ type BaresipOptions struct {
 	User, Password string
 	// AutoAnswer answers every incoming call at once (answermode=auto).
 	AutoAnswer bool
+	// Codecs is the account's audio_codecs, in order of preference
+	// (default baresipCodecs: opus, G.722, PCMU).
+	Codecs string
+	// Source is the microphone: a wav file (aufile) instead of ausine's
+	// 440 Hz sine. baresip 1.0 does not resample its source: ausine makes
+	// only 48 kHz (opus), a file its own rate (16 kHz: G.722, 8 kHz: PCMU).
+	Source string
 }
 
 // baresipCodecs is what every lab baresip offers, in its order of
@@ -53,13 +60,22 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.NewReplacer("__IP__", lan.IP, "__RTP_PORTS__", baresipRTPPorts, "__CONS__", consAddr).Replace(string(tmpl))
+	source := "ausine,440"
+	if o.Source != "" {
+		source = "aufile," + o.Source
+	}
+	cfg := strings.NewReplacer("__IP__", lan.IP, "__RTP_PORTS__", baresipRTPPorts, "__CONS__", consAddr,
+		"__SOURCE__", source).Replace(string(tmpl))
 	answer := "manual"
 	if o.AutoAnswer {
 		answer = "auto"
 	}
+	codecs := o.Codecs
+	if codecs == "" {
+		codecs = baresipCodecs
+	}
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=%s;regint=600;audio_codecs=%s\n",
-		o.User, EdgeOutIP, o.Password, answer, baresipCodecs)
+		o.User, EdgeOutIP, o.Password, answer, codecs)
 	for name, body := range map[string]string{"config": cfg, "accounts": account} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -71,6 +87,12 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 	b.Proc = l.start(t, lan.Role, "baresip-"+o.User, func(line string) { b.Log.Line(ansiEscape.ReplaceAllString(line, "")) },
 		"sh", "-c", `exec "$@" 1>&2`, "sh", "baresip", "-f", dir, "-s", "-t", "600")
 	b.Await(t, 15*time.Second, "ready", "baresip is ready.")
+	// The codec modules of the Debian package loaded (each logs "aucodec:").
+	for _, c := range strings.Split(baresipCodecs, ",") {
+		if len(b.Since(time.Time{}, "aucodec: "+c)) == 0 {
+			t.Fatalf("baresip %s: codec %s not loaded (no \"aucodec: %s\" line); its log: %s", o.User, c, c, b.LogPath)
+		}
+	}
 	b.cons = l.DialUDP(t, lan.Role, consAddr)
 	return b
 }
