@@ -34,6 +34,7 @@ type call struct {
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
 	cancel chan struct{} // the caller CANCELled the initial INVITE
+	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)
 	ended  chan struct{}
 	endMu  sync.Once
 }

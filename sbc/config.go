@@ -18,6 +18,9 @@ type Config struct {
 	MaxMessageSize int
 	// MaxCalls bounds concurrent calls (0: no bound); over it INVITEs get 503.
 	MaxCalls int
+	// Disable100rel turns RFC 3262 off: 100rel is never offered and an
+	// INVITE that requires it gets 420 (sip.100rel: false).
+	Disable100rel bool
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
 	// Registrations and Keepalive govern phones registering through natsbc.

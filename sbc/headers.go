@@ -28,20 +28,28 @@ var hopHeaders = map[string]bool{
 }
 
 // copyEndToEnd copies the end-to-end headers of src onto dst: everything
-// that is not a hop header. 100rel is removed from Supported because natsbc
-// does not relay PRACK (RFC 3262): the far side must not start it.
+// that is not a hop header. Reliable provisionals (RFC 3262) are per leg:
+// natsbc decides on each leg whether to use them and writes 100rel, RSeq
+// and RAck itself (rel100.go, prack.go), so none of them crosses.
 func copyEndToEnd(dst, src sip.Message) {
 	for _, h := range allHeaders(src) {
 		name := strings.ToLower(h.Name())
 		if hopHeaders[name] {
 			continue
 		}
-		if name == "supported" || name == "k" {
+		switch name {
+		case "rseq", "rack":
+			continue
+		case "supported", "k", "require":
 			v := withoutToken(h.Value(), "100rel")
 			if v == "" {
 				continue
 			}
-			dst.AppendHeader(sip.NewHeader("Supported", v))
+			canonical := "Supported"
+			if name == "require" {
+				canonical = "Require"
+			}
+			dst.AppendHeader(sip.NewHeader(canonical, v))
 			continue
 		}
 		dst.AppendHeader(sip.HeaderClone(h))

@@ -35,8 +35,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, 503, "Service Unavailable")
 		return
 	}
-	// RFC 3262 §3: natsbc does not relay reliable provisionals.
-	if hasToken(req, "Require", "100rel") {
+	// RFC 3262 §3: with 100rel turned off, natsbc cannot send reliable
+	// provisionals.
+	if s.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
 		res := s.newResponse(req, 420, "Bad Extension")
 		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
 		s.respond(tx, req, res)
@@ -61,6 +62,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		case c.cancel <- struct{}{}:
 		default:
 		}
+	}
+	if !s.cfg.Disable100rel {
+		c.rel.start(req, bReq)
 	}
 	if !tx.OnCancel(cancelled) {
 		// The CANCEL arrived while the B-leg was being set up.

@@ -43,6 +43,9 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	for {
 		select {
 		case res := <-otx.Responses():
+			if !res.IsProvisional() {
+				c.rel.finish()
+			}
 			switch {
 			case res.IsProvisional():
 				if res.StatusCode == 100 {
@@ -53,7 +56,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				if cancelled {
 					continue
 				}
-				c.relayResponse(fromSide, in, tx, res, true)
+				c.relayProvisional(fromSide, in, tx, out, res, initial)
 			case res.IsSuccess():
 				if cancelled || c.isEnded() {
 					// RFC 3261 §15: a 2xx that crosses our CANCEL
@@ -109,6 +112,8 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial {
 		to.mu.Lock()
 		to.remoteTag = toTag(res)
+		// RFC 3261 §13.2.2.4: the 2xx recomputes an early dialog's route set.
+		to.routeSetFixed = false
 		to.mu.Unlock()
 		to.source = source
 	}
