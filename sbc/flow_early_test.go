@@ -1,11 +1,15 @@
 package sbc
 
 import (
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
 )
 
 // earlyBed is a call set up to the B-leg INVITE: the phone's INVITE carried
@@ -352,5 +356,55 @@ func TestFlow100relDisabled(t *testing.T) {
 	res := b.phone.Expect(t, wait, "420", isResponse(420, sip.INVITE))
 	if !hasHeaderToken(res, "Unsupported", "100rel") {
 		t.Errorf("420 without Unsupported: 100rel:\n%s", res)
+	}
+}
+
+// Early media is anchored: with a relay anchor, the reliable 183's answer
+// reaches the phone naming natsbc's outside address and a relay port, and
+// a new offer in the phone's PRACK and its answer in the 200 (RFC 3262 §5)
+// are rewritten for the other leg too.
+func TestFlowReliable183Anchored(t *testing.T) {
+	t.Parallel()
+	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 43000, PortMax: 43999, Drain: time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = anchor.Close() })
+	fb := &flowBed{log: newLogSink()}
+	fb.phone = newTestPeer(t, "phone", phoneIP)
+	fb.pbx = newTestPeer(t, "pbx", pbxIP)
+	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), nil,
+		func(o *Options) { o.Media = anchor })
+	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
+	fb.waitServing(t)
+	b := &earlyBed{flowBed: fb, phone: newPhoneCall()}
+	fb.phone.Send(t, b.inviteWith(b.phone, []string{"Supported: 100rel"}))
+	b.inv = fb.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
+	b.pbx = &pbxCall{invite: b.inv, callID: b.inv.CallID().Value(), bTag: fromTagOf(b.inv),
+		tag: "pbx" + randomHex(4), bContact: contactOf(t, b.inv), cseq: 100}
+	assertAnchored(t, "B-leg INVITE", b.inv.Body(), insideIP, "4000")
+
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}, sdpBody(pbxIP, 6000))
+	rel := b.phoneGets(t, 183)
+	assertAnchored(t, "reliable 183", rel.Body(), outsideIP, "6000")
+
+	b.flowBed.phone.Send(t, b.phonePrack(t, rel, []string{"Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	prack := fb.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID))
+	assertAnchored(t, "PRACK offer", prack.Body(), insideIP, "4002")
+	answer(t, fb.pbx, prack, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6002))
+	ok := fb.phone.Expect(t, wait, "200 for PRACK", isResponse(200, sip.PRACK))
+	assertAnchored(t, "200 for PRACK", ok.Body(), outsideIP, "6002")
+	b.answerAndHangUp(t, b.pbx.tag)
+}
+
+// assertAnchored checks that an SDP names natsbc's address ip and not the
+// far side's port.
+func assertAnchored(t *testing.T, what string, body []byte, ip, farPort string) {
+	t.Helper()
+	sdp := string(body)
+	if !strings.Contains(sdp, "c=IN IP4 "+ip+"\r\n") || strings.Contains(sdp, "m=audio "+farPort+" ") ||
+		strings.Contains(sdp, privateIP) {
+		t.Errorf("%s SDP is not anchored on %s (far port %s):\n%s", what, ip, farPort, sdp)
 	}
 }

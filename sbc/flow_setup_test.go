@@ -106,6 +106,12 @@ func options(p *testPeer, dst netip.AddrPort) string {
 
 func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config)) (*Server, netip.AddrPort, netip.AddrPort) {
 	t.Helper()
+	return startFlowServerWith(t, sink, pbxAddr, mod, nil)
+}
+
+// startFlowServerWith is startFlowServer with more Options (a media anchor).
+func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod func(*Config), opts func(*Options)) (*Server, netip.AddrPort, netip.AddrPort) {
+	t.Helper()
 	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{
 		Name:     "pbx",
 		Networks: []netip.Prefix{netip.PrefixFrom(pbxAddr.Addr(), 32)},
@@ -121,7 +127,7 @@ func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod fu
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(Options{
+	o := Options{
 		Config: cfg,
 		Listeners: []Listener{
 			{Spec: ListenSpec{Name: "outside", Network: "udp", Addr: outside}, Packet: outPC},
@@ -130,7 +136,11 @@ func startFlowServer(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mod fu
 		Policy: pol,
 		Router: loopRouter{pbx: pbxAddr.Addr()},
 		Logger: slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	srv, err := New(o)
 	if err != nil {
 		t.Fatalf("sbc.New: %v", err)
 	}
