@@ -357,6 +357,23 @@ func TestFlow100relDisabled(t *testing.T) {
 	if !hasHeaderToken(res, "Unsupported", "100rel") {
 		t.Errorf("420 without Unsupported: 100rel:\n%s", res)
 	}
+
+	// Early dialogs do not depend on 100rel: an UPDATE during ringing
+	// still reaches the callee in its early dialog.
+	eb = newEarlyBed(t, func(c *Config) { c.Disable100rel = true }, "Supported: 100rel")
+	if hasHeaderToken(eb.inv, "Supported", "100rel") {
+		t.Errorf("B-leg INVITE offers 100rel with 100rel off:\n%s", eb.inv)
+	}
+	eb.pbxSays(t, 180, "Ringing", eb.pbx.tag, []string{eb.pbxContact()}, "")
+	eb.phoneGets(t, 180)
+	eb.flowBed.phone.Send(t, eb.phoneInDialog(eb.phone, sip.UPDATE, 0, nil, ""))
+	upd := eb.flowBed.pbx.Expect(t, wait, "UPDATE on the B-leg", isRequestIn(sip.UPDATE, eb.pbx.callID))
+	if toTagOf(upd) != eb.pbx.tag {
+		t.Errorf("UPDATE To tag %q, want the PBX's %q", toTagOf(upd), eb.pbx.tag)
+	}
+	answer(t, eb.flowBed.pbx, upd, 200, "OK", "", nil, "")
+	eb.flowBed.phone.Expect(t, wait, "200 for UPDATE", isResponse(200, sip.UPDATE))
+	eb.answerAndHangUp(t, eb.pbx.tag)
 }
 
 // Early media is anchored: with a relay anchor, the reliable 183's answer

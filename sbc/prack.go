@@ -19,12 +19,16 @@ import (
 //	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
 //	otherwise                           → relayed as it is
 func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) {
-	if !initial || !c.rel.enabled() {
+	if !initial {
 		c.relayResponse(fromSide, in, tx, res, true)
 		return
 	}
 	to := c.leg(c.other(fromSide))
 	fork := c.learnEarlyDialog(to, res)
+	if !c.rel.enabled() {
+		c.relayResponse(fromSide, in, tx, res, true)
+		return
+	}
 	rseq, farReliable := reliableRSeq(res)
 	farReliable = farReliable && fork != nil
 	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
