@@ -51,6 +51,7 @@ type SIPConfig struct {
 	T1, T2, T4     time.Duration
 	MaxMessageSize int
 	UserAgent      string
+	Rel100         bool // sip.100rel: RFC 3262 reliable provisionals (default true)
 }
 
 // ShutdownConfig is the `shutdown:` section.

@@ -20,6 +20,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxMessageSize: c.SIP.MaxMessageSize,
 		MaxCalls:       c.Limits.MaxCalls,
 		UserAgent:      c.SIP.UserAgent,
+		Disable100rel:  !c.SIP.Rel100,
 		Registrations: sbc.RegistrationConfig{
 			NATExpires:  c.Registrations.NATExpires,
 			TokenSecret: c.TokenSecret(),

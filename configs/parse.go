@@ -107,7 +107,7 @@ func baseConfig(name string) *Config {
 	m := media.DefaultConfig()
 	return &Config{
 		Log:           LogConfig{Level: "info", Format: "text"},
-		SIP:           SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent},
+		SIP:           SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent, Rel100: !s.Disable100rel},
 		Shutdown:      ShutdownConfig{DrainTimeout: s.DrainTimeout},
 		Limits:        LimitsConfig{MaxCalls: s.MaxCalls},
 		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret)},

@@ -24,6 +24,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"t4":               d.duration(&c.SIP.T4),
 				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
 				"user_agent":       d.str(&c.SIP.UserAgent),
+				"100rel":           d.boolean(&c.SIP.Rel100),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
