@@ -2,6 +2,7 @@ package sbc
 
 import (
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +24,13 @@ type earlyBed struct {
 
 func newEarlyBed(t *testing.T, mod func(*Config), phoneHeaders ...string) *earlyBed {
 	t.Helper()
-	b := &earlyBed{flowBed: newFlowBed(t, mod), phone: newPhoneCall()}
+	return startEarly(t, newFlowBed(t, mod), phoneHeaders...)
+}
+
+// startEarly has the phone of fb call with phoneHeaders in its INVITE.
+func startEarly(t *testing.T, fb *flowBed, phoneHeaders ...string) *earlyBed {
+	t.Helper()
+	b := &earlyBed{flowBed: fb, phone: newPhoneCall()}
 	b.flowBed.phone.Send(t, b.inviteWith(b.phone, phoneHeaders))
 	b.flowBed.phone.Expect(t, wait, "100 Trying", isResponse(100, sip.INVITE))
 	b.inv = b.flowBed.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
@@ -287,10 +294,14 @@ func TestFlowPrackCalleeWithout100rel(t *testing.T) {
 }
 
 // A reliable provisional nobody PRACKs: at 64*T1 natsbc answers the INVITE
-// 504 (RFC 3262 §3) and cancels the B-leg.
+// 504 (RFC 3262 §3) and cancels the B-leg; the call and its goroutines
+// are gone.
+//
+// Not parallel: it counts goroutines.
 func TestFlowNoPrackRejects(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil, "Require: 100rel")
+	fb := newFlowBed(t, nil)
+	before := runtime.NumGoroutine()
+	b := startEarly(t, fb, "Require: 100rel")
 	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
 	b.phoneGets(t, 180)
 	b.flowBed.phone.Expect(t, 64*flowT1+wait, "504 for the INVITE", isResponse(504, sip.INVITE))
@@ -303,6 +314,53 @@ func TestFlowNoPrackRejects(t *testing.T) {
 	if _, err := b.log.waitFor("call ended", wait); err != nil {
 		t.Fatalf("no `call ended`: %v", err)
 	}
+	if n := b.srv.ActiveCalls(); n != 0 {
+		t.Errorf("ActiveCalls = %d after the call ended", n)
+	}
+	waitGoroutines(t, before, 2*time.Second)
+}
+
+// The caller CANCELs while natsbc retransmits a relayed reliable 183 that
+// nobody PRACKed: the B-leg is cancelled, and the call and its goroutines
+// (the retransmission loop among them) are gone.
+//
+// Not parallel: it counts goroutines.
+func TestFlowCancelDuringReliable183(t *testing.T) {
+	fb := newFlowBed(t, nil)
+	before := runtime.NumGoroutine()
+	b := startEarly(t, fb, "Supported: 100rel")
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 5"}, sdpBody(pbxIP, 6000))
+	b.phoneGets(t, 183)
+	b.flowBed.phone.Expect(t, wait, "retransmitted reliable 183", isResponse(183, sip.INVITE))
+
+	fb.phone.Send(t, sipMsg("CANCEL sip:1000@"+fb.outside.String()+" SIP/2.0", []string{
+		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + b.phone.branch,
+		"Max-Forwards: 70",
+		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + b.phone.tag,
+		"To: <sip:1000@" + fb.outside.String() + ">",
+		"Call-ID: " + b.phone.callID,
+		"CSeq: 1 CANCEL",
+	}, ""))
+	fb.phone.Expect(t, wait, "200 for CANCEL", isResponse(200, sip.CANCEL))
+	terminated := fb.phone.Expect(t, wait, "487 for the INVITE", isResponse(487, sip.INVITE))
+	cancel := fb.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, b.pbx.callID))
+	answer(t, fb.pbx, cancel, 200, "OK", "", nil, "")
+	b.pbxSays(t, 487, "Request Terminated", b.pbx.tag, nil, "")
+	fb.phone.Send(t, sipMsg("ACK sip:1000@"+fb.outside.String()+" SIP/2.0", []string{
+		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + b.phone.branch,
+		"Max-Forwards: 70",
+		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + b.phone.tag,
+		"To: " + terminated.To().Value(),
+		"Call-ID: " + b.phone.callID,
+		"CSeq: 1 ACK",
+	}, ""))
+	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "cancel" {
+		t.Fatalf("call ended = %v (%v), want reason cancel", rec, err)
+	}
+	if n := b.srv.ActiveCalls(); n != 0 {
+		t.Errorf("ActiveCalls = %d after the call ended", n)
+	}
+	waitGoroutines(t, before, 2*time.Second)
 }
 
 // Two forks answer with reliable provisionals of their own tags: both reach
