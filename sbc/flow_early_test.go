@@ -553,3 +553,32 @@ func TestFlowNo100relForDelayedOfferWithout100rel(t *testing.T) {
 		t.Errorf("B-leg INVITE offers 100rel for a phone that cannot PRACK and made no offer:\n%s", b.inv)
 	}
 }
+
+// The phone requires 100rel, the PBX does not use it and answers right
+// after its 183 with SDP: natsbc keeps retransmitting its reliable 183 and
+// holds the phone's 2xx until the PRACK (RFC 3262 §3: no 2xx before the
+// PRACK of a reliable provisional with SDP), while the PBX is ACKed at once.
+func TestFlow2xxWaitsForPrackOfReliable183(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil, "Require: 100rel")
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+	rel := b.phoneGets(t, 183)
+	b.pbxSays(t, 200, "OK", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+	b.flowBed.pbx.Expect(t, wait, "natsbc's ACK", isRequestIn(sip.ACK, b.pbx.callID))
+	// Two more copies of the 183 after the ACK: the 2xx was held meanwhile.
+	b.flowBed.phone.TakeAll(isResponse(183, sip.INVITE))
+	for range 2 {
+		b.flowBed.phone.Expect(t, wait, "reliable 183 retransmitted after the PBX's 2xx", isResponse(183, sip.INVITE))
+	}
+	if early := b.flowBed.phone.TakeAll(isResponse(200, sip.INVITE)); len(early) != 0 {
+		t.Fatalf("the 2xx reached the phone before its PRACK of the reliable 183 with SDP:\n%s", early[0])
+	}
+	b.flowBed.phone.Send(t, b.phonePrack(t, rel, nil, ""))
+	b.flowBed.phone.Expect(t, wait, "natsbc's 200 for PRACK", isResponse(200, sip.PRACK))
+	b.phoneGets(t, 200)
+	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.ACK, 1, nil, ""))
+	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.BYE, 0, nil, ""))
+	b.flowBed.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.flowBed.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, b.pbx.callID))
+	answer(t, b.flowBed.pbx, bye, 200, "OK", "", nil, "")
+}

@@ -44,7 +44,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		select {
 		case res := <-otx.Responses():
 			if !res.IsProvisional() {
-				c.rel.finish()
+				c.rel.finish(res.IsSuccess())
 			}
 			switch {
 			case res.IsProvisional():
@@ -154,6 +154,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	c.setConfirmed(from.side)
 	if initial && c.media != nil {
 		c.media.Answered()
+	}
+	if initial {
+		c.awaitPracks()
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {

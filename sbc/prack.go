@@ -71,6 +71,7 @@ func stripBody(m *sip.Response) {
 // acknowledged, retransmitted at T1 doubling until the PRACK comes or the
 // INVITE has its final response. No PRACK within 64*T1 rejects the INVITE.
 func (c *call) sendReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
+	p.sdp = len(reply.Body()) > 0
 	prev, final := c.rel.queue(p)
 	reply.AppendHeader(sip.NewHeader("Require", "100rel"))
 	reply.AppendHeader(sip.NewHeader("RSeq", strconv.FormatUint(uint64(p.rseq), 10)))
@@ -87,6 +88,9 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 			return
 		}
 	}
+	if !c.rel.markSent(p) {
+		return
+	}
 	s := c.s
 	s.respond(tx, in, reply)
 	interval := s.cfg.T1
@@ -99,7 +103,10 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		case <-p.acked:
 			return
 		case <-final:
-			return
+			if !c.rel.holdsFinal(p) {
+				return
+			}
+			final = nil // the 2xx waits for this PRACK (awaitPracks)
 		case <-c.ended:
 			return
 		case <-retransmit.C:
@@ -107,6 +114,11 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 			interval *= 2
 			retransmit.Reset(interval)
 		case <-giveUp.C:
+			if final == nil {
+				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", "a",
+					"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
+				return
+			}
 			// RFC 3262 §3: "the UAS SHOULD reject the original request
 			// with a 5xx response"; the B-leg is cancelled like on the
 			// caller's CANCEL.
@@ -199,4 +211,26 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 		reply = s.newResponse(req, rej.Code, rej.Reason)
 	}
 	s.respond(tx, req, reply)
+}
+
+// awaitPracks holds the caller's 2xx until the reliable provisionals with
+// SDP natsbc sent it are PRACKed (RFC 3262 §3: "it MUST NOT send a final
+// response until those provisional responses are acknowledged"), at most
+// 64*T1 (their retransmission gives up then too).
+func (c *call) awaitPracks() {
+	waits := c.rel.unacknowledgedSDP()
+	if len(waits) == 0 {
+		return
+	}
+	giveUp := time.NewTimer(64 * c.s.cfg.T1)
+	defer giveUp.Stop()
+	for _, acked := range waits {
+		select {
+		case <-acked:
+		case <-c.ended:
+			return
+		case <-giveUp.C:
+			return
+		}
+	}
 }

@@ -32,6 +32,9 @@ type reliability struct {
 	farLast                               map[string]uint32    // highest far RSeq handled, per far To tag
 	final                                 chan struct{}        // closed once the INVITE has its final response
 	finalOnce                             sync.Once
+	// ended: the final response came; answered: and it was a 2xx, which
+	// waits for the PRACKs of reliable provisionals with SDP (§3).
+	ended, answered bool
 }
 
 // reliable is one reliable provisional natsbc sent on the A-leg.
@@ -44,6 +47,8 @@ type reliable struct {
 	far     *leg
 	farRSeq uint32
 	farCSeq uint32
+	sdp     bool // it carries SDP: a 2xx waits for its PRACK
+	sent    bool // transmitted (it may wait for the one before)
 }
 
 // start records what the caller's INVITE says about 100rel and offers
@@ -132,15 +137,53 @@ func (r *reliability) acknowledge(side media.Leg, rack rAck) *reliable {
 	return p
 }
 
-// finish stops every retransmission: the INVITE has its final response
-// (RFC 3262 §3 retransmits only while the INVITE is pending).
-func (r *reliability) finish() {
+// finish records the INVITE's final response: reliable provisionals not
+// yet sent are dropped, and retransmissions stop (RFC 3262 §3), except
+// those of provisionals with SDP before a 2xx, which waits for their PRACK.
+func (r *reliability) finish(answered bool) {
 	r.mu.Lock()
 	final := r.final
+	if final != nil && !r.ended {
+		r.ended, r.answered = true, answered
+	}
 	r.mu.Unlock()
 	if final != nil {
 		r.finalOnce.Do(func() { close(final) })
 	}
+}
+
+// markSent records that p goes out now; false when the final response
+// came first (p is dropped).
+func (r *reliability) markSent(p *reliable) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return false
+	}
+	p.sent = true
+	return true
+}
+
+// holdsFinal tells whether p's retransmissions go on after the final
+// response: a 2xx waits for the PRACK of a reliable provisional with SDP.
+func (r *reliability) holdsFinal(p *reliable) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.answered && p.sdp
+}
+
+// unacknowledgedSDP returns the acked channels of the reliable
+// provisionals with SDP that went out and wait for their PRACK.
+func (r *reliability) unacknowledgedSDP() []chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []chan struct{}
+	for _, p := range r.pending {
+		if p.sent && p.sdp {
+			out = append(out, p.acked)
+		}
+	}
+	return out
 }
 
 // rAck is a PRACK's RAck header (RFC 3262 §7.2): response-num CSeq-num
