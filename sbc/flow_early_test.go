@@ -582,3 +582,23 @@ func TestFlow2xxWaitsForPrackOfReliable183(t *testing.T) {
 	bye := b.flowBed.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, b.pbx.callID))
 	answer(t, b.flowBed.pbx, bye, 200, "OK", "", nil, "")
 }
+
+// A PRACK without a usable RAck gets 400 and changes nothing: the real
+// PRACK that follows still acknowledges the reliable 180.
+func TestFlowPrackBadRAck(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil, "Require: 100rel")
+	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
+	ring := b.phoneGets(t, 180)
+	for _, rack := range []string{"", "RAck: x 1 INVITE", "RAck: 1 INVITE", "RAck: 0 1 INVITE"} {
+		var extra []string
+		if rack != "" {
+			extra = []string{rack}
+		}
+		b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.PRACK, 0, extra, ""))
+		b.flowBed.phone.Expect(t, wait, "400 for PRACK with "+strconv.Quote(rack), isResponse(400, sip.PRACK))
+	}
+	b.flowBed.phone.Send(t, b.phonePrack(t, ring, nil, ""))
+	b.flowBed.phone.Expect(t, wait, "200 for the real PRACK", isResponse(200, sip.PRACK))
+	b.answerAndHangUp(t, b.pbx.tag)
+}
