@@ -1,16 +1,11 @@
 package sbc
 
 import (
-	"log/slog"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
-
-	"github.com/natsbc/natsbc/media"
 )
 
 // earlyBed is a call set up to the B-leg INVITE: the phone's INVITE carried
@@ -115,6 +110,30 @@ func headerValue(t *testing.T, m sip.Message, name string) string {
 
 func hasHeaderToken(m sip.Message, name, token string) bool { return hasToken(m, name, token) }
 
+// noOffer in startEarly's headers makes the phone's INVITE carry no SDP.
+const noOffer = "X-Test: no-offer"
+
+func delayedOffer(hs []string) bool {
+	for _, h := range hs {
+		if h == noOffer {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutBody drops an INVITE's SDP (and its Content-Type).
+func withoutBody(msg string) string {
+	head, _, _ := strings.Cut(msg, "\r\n\r\n")
+	var keep []string
+	for _, l := range strings.Split(head, "\r\n") {
+		if !strings.HasPrefix(l, "Content-Type:") && !strings.HasPrefix(l, "Content-Length:") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\r\n") + "\r\nContent-Length: 0\r\n\r\n"
+}
+
 // UPDATE and INFO of the phone during ringing reach the PBX in the PBX's
 // early dialog (its To tag, the 183's Contact and Record-Route), and the
 // PBX's UPDATE reaches the phone in the phone's; the 2xx then recomputes
@@ -180,191 +199,6 @@ func TestFlowUpdateInEarlyDialog(t *testing.T) {
 	if r := ack.GetHeaders("Route"); len(r) != 0 || uriAddr(t, ack.Recipient) != b.flowBed.pbx.addr() {
 		t.Errorf("ACK R-URI %s Route %v: want the 2xx's Contact and no Route (RFC 3261 §13.2.2.4)", ack.Recipient.String(), r)
 	}
-}
-
-// Both sides use 100rel: the PBX's reliable 183 with SDP reaches the phone
-// reliably with natsbc's RSeq, retransmitted until the phone's PRACK, which
-// is relayed to the PBX with the PBX's RSeq in RAck; the PBX's 200 for the
-// PRACK reaches the phone. A retransmitted 183 is not relayed again.
-func TestFlowPrackRelayed(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil, "Supported: 100rel")
-	if !hasHeaderToken(b.inv, "Supported", "100rel") || hasHeaderToken(b.inv, "Require", "100rel") {
-		t.Errorf("B-leg INVITE: want Supported: 100rel and no Require: 100rel:\n%s", b.inv)
-	}
-	rel := []string{b.pbxContact(), "Require: 100rel", "RSeq: 7"}
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, rel, sdpBody(pbxIP, 6000))
-	first := b.phoneGets(t, 183)
-	if !hasHeaderToken(first, "Require", "100rel") {
-		t.Fatalf("183 to the phone is not reliable:\n%s", first)
-	}
-	rseq := headerValue(t, first, "RSeq")
-	if !strings.Contains(string(first.Body()), "m=audio 6000") {
-		t.Errorf("reliable 183 lost its SDP:\n%s", first.Body())
-	}
-	// RFC 3262 §3: natsbc retransmits it (T1 = 10 ms here) until PRACKed.
-	again := b.flowBed.phone.Expect(t, wait, "retransmitted reliable 183", isResponse(183, sip.INVITE))
-	if got := headerValue(t, again, "RSeq"); got != rseq {
-		t.Errorf("retransmission has RSeq %s, want %s", got, rseq)
-	}
-
-	b.flowBed.phone.Send(t, b.phonePrack(t, first, nil, ""))
-	prack := b.flowBed.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID)).(*sip.Request)
-	if got, want := headerValue(t, prack, "RAck"), "7 "+strconv.Itoa(int(b.inv.CSeq().SeqNo))+" INVITE"; got != want {
-		t.Errorf("PRACK RAck %q, want the PBX's %q", got, want)
-	}
-	if toTagOf(prack) != b.pbx.tag || fromTagOf(prack) != b.pbx.bTag || prack.CSeq().SeqNo <= b.inv.CSeq().SeqNo {
-		t.Errorf("PRACK not in the PBX's early dialog (To tag %q, From tag %q, CSeq %d):\n%s",
-			toTagOf(prack), fromTagOf(prack), prack.CSeq().SeqNo, prack)
-	}
-	// The PBX retransmits its 183 before seeing the PRACK: not relayed.
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, rel, sdpBody(pbxIP, 6000))
-	answer(t, b.flowBed.pbx, prack, 200, "OK", "", nil, "")
-	b.flowBed.phone.Expect(t, wait, "200 for PRACK", isResponse(200, sip.PRACK))
-	for _, r := range b.flowBed.phone.TakeAll(isResponse(183, sip.INVITE)) {
-		if got := headerValue(t, r, "RSeq"); got != rseq {
-			t.Errorf("the phone got a 183 with RSeq %s after %s: the retransmitted 183 was relayed as new", got, rseq)
-		}
-	}
-	// A second PRACK for the same RSeq matches nothing (RFC 3262 §3).
-	b.flowBed.phone.Send(t, b.phonePrack(t, first, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "481 for a repeated PRACK", isResponse(481, sip.PRACK))
-	b.answerAndHangUp(t, b.pbx.tag)
-}
-
-// The phone does not use 100rel, the PBX requires it: natsbc PRACKs the
-// PBX's reliable 180 itself and the phone gets an ordinary 180.
-func TestFlowPrackCallerWithout100rel(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil)
-	if !hasHeaderToken(b.inv, "Supported", "100rel") {
-		t.Fatalf("B-leg INVITE does not offer 100rel (the phone's INVITE had SDP):\n%s", b.inv)
-	}
-	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}, sdpBody(pbxIP, 6000))
-	prack := b.flowBed.pbx.Expect(t, wait, "natsbc's PRACK", isRequestIn(sip.PRACK, b.pbx.callID))
-	if got, want := headerValue(t, prack, "RAck"), "1 "+strconv.Itoa(int(b.inv.CSeq().SeqNo))+" INVITE"; got != want {
-		t.Errorf("PRACK RAck %q, want %q", got, want)
-	}
-	if toTagOf(prack) != b.pbx.tag {
-		t.Errorf("PRACK To tag %q, want %q", toTagOf(prack), b.pbx.tag)
-	}
-	ring := b.phoneGets(t, 180)
-	if hasHeaderToken(ring, "Require", "100rel") || len(ring.GetHeaders("RSeq")) != 0 {
-		t.Errorf("180 to a phone without 100rel is reliable:\n%s", ring)
-	}
-	answer(t, b.flowBed.pbx, prack, 200, "OK", "", nil, "")
-	b.answerAndHangUp(t, b.pbx.tag)
-}
-
-// The phone requires 100rel, the PBX does not use it: natsbc sends the
-// PBX's 183 and 180 reliably, the 180 only once the 183 is PRACKed (RFC
-// 3262 §3), and answers the PRACKs itself; the PBX never sees one.
-func TestFlowPrackCalleeWithout100rel(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil, "Require: 100rel", "Supported: 100rel")
-	if hasHeaderToken(b.inv, "Require", "100rel") {
-		t.Errorf("B-leg INVITE requires 100rel: a callee without it would refuse the call:\n%s", b.inv)
-	}
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
-	first := b.phoneGets(t, 183)
-	if !hasHeaderToken(first, "Require", "100rel") {
-		t.Fatalf("183 to a phone that requires 100rel is not reliable:\n%s", first)
-	}
-	if !strings.Contains(string(first.Body()), "m=audio 6000") {
-		t.Errorf("reliable 183 lost its SDP:\n%s", first.Body())
-	}
-	// The 180 comes while the 183 is unacknowledged: two retransmissions
-	// of the 183 later (T1 = 10 ms, then 20 ms) it is still held back.
-	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
-	for range 2 {
-		b.flowBed.phone.Expect(t, wait, "retransmitted reliable 183", isResponse(183, sip.INVITE))
-	}
-	if early := b.flowBed.phone.TakeAll(isResponse(180, sip.INVITE)); len(early) != 0 {
-		t.Errorf("the 180 was sent before the 183 was PRACKed:\n%s", early[0])
-	}
-	b.flowBed.phone.Send(t, b.phonePrack(t, first, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "natsbc's 200 for PRACK", isResponse(200, sip.PRACK))
-	ring := b.phoneGets(t, 180)
-	r1, _ := strconv.Atoi(headerValue(t, first, "RSeq"))
-	if got := headerValue(t, ring, "RSeq"); got != strconv.Itoa(r1+1) {
-		t.Errorf("180 RSeq %s, want %d (one more than the 183's)", got, r1+1)
-	}
-	b.flowBed.phone.Send(t, b.phonePrack(t, ring, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "natsbc's 200 for the second PRACK", isResponse(200, sip.PRACK))
-	b.answerAndHangUp(t, b.pbx.tag)
-	if p := b.flowBed.pbx.TakeAll(isRequest(sip.PRACK)); len(p) != 0 {
-		t.Errorf("the PBX, which does not use 100rel, got a PRACK:\n%s", p[0])
-	}
-}
-
-// A reliable provisional nobody PRACKs: at 64*T1 natsbc answers the INVITE
-// 504 (RFC 3262 §3) and cancels the B-leg; the call and its goroutines
-// are gone.
-//
-// Not parallel: it counts goroutines.
-func TestFlowNoPrackRejects(t *testing.T) {
-	fb := newFlowBed(t, nil)
-	before := runtime.NumGoroutine()
-	b := startEarly(t, fb, "Require: 100rel")
-	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
-	b.phoneGets(t, 180)
-	b.flowBed.phone.Expect(t, 64*flowT1+wait, "504 for the INVITE", isResponse(504, sip.INVITE))
-	cancel := b.flowBed.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, b.pbx.callID))
-	answer(t, b.flowBed.pbx, cancel, 200, "OK", "", nil, "")
-	b.pbxSays(t, 487, "Request Terminated", b.pbx.tag, nil, "")
-	if _, err := b.log.waitFor("no PRACK for a reliable provisional, rejecting the INVITE", wait); err != nil {
-		t.Errorf("no warning: %v", err)
-	}
-	if _, err := b.log.waitFor("call ended", wait); err != nil {
-		t.Fatalf("no `call ended`: %v", err)
-	}
-	if n := b.srv.ActiveCalls(); n != 0 {
-		t.Errorf("ActiveCalls = %d after the call ended", n)
-	}
-	waitGoroutines(t, before, 2*time.Second)
-}
-
-// The caller CANCELs while natsbc retransmits a relayed reliable 183 that
-// nobody PRACKed: the B-leg is cancelled, and the call and its goroutines
-// (the retransmission loop among them) are gone.
-//
-// Not parallel: it counts goroutines.
-func TestFlowCancelDuringReliable183(t *testing.T) {
-	fb := newFlowBed(t, nil)
-	before := runtime.NumGoroutine()
-	b := startEarly(t, fb, "Supported: 100rel")
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 5"}, sdpBody(pbxIP, 6000))
-	b.phoneGets(t, 183)
-	b.flowBed.phone.Expect(t, wait, "retransmitted reliable 183", isResponse(183, sip.INVITE))
-
-	fb.phone.Send(t, sipMsg("CANCEL sip:1000@"+fb.outside.String()+" SIP/2.0", []string{
-		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + b.phone.branch,
-		"Max-Forwards: 70",
-		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + b.phone.tag,
-		"To: <sip:1000@" + fb.outside.String() + ">",
-		"Call-ID: " + b.phone.callID,
-		"CSeq: 1 CANCEL",
-	}, ""))
-	fb.phone.Expect(t, wait, "200 for CANCEL", isResponse(200, sip.CANCEL))
-	terminated := fb.phone.Expect(t, wait, "487 for the INVITE", isResponse(487, sip.INVITE))
-	cancel := fb.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, b.pbx.callID))
-	answer(t, fb.pbx, cancel, 200, "OK", "", nil, "")
-	b.pbxSays(t, 487, "Request Terminated", b.pbx.tag, nil, "")
-	fb.phone.Send(t, sipMsg("ACK sip:1000@"+fb.outside.String()+" SIP/2.0", []string{
-		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + b.phone.branch,
-		"Max-Forwards: 70",
-		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + b.phone.tag,
-		"To: " + terminated.To().Value(),
-		"Call-ID: " + b.phone.callID,
-		"CSeq: 1 ACK",
-	}, ""))
-	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "cancel" {
-		t.Fatalf("call ended = %v (%v), want reason cancel", rec, err)
-	}
-	if n := b.srv.ActiveCalls(); n != 0 {
-		t.Errorf("ActiveCalls = %d after the call ended", n)
-	}
-	waitGoroutines(t, before, 2*time.Second)
 }
 
 // Two forks answer with reliable provisionals of their own tags: both reach
@@ -436,169 +270,4 @@ func TestFlow100relDisabled(t *testing.T) {
 	answer(t, eb.flowBed.pbx, upd, 200, "OK", "", nil, "")
 	eb.flowBed.phone.Expect(t, wait, "200 for UPDATE", isResponse(200, sip.UPDATE))
 	eb.answerAndHangUp(t, eb.pbx.tag)
-}
-
-// newAnchoredBed is a flow bed whose natsbc anchors media.
-func newAnchoredBed(t *testing.T) *flowBed {
-	t.Helper()
-	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 43000, PortMax: 43999, Drain: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = anchor.Close() })
-	fb := &flowBed{log: newLogSink()}
-	fb.phone = newTestPeer(t, "phone", phoneIP)
-	fb.pbx = newTestPeer(t, "pbx", pbxIP)
-	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), nil,
-		func(o *Options) { o.Media = anchor })
-	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
-	fb.waitServing(t)
-	return fb
-}
-
-// Early media is anchored: with a relay anchor, the reliable 183's answer
-// reaches the phone naming natsbc's outside address and a relay port, and
-// a new offer in the phone's PRACK and its answer in the 200 (RFC 3262 §5)
-// are rewritten for the other leg too.
-func TestFlowReliable183Anchored(t *testing.T) {
-	t.Parallel()
-	fb := newAnchoredBed(t)
-	b := startEarly(t, fb, "Supported: 100rel")
-	assertAnchored(t, "B-leg INVITE", b.inv.Body(), insideIP, "4000")
-
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}, sdpBody(pbxIP, 6000))
-	rel := b.phoneGets(t, 183)
-	assertAnchored(t, "reliable 183", rel.Body(), outsideIP, "6000")
-
-	b.flowBed.phone.Send(t, b.phonePrack(t, rel, []string{"Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
-	prack := fb.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID))
-	assertAnchored(t, "PRACK offer", prack.Body(), insideIP, "4002")
-	answer(t, fb.pbx, prack, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6002))
-	ok := fb.phone.Expect(t, wait, "200 for PRACK", isResponse(200, sip.PRACK))
-	assertAnchored(t, "200 for PRACK", ok.Body(), outsideIP, "6002")
-	b.answerAndHangUp(t, b.pbx.tag)
-}
-
-// assertAnchored checks that an SDP names natsbc's address ip and not the
-// far side's port.
-func assertAnchored(t *testing.T, what string, body []byte, ip, farPort string) {
-	t.Helper()
-	sdp := string(body)
-	if !strings.Contains(sdp, "c=IN IP4 "+ip+"\r\n") || strings.Contains(sdp, "m=audio "+farPort+" ") ||
-		strings.Contains(sdp, privateIP) {
-		t.Errorf("%s SDP is not anchored on %s (far port %s):\n%s", what, ip, farPort, sdp)
-	}
-}
-
-// noOffer in startEarly's headers makes the phone's INVITE carry no SDP.
-const noOffer = "X-Test: no-offer"
-
-func delayedOffer(hs []string) bool {
-	for _, h := range hs {
-		if h == noOffer {
-			return true
-		}
-	}
-	return false
-}
-
-// withoutBody drops an INVITE's SDP (and its Content-Type).
-func withoutBody(msg string) string {
-	head, _, _ := strings.Cut(msg, "\r\n\r\n")
-	var keep []string
-	for _, l := range strings.Split(head, "\r\n") {
-		if !strings.HasPrefix(l, "Content-Type:") && !strings.HasPrefix(l, "Content-Length:") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\r\n") + "\r\nContent-Length: 0\r\n\r\n"
-}
-
-// Delayed offer with 100rel on both sides: the PBX's offer comes in its
-// reliable 183, the phone's answer in its PRACK (RFC 3262 §5); both are
-// anchored, and the 200 without SDP completes the call.
-func TestFlowOfferInReliable183AnswerInPrack(t *testing.T) {
-	t.Parallel()
-	b := startEarly(t, newAnchoredBed(t), "Supported: 100rel", noOffer)
-	if len(b.inv.Body()) != 0 || !hasHeaderToken(b.inv, "Supported", "100rel") {
-		t.Fatalf("B-leg INVITE: want no SDP and Supported: 100rel:\n%s", b.inv)
-	}
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}, sdpBody(pbxIP, 6000))
-	offer := b.phoneGets(t, 183)
-	assertAnchored(t, "offer in the reliable 183", offer.Body(), outsideIP, "6000")
-	b.flowBed.phone.Send(t, b.phonePrack(t, offer, []string{"Content-Type: application/sdp"}, sdpBody(privateIP, 4000)))
-	prack := b.flowBed.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID))
-	assertAnchored(t, "answer in the PRACK", prack.Body(), insideIP, "4000")
-	answer(t, b.flowBed.pbx, prack, 200, "OK", "", nil, "")
-	b.flowBed.phone.Expect(t, wait, "200 for PRACK", isResponse(200, sip.PRACK))
-
-	b.pbxSays(t, 200, "OK", b.pbx.tag, []string{b.pbxContact()}, "")
-	b.phoneGets(t, 200)
-	b.flowBed.pbx.Expect(t, wait, "natsbc's ACK", isRequestIn(sip.ACK, b.pbx.callID))
-	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.ACK, 1, nil, ""))
-	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.BYE, 0, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
-	bye := b.flowBed.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, b.pbx.callID))
-	answer(t, b.flowBed.pbx, bye, 200, "OK", "", nil, "")
-}
-
-// A phone without 100rel and without an offer: natsbc does not offer
-// 100rel on the B-leg (a reliable provisional could carry an offer only
-// the phone could answer, in a PRACK it never sends).
-func TestFlowNo100relForDelayedOfferWithout100rel(t *testing.T) {
-	t.Parallel()
-	b := startEarly(t, newFlowBed(t, nil), noOffer)
-	if hasHeaderToken(b.inv, "Supported", "100rel") {
-		t.Errorf("B-leg INVITE offers 100rel for a phone that cannot PRACK and made no offer:\n%s", b.inv)
-	}
-}
-
-// The phone requires 100rel, the PBX does not use it and answers right
-// after its 183 with SDP: natsbc keeps retransmitting its reliable 183 and
-// holds the phone's 2xx until the PRACK (RFC 3262 §3: no 2xx before the
-// PRACK of a reliable provisional with SDP), while the PBX is ACKed at once.
-func TestFlow2xxWaitsForPrackOfReliable183(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil, "Require: 100rel")
-	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
-	rel := b.phoneGets(t, 183)
-	b.pbxSays(t, 200, "OK", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
-	b.flowBed.pbx.Expect(t, wait, "natsbc's ACK", isRequestIn(sip.ACK, b.pbx.callID))
-	// Two more copies of the 183 after the ACK: the 2xx was held meanwhile.
-	b.flowBed.phone.TakeAll(isResponse(183, sip.INVITE))
-	for range 2 {
-		b.flowBed.phone.Expect(t, wait, "reliable 183 retransmitted after the PBX's 2xx", isResponse(183, sip.INVITE))
-	}
-	if early := b.flowBed.phone.TakeAll(isResponse(200, sip.INVITE)); len(early) != 0 {
-		t.Fatalf("the 2xx reached the phone before its PRACK of the reliable 183 with SDP:\n%s", early[0])
-	}
-	b.flowBed.phone.Send(t, b.phonePrack(t, rel, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "natsbc's 200 for PRACK", isResponse(200, sip.PRACK))
-	b.phoneGets(t, 200)
-	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.ACK, 1, nil, ""))
-	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.BYE, 0, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
-	bye := b.flowBed.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, b.pbx.callID))
-	answer(t, b.flowBed.pbx, bye, 200, "OK", "", nil, "")
-}
-
-// A PRACK without a usable RAck gets 400 and changes nothing: the real
-// PRACK that follows still acknowledges the reliable 180.
-func TestFlowPrackBadRAck(t *testing.T) {
-	t.Parallel()
-	b := newEarlyBed(t, nil, "Require: 100rel")
-	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
-	ring := b.phoneGets(t, 180)
-	for _, rack := range []string{"", "RAck: x 1 INVITE", "RAck: 1 INVITE", "RAck: 0 1 INVITE"} {
-		var extra []string
-		if rack != "" {
-			extra = []string{rack}
-		}
-		b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.PRACK, 0, extra, ""))
-		b.flowBed.phone.Expect(t, wait, "400 for PRACK with "+strconv.Quote(rack), isResponse(400, sip.PRACK))
-	}
-	b.flowBed.phone.Send(t, b.phonePrack(t, ring, nil, ""))
-	b.flowBed.phone.Expect(t, wait, "200 for the real PRACK", isResponse(200, sip.PRACK))
-	b.answerAndHangUp(t, b.pbx.tag)
 }
