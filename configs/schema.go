@@ -27,6 +27,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"user_agent":       d.str(&c.SIP.UserAgent),
 				"session_expires":  d.duration(&c.SIP.SessionExpires),
 				"min_se":           d.duration(&c.SIP.MinSE),
+				"100rel":           d.boolean(&c.SIP.Rel100),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {

@@ -38,13 +38,16 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	for {
 		select {
 		case res := <-otx.Responses():
+			if !res.IsProvisional() {
+				c.rel.finish(res.IsSuccess())
+			}
 			switch {
 			case res.IsProvisional():
 				p.provisional(res.StatusCode)
 				if res.StatusCode == 100 || p.stopping != "" {
 					continue
 				}
-				c.relayResponse(fromSide, in, tx, res, true)
+				c.relayProvisional(fromSide, in, tx, out, res, initial)
 			case res.IsSuccess():
 				if p.stopping != "" || c.isEnded() {
 					c.unwanted2xx(to, p.out, res, initial)
@@ -127,6 +130,8 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial {
 		to.mu.Lock()
 		to.remoteTag = toTag(res)
+		// RFC 3261 §13.2.2.4: the 2xx recomputes an early dialog's route set.
+		to.routeSetFixed = false
 		to.mu.Unlock()
 		to.source = source
 	}
@@ -168,6 +173,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	c.setConfirmed(from.side)
 	if initial && c.media != nil {
 		c.media.Answered()
+	}
+	if initial {
+		c.awaitPracks()
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
