@@ -104,6 +104,9 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"nat":       d.str(&nat),
 			"latching":  d.str(&peer.Latch),
 			"keep_ice":  d.boolean(&peer.KeepICE),
+
+			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
+			"large_requests": d.str(&peer.LargeRequests),
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

@@ -10,6 +10,9 @@ import (
 // latchModes are the spellings of peers[].latching ("" means strict).
 var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed}
 
+// largeRequestModes are the spellings of peers[].large_requests ("" means tcp).
+var largeRequestModes = []string{policy.LargeRequestsTCP, policy.LargeRequestsUDP}
+
 func (k *checker) checkPeers(peers []policy.Peer) {
 	names := make(map[string]int)
 	owner := make(map[netip.Prefix]int)
@@ -30,6 +33,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		}
 		if peer.Latch != "" {
 			k.oneOf(p+".latching", peer.Latch, latchModes)
+		}
+		if peer.LargeRequests != "" {
+			k.oneOf(p+".large_requests", peer.LargeRequests, largeRequestModes)
 		}
 		if _, err := policy.ParseTransport(peer.Transport); err != nil {
 			k.fail(p+".transport", "%v", err)

@@ -57,7 +57,25 @@ type Peer struct {
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends;
 	// by default they are removed so the other side talks only to the relay.
 	KeepICE bool
+	// LargeRequests says how a request above the UDP size limit (RFC 3261
+	// §18.1.1) reaches this peer when it is sent UDP: LargeRequestsTCP (""
+	// means the same) or LargeRequestsUDP.
+	LargeRequests string
 }
+
+// How requests too large for UDP reach a peer (RFC 3261 §18.1.1).
+const (
+	// LargeRequestsTCP sends them over TCP to the same address, and as one
+	// UDP datagram when the peer refuses the connection.
+	LargeRequestsTCP = "tcp"
+	// LargeRequestsUDP always sends them as one UDP datagram (fragmented
+	// by IP): for peers that listen on UDP only behind a firewall that
+	// drops TCP, where each attempt would cost the connect timeout.
+	LargeRequestsUDP = "udp"
+)
+
+// LargeOverUDP reports whether requests too large for UDP still go UDP.
+func (p Peer) LargeOverUDP() bool { return p.LargeRequests == LargeRequestsUDP }
 
 // Latching modes of a peer's media (RFC 7362 §5.2).
 const (
