@@ -4,6 +4,7 @@ package natlab
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,4 +79,90 @@ func assertTracedSize(t *testing.T, l *Lab, name, start string, min int) {
 	if len(m.Text) <= min {
 		t.Errorf("%s's %q is %d bytes, want > %d (the test's point)", name, m.StartLine(), len(m.Text), min)
 	}
+}
+
+// TestLargeInviteOverTCPToProxy (issue 10, item 2): the same 2 KB call,
+// routed to the record-routing Kamailio, which also listens on TCP. natsbc
+// sends the large INVITE over TCP (RFC 3261 §18.1.1: its Via says TCP);
+// Kamailio relays it over UDP to the callee, and the 2 KB 200 comes back
+// on natsbc's connection and reaches the phone over UDP through the NAT.
+// The ACK and the BYE (small) follow the route set over UDP.
+func TestLargeInviteOverTCPToProxy(t *testing.T) {
+	t.Parallel()
+	l := NewLab(t)
+	n := l.StartNatsbc(t, BaseConfig+`peers:
+  - name: kam
+    networks: [`+ProxyIP+`/32]
+    address: `+ProxyIP+`:5060
+    role: proxy
+routes:
+  - from: "*"
+    to: kam
+`)
+	callee := l.StartSipp(t, "callee", calleeAt("callee_large.xml", CalleeIP))
+	l.startKamailioTCP(t, ProxyIP, 5060, CalleeIP+":5060")
+	s := phoneCall("phone_large.xml")
+	s.Hold = 2 * time.Second
+	s.Timeout = 60 * time.Second
+	phone := l.StartSipp(t, "phone", s)
+
+	MustSucceed(t, phone, 90*time.Second)
+	MustSucceed(t, callee, 15*time.Second)
+	for _, msg := range sendFailures {
+		for _, e := range n.Log.Find(msg, nil) {
+			t.Errorf("natsbc: %s", e.Raw)
+		}
+	}
+	if e, ok := n.Log.Wait(0, "large request sent as one UDP datagram: next hop refuses TCP", nil); ok {
+		t.Errorf("natsbc fell back to UDP although Kamailio listens on TCP: %s", e.Raw)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	awaitEnded(t, n, "bye-from-a")
+	assertOneCallEnded(t, n)
+	if e, ok := n.Log.Wait(0, "large request sent over TCP", nil); !ok || e.Str("leg") != "b" || e.Str("to") != ProxyIP+":5060" {
+		t.Errorf("no `large request sent over TCP` line for leg b to %s:5060 (got %q)", ProxyIP, e.Raw)
+	}
+	assertTracedSize(t, l, "callee", "INVITE ", 2000)
+	assertTracedSize(t, l, "phone", "SIP/2.0 200", 2000)
+	// The callee's INVITE carries Kamailio's Via and, below it, natsbc's:
+	// the hop natsbc sent over is TCP.
+	msgs, err := l.ReadSippTrace("callee")
+	if err != nil {
+		t.Fatalf("callee trace: %v", err)
+	}
+	inv, _ := FirstReceived(msgs, "INVITE ")
+	if vias := headerValues(inv, "via"); len(vias) < 2 || !strings.HasPrefix(vias[1], "SIP/2.0/TCP "+EdgeInIP+":5060") {
+		t.Errorf("callee's INVITE Vias %q: want natsbc's SIP/2.0/TCP %s:5060 below Kamailio's", vias, EdgeInIP)
+	}
+	n.AssertNoCrash(t)
+}
+
+// startKamailioTCP is StartKamailio with TCP enabled beside UDP on the same
+// address: the template's `disable_tcp=yes` line is replaced like a
+// placeholder.
+func (l *Lab) startKamailioTCP(t *testing.T, ip string, port int, callee string) *Proc {
+	t.Helper()
+	p := l.runKamailio(t, "kamailio", "kamailio-proxy.cfg", ip, port, "__CALLEE__", callee,
+		"disable_tcp=yes", "disable_tcp=no\nlisten=tcp:"+ip+":"+strconv.Itoa(port))
+	l.WaitListening(t, NSPBX, "tcp", ip, port, p)
+	return p
+}
+
+// headerValues returns every value of header name (Via lines may also hold
+// several comma-separated values; sipp and Kamailio write one per line).
+func headerValues(m TracedMessage, name string) []string {
+	var out []string
+	for _, line := range strings.Split(m.Text, "\n")[1:] {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			break
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
 }
