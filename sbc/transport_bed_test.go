@@ -26,12 +26,14 @@ import (
 // sockets whose writes above a size fail as the kernel's do (EMSGSIZE).
 type largeBed struct {
 	*flowBed
-	insideTCP netip.AddrPort // natsbc's TCP socket (zero: none)
-	pbxTCP    *tcpPeer       // nil: the PBX has no TCP
+	insideTCP  netip.AddrPort // natsbc's TCP sockets (zero: none)
+	outsideTCP netip.AddrPort
+	pbxTCP     *tcpPeer // nil: the PBX has no TCP
 }
 
 type largeBedOpts struct {
 	insideTCP     bool
+	outsideTCP    bool
 	pbxTCP        bool
 	largeRequests string
 	// capOutside/capInside: natsbc's writes of more bytes fail (0: none).
@@ -63,13 +65,20 @@ func newLargeBed(t *testing.T, o largeBedOpts) *largeBed {
 		{Spec: ListenSpec{Name: "outside", Network: "udp", Addr: b.outside}, Packet: capWrites(outPC, o.capOutside)},
 		{Spec: ListenSpec{Name: "inside", Network: "udp", Addr: b.inside}, Packet: capWrites(inPC, o.capInside)},
 	}
-	if o.insideTCP {
-		ln, err := net.Listen("tcp", insideIP+":0")
+	for _, side := range []struct {
+		on   bool
+		ip   string
+		addr *netip.AddrPort
+	}{{o.insideTCP, insideIP, &b.insideTCP}, {o.outsideTCP, outsideIP, &b.outsideTCP}} {
+		if !side.on {
+			continue
+		}
+		ln, err := net.Listen("tcp", side.ip+":0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.insideTCP = ln.Addr().(*net.TCPAddr).AddrPort()
-		listeners = append(listeners, Listener{Spec: ListenSpec{Name: "inside-tcp", Network: "tcp", Addr: b.insideTCP}, Stream: ln})
+		*side.addr = ln.Addr().(*net.TCPAddr).AddrPort()
+		listeners = append(listeners, Listener{Spec: ListenSpec{Name: "tcp-" + side.ip, Network: "tcp", Addr: *side.addr}, Stream: ln})
 	}
 	b.srv, err = New(Options{
 		Config:    Config{T1: flowT1, T2: flowT2, T4: flowT4, DrainTimeout: 100 * time.Millisecond},

@@ -1,6 +1,9 @@
 package sbc
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +262,52 @@ func (b *largeBed) assertNoSendFailure(t *testing.T) {
 		if recs := b.log.lines(msg); len(recs) > 0 {
 			t.Errorf("%q: %v", msg, recs)
 		}
+	}
+}
+
+// A NATed phone in a UDP call sends a large re-INVITE over TCP (as pjsip
+// does, RFC 3261 §18.1.1). The answer returns on its connection; the
+// dialog stays on the phone's UDP flow, so the PBX's later BYE reaches the
+// phone's UDP socket, not the port of that connection.
+func TestLargeReinviteFromPhoneOverTCP(t *testing.T) {
+	t.Parallel()
+	b := newLargeBed(t, largeBedOpts{outsideTCP: true})
+	tr := b.establish(t)
+
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(phoneIP)}}
+	conn, err := d.Dial("tcp", b.outsideTCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	reinvite := b.phoneInDialog(tr.phone, sip.INVITE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, largeOffer)
+	reinvite = strings.Replace(reinvite, "Via: SIP/2.0/UDP", "Via: SIP/2.0/TCP", 1)
+	if _, err := io.WriteString(conn, reinvite); err != nil {
+		t.Fatal(err)
+	}
+	inv := b.pbx.Expect(t, wait, "the large re-INVITE on the B-leg", isRequestIn(sip.INVITE, tr.pbx.callID))
+	assertLarge(t, "B-leg re-INVITE", inv, largeOffer)
+	answer(t, b.pbx, inv, 200, "OK", "", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">", "Content-Type: application/sdp"}, sdpBody(pbxIP, 6000))
+	b.pbx.Expect(t, wait, "natsbc's ACK of the re-INVITE", isRequestIn(sip.ACK, tr.pbx.callID))
+
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	raw, err := readStreamMessage(bufio.NewReader(conn))
+	if err != nil {
+		t.Fatalf("no 200 for the re-INVITE on the phone's connection: %v", err)
+	}
+	if !strings.HasPrefix(raw, "SIP/2.0 200") {
+		t.Fatalf("phone got on its connection:\n%s", raw)
+	}
+	ack := b.phoneInDialog(tr.phone, sip.ACK, tr.phone.cseq, nil, "")
+	if _, err := io.WriteString(conn, strings.Replace(ack, "Via: SIP/2.0/UDP", "Via: SIP/2.0/TCP", 1)); err != nil {
+		t.Fatal(err)
+	}
+
+	b.pbx.Send(t, b.pbxInDialog(tr.pbx, sip.BYE, nil, ""))
+	bye := b.phone.Expect(t, wait, "BYE on the phone's UDP flow", isRequestIn(sip.BYE, tr.phone.callID))
+	answer(t, b.phone, bye, 200, "OK", "", nil, "")
+	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "bye-from-b" {
+		t.Errorf("call ended = %v, %v; want bye-from-b", rec, err)
 	}
 }
