@@ -311,3 +311,20 @@ func TestLargeReinviteFromPhoneOverTCP(t *testing.T) {
 		t.Errorf("call ended = %v, %v; want bye-from-b", rec, err)
 	}
 }
+
+// A 40 KB INVITE over UDP (above sipgo's default 32 KiB read buffer, below
+// max_message_size) passes the datagram guard whole and reaches the PBX as
+// one datagram.
+func TestDatagramUpToMaxMessageSize(t *testing.T) {
+	t.Parallel()
+	b := newLargeBed(t, largeBedOpts{})
+	offer := largeSDP(privateIP, 4000, 40<<10)
+	pc := newPhoneCall()
+	b.phone.Send(t, b.largeInvite(pc, offer))
+	inv := b.pbx.Expect(t, wait, "the 40 KB B-leg INVITE", isRequest(sip.INVITE))
+	assertLarge(t, "B-leg INVITE", inv, offer)
+	if n := messageSize(inv); n <= 32768 {
+		t.Errorf("B-leg INVITE is %d bytes, want > 32768 (the test's point)", n)
+	}
+	b.assertNoSendFailure(t)
+}
