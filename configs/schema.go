@@ -114,6 +114,9 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 				d.boolean(&peer.TrustIdentity)(n, p)
 			},
 			"redirect": d.str(&peer.Redirect),
+
+			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
+			"large_requests": d.str(&peer.LargeRequests),
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

@@ -179,13 +179,18 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
-		if errors.Is(err, errNoAck) {
-			c.diagnoseNoAck(from, reply)
+		if errors.Is(err, errNoAck) || errors.Is(err, errNotSent) {
+			reason, why := "no-ack", `SIP;cause=408;text="no ACK for 2xx"`
+			if errors.Is(err, errNotSent) {
+				reason, why = c.twoxxNotSent(from, reply, err)
+			} else {
+				c.diagnoseNoAck(from, reply)
+			}
 			if delayed {
 				// The far leg waits for an ACK we cannot give it.
 				c.sendAck(to, seq, res, nil)
 			}
-			c.hangup("no-ack", nil, `SIP;cause=408;text="no ACK for 2xx"`)
+			c.hangup(reason, nil, why)
 		}
 		return
 	}
