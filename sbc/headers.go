@@ -178,6 +178,27 @@ func withoutToken(list, token string) string {
 	return strings.Join(keep, ", ")
 }
 
+// addOptionTag adds an option tag to msg's Supported or Require header,
+// into the one already there: every extension natsbc uses on a leg (timer,
+// 100rel) is listed in one header line, which the simplest parsers (and
+// sipp's header matching) read whole.
+func addOptionTag(msg editable, header, tag string) {
+	if hasToken(msg, header, tag) {
+		return
+	}
+	for _, h := range allHeaders(msg) {
+		if strings.EqualFold(h.Name(), header) || (header == "Supported" && strings.EqualFold(h.Name(), "k")) {
+			v := strings.TrimSpace(h.Value())
+			msg.RemoveHeader(h.Name())
+			if v != "" {
+				tag = v + ", " + tag
+			}
+			break
+		}
+	}
+	msg.AppendHeader(sip.NewHeader(header, tag))
+}
+
 func hasToken(m sip.Message, header, token string) bool {
 	for _, h := range m.GetHeaders(header) {
 		for _, t := range strings.Split(h.Value(), ",") {

@@ -75,7 +75,7 @@ func (r *reliability) start(in, out *sip.Request) {
 	r.farLast = map[string]uint32{}
 	r.final = make(chan struct{})
 	if r.nearSupports || !r.lateOffer {
-		out.AppendHeader(sip.NewHeader("Supported", "100rel"))
+		addOptionTag(out, "Supported", "100rel")
 	}
 }
 
