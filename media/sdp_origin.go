@@ -39,3 +39,26 @@ func (o *legOrigin) stamp(out []byte, versionAt [2]int) []byte {
 	o.sent = out
 	return out
 }
+
+// Origin is what an o= line says (RFC 8866 §5.2).
+type Origin struct {
+	Username, SessionID, Version, Address string
+}
+
+// ParseOrigin reads the o= line of an SDP body that ParseStreams accepts.
+func ParseOrigin(body []byte) (Origin, error) {
+	if _, err := ParseStreams(body); err != nil {
+		return Origin{}, err
+	}
+	lines := sdpLines{rest: string(body)}
+	for {
+		l, ok, _ := lines.next()
+		if !ok {
+			return Origin{}, unparsable(0, "no o= line")
+		}
+		if l.typ == 'o' {
+			o, err := parseOrigin(l.num, l.value)
+			return Origin{Username: o.username, SessionID: o.sessID, Version: o.sessVersion, Address: o.address}, err
+		}
+	}
+}
