@@ -36,7 +36,8 @@ func (o *legOrigin) stamp(out []byte, versionAt [2]int) []byte {
 		v := strconv.AppendUint(nil, o.version, 10)
 		out = slices.Concat(out[:versionAt[0]], v, out[versionAt[1]:])
 	}
-	o.sent = out
+	// A copy: the caller owns the body it gets and may change it.
+	o.sent = slices.Clone(out)
 	return out
 }
 
