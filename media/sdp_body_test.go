@@ -89,3 +89,25 @@ func TestRewriteMultipartKeepsTheOtherParts(t *testing.T) {
 		t.Fatalf("a multipart body without SDP changed: %q, %v", out, err)
 	}
 }
+
+// FuzzLocateSDP: any body and Content-Type, however broken, is located
+// without a panic, and the SDP found lies inside the body, so putting it
+// back gives the body unchanged.
+func FuzzLocateSDP(f *testing.F) {
+	f.Add("multipart/mixed;boundary=x", "--x\r\nContent-Type: application/sdp\r\n\r\n"+tinySDP+"\r\n--x--\r\n")
+	f.Add("multipart/mixed;boundary=x", "--x\n\n--x--")
+	f.Add("multipart/alternative; boundary=\"a b\"", "--a b\r\nContent-Type: multipart/mixed;boundary=a\r\n\r\n--a\r\n--a b--")
+	f.Add("application/sdp", tinySDP)
+	f.Fuzz(func(t *testing.T, contentType, body string) {
+		start, end, ok, err := locateSDP(contentType, []byte(body), 0)
+		if err != nil || !ok {
+			return
+		}
+		if start < 0 || start > end || end > len(body) {
+			t.Fatalf("SDP at %d:%d of a %d-byte body", start, end, len(body))
+		}
+		if got := replaceSDP([]byte(body), start, end, []byte(body[start:end])); string(got) != body {
+			t.Fatalf("putting the SDP back changed the body:\n%q\n%q", body, got)
+		}
+	})
+}
