@@ -124,18 +124,19 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	o := st.sides[s.leg.other()]
 	var out udpConn
 	var dst *latch
-	media := kind == kindDatagram || kind == kindZRTP
+	// opaque: media that is not RTP (UDPTL, ZRTP), relayed as it is.
+	opaque := kind == kindDatagram || kind == kindZRTP
 	switch {
 	case kind == kindRTP && rtpPort:
 		s.observeRTP(pkt, now)
 		out, dst = o.rtp, &o.rtpLatch
-	case media && rtpPort:
+	case opaque && rtpPort:
 		// UDPTL, ZRTP (RFC 6189 §5: on the RTP port): alive, no RTP statistics.
 		s.lastMedia.Store(now)
 		out, dst = o.rtp, &o.rtpLatch
 	case kind == kindDTLS && rtpPort:
 		out, dst = o.rtp, &o.rtpLatch
-	case kind == kindDTLS, media:
+	case kind == kindDTLS, opaque:
 		// The second port of the pair: a data stream has no RTCP, so what
 		// comes there goes to the other side's second port as it is.
 		out, dst = o.rtcp, &o.rtcpLatch
@@ -148,7 +149,7 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	}
 	// Counted before the write so whoever receives it sees it counted.
 	switch {
-	case (kind == kindRTP && rtpPort) || media:
+	case (kind == kindRTP && rtpPort) || opaque:
 		s.relayedMedia(len(pkt))
 	case kind != kindDTLS:
 		s.rtcpPackets.Add(1)
