@@ -39,7 +39,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		slices.Reverse(rr) // §12.1.2: the UAC's route set is the reversed Record-Route
 	}
 
-	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddr: sdpConnectionAddr(msg.Body())}
+	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddrs: sdpConnectionAddrs(msg)}
 	if contact != nil {
 		obs.ContactHost, obs.ContactPort = contact.Host, contact.Port
 	}
