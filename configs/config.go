@@ -54,6 +54,7 @@ type SIPConfig struct {
 	UserAgent      string
 	// SessionExpires and MinSE are the session timer knobs (RFC 4028).
 	SessionExpires, MinSE time.Duration
+	Rel100                bool // sip.100rel: RFC 3262 reliable provisionals (default true)
 }
 
 // ShutdownConfig is the `shutdown:` section.

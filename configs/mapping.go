@@ -23,6 +23,7 @@ func (c *Config) SBC() sbc.Config {
 		UserAgent:      c.SIP.UserAgent,
 		SessionExpires: c.SIP.SessionExpires,
 		MinSE:          c.SIP.MinSE,
+		Disable100rel:  !c.SIP.Rel100,
 		Registrations: sbc.RegistrationConfig{
 			NATExpires:  c.Registrations.NATExpires,
 			TokenSecret: c.TokenSecret(),

@@ -108,7 +108,7 @@ func baseConfig(name string) *Config {
 	return &Config{
 		Log: LogConfig{Level: "info", Format: "text"},
 		SIP: SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, TimerC: s.TimerC, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent,
-			SessionExpires: s.SessionExpires, MinSE: s.MinSE},
+			SessionExpires: s.SessionExpires, MinSE: s.MinSE, Rel100: !s.Disable100rel},
 		Shutdown:      ShutdownConfig{DrainTimeout: s.DrainTimeout},
 		Limits:        LimitsConfig{MaxCalls: s.MaxCalls},
 		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret)},

@@ -27,6 +27,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"user_agent":       d.str(&c.SIP.UserAgent),
 				"session_expires":  d.duration(&c.SIP.SessionExpires),
 				"min_se":           d.duration(&c.SIP.MinSE),
+				"100rel":           d.boolean(&c.SIP.Rel100),
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
@@ -113,6 +114,9 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 				d.boolean(&peer.TrustIdentity)(n, p)
 			},
 			"redirect": d.str(&peer.Redirect),
+
+			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
+			"large_requests": d.str(&peer.LargeRequests),
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

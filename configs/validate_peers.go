@@ -13,6 +13,9 @@ var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed}
 // redirectModes are the spellings of peers[].redirect ("" means follow).
 var redirectModes = []string{policy.RedirectFollow, policy.RedirectRelay}
 
+// largeRequestModes are the spellings of peers[].large_requests ("" means tcp).
+var largeRequestModes = []string{policy.LargeRequestsTCP, policy.LargeRequestsUDP}
+
 func (k *checker) checkPeers(peers []policy.Peer) {
 	names := make(map[string]int)
 	owner := make(map[netip.Prefix]int)
@@ -36,6 +39,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		}
 		if peer.Redirect != "" {
 			k.oneOf(p+".redirect", peer.Redirect, redirectModes)
+		}
+		if peer.LargeRequests != "" {
+			k.oneOf(p+".large_requests", peer.LargeRequests, largeRequestModes)
 		}
 		if _, err := policy.ParseTransport(peer.Transport); err != nil {
 			k.fail(p+".transport", "%v", err)

@@ -69,8 +69,9 @@ type PeerInfo struct {
 // Anchor creates one media session per call.
 type Anchor interface {
 	// NewSession starts the media of one call. onTimeout (may be nil) is
-	// called at most once, from a goroutine of the anchor, when a leg that
-	// should send RTP has been silent too long; it may call Session.Close.
+	// called at most once, from a goroutine of the anchor, when every
+	// stream that should carry media has been silent too long; it may call
+	// Session.Close.
 	NewSession(callID string, onTimeout func(reason string)) (Session, error)
 }
 
@@ -82,8 +83,10 @@ type Session interface {
 	// initial or in a re-INVITE/UPDATE) and returns the body to send on the
 	// other leg, where natsbc's local address is facing. It learns the
 	// peer's media addresses on from and relays each m= line through a port
-	// pair per leg, kept across re-offers for the same m= index. Non-SDP
-	// content types pass through untouched.
+	// pair per leg, kept across re-offers for the same m= index. The SDP
+	// part of a multipart body (RFC 5621) is rewritten and its other parts
+	// kept; bodies without SDP pass through untouched. The o= line is
+	// natsbc's own per leg (RFC 3264 §8).
 	// Errors wrap ErrUnparsableSDP (answer 488) or ErrNoPorts (answer 503).
 	Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error)
 	// Answered says the call was answered (2xx). Silence counts only from
@@ -105,8 +108,9 @@ type Config struct {
 	// Drain is how long a freed pair rests before reuse, so late packets of
 	// an ended call never reach the next one.
 	Drain time.Duration
-	// Timeout: a leg whose SDP says it sends (sendrecv/sendonly) and that
-	// sends no RTP for this long ends the call through onTimeout.
+	// Timeout: when no stream whose SDP says it sends (sendrecv/sendonly)
+	// has carried media from either leg for this long, onTimeout ends the
+	// call.
 	Timeout time.Duration
 	// HoldTimeout replaces Timeout while the call is on hold (phones on
 	// hold often send nothing at all).

@@ -64,7 +64,7 @@ func TestEngineDropsStrangerAndAnswersSTUN(t *testing.T) {
 	}
 	_ = call.phone.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, _, err := call.phone.ReadFromUDPAddrPort(buf)
-	if err != nil || classify(buf[:n]) != kindSTUN {
+	if err != nil || classify(buf[:n], carryRTP) != kindSTUN {
 		t.Fatalf("no STUN answer: n=%d err=%v", n, err)
 	}
 	// Loopback delivers within the relay's send, so a relayed packet would be queued by now.

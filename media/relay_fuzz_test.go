@@ -43,7 +43,7 @@ func FuzzRelayPacket(f *testing.F) {
 			pbx.empty(t)
 			pbxRTCP.empty(t)
 			phone.empty(t)
-			if classify(pkt) != kindOther && classify(pkt) != kindSTUN && r.a.flow().Dropped != 1 {
+			if classify(pkt, carryRTP) != kindOther && classify(pkt, carryRTP) != kindSTUN && r.a.flow().Dropped != 1 {
 				t.Fatalf("stranger's packet not counted as dropped")
 			}
 		}

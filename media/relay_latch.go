@@ -17,7 +17,9 @@ type sidePolicy struct {
 	windowEnd int64
 	// rtcpMux: this peer takes its RTCP on its RTP port (RFC 5761 §5.1.3;
 	// set when both offer and answer carry a=rtcp-mux).
-	rtcpMux    bool
+	rtcpMux bool
+	// carriage is how the stream's packets are told apart (its m= protocol).
+	carriage   carriage
 	clockRates [128]uint32
 }
 

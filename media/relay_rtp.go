@@ -2,27 +2,40 @@ package media
 
 import "encoding/binary"
 
-// Packet classes on a relay port, by first byte (RFC 7983 §7): 0-3 STUN,
-// 20-63 DTLS, 128-191 RTP/RTCP; anything else is dropped.
+// Packet classes on a relay port.
 type packetKind uint8
 
 const (
 	kindOther packetKind = iota
 	kindSTUN
+	kindZRTP
 	kindDTLS
 	kindRTP
 	kindRTCP
+	// kindDatagram is a packet of a stream that is not RTP (T.38 UDPTL...):
+	// relayed as it is.
+	kindDatagram
 )
 
-// classify tells what arrived. RTCP sharing the RTP port is told apart by
-// its packet type: RFC 5761 §4 reserves second bytes 192-223 for RTCP.
-func classify(pkt []byte) packetKind {
+// classify tells what arrived on a stream carried as c. The protocol of
+// the m= line decides first: a UDPTL packet starts with its sequence number,
+// so any first byte is one. On an RTP stream the first byte tells the
+// protocols sharing the port apart (RFC 7983 §7): 0-3 STUN, 16-19 ZRTP
+// (RFC 6189 §5), 20-63 DTLS, 128-191 RTP/RTCP; anything else is dropped.
+// RTCP sharing the RTP port is told apart by its packet type: RFC 5761 §4
+// reserves second bytes 192-223 for RTCP.
+func classify(pkt []byte, c carriage) packetKind {
 	if len(pkt) == 0 {
 		return kindOther
+	}
+	if c == carryDatagram {
+		return kindDatagram
 	}
 	switch b := pkt[0]; {
 	case b <= 3:
 		return kindSTUN
+	case b >= 16 && b <= 19:
+		return kindZRTP
 	case b >= 20 && b <= 63:
 		return kindDTLS
 	case b >= 128 && b <= 191:

@@ -30,6 +30,8 @@ func TestClassifyDemuxesByFirstBytes(t *testing.T) {
 	}{
 		{nil, kindOther},
 		{[]byte{0x00, 0x01}, kindSTUN},
+		{[]byte{0x10, 0x00, 0x00, 0x01, 'Z', 'R', 'T', 'P'}, kindZRTP}, // RFC 6189 §5
+		{[]byte{19, 0x00}, kindZRTP},
 		{[]byte{22, 0xfe}, kindDTLS},
 		{[]byte{0x80, 0x00}, kindRTP},
 		{[]byte{0x80, 0x80 | 111}, kindRTP}, // marker bit set
@@ -42,8 +44,49 @@ func TestClassifyDemuxesByFirstBytes(t *testing.T) {
 		{[]byte{64, 0x00}, kindOther},       // 64-79 is TURN channel data
 	}
 	for _, c := range cases {
-		if got := classify(c.pkt); got != c.want {
+		if got := classify(c.pkt, carryRTP); got != c.want {
 			t.Errorf("classify(% x) = %d, want %d", c.pkt, got, c.want)
+		}
+	}
+}
+
+// On a udptl stream every datagram is T.38 whatever its first byte: a
+// UDPTL packet starts with its sequence number (ITU-T T.38 Annex D).
+func TestClassifyUDPTLByProtocol(t *testing.T) {
+	for _, pkt := range [][]byte{
+		{0x00, 0x01, 0x06, 0x00}, // sequence number 1: would be STUN by its first byte
+		{0x11, 0x00, 0x06, 0x00}, // would be ZRTP
+		{0x80, 0x00, 0x06, 0x00}, // would be RTP
+		{'I', 'N', 'V'},          // would be dropped
+	} {
+		if got := classify(pkt, carryDatagram); got != kindDatagram {
+			t.Errorf("classify(% x, udptl) = %d, want a datagram", pkt, got)
+		}
+	}
+	if got := classify(nil, carryDatagram); got != kindOther {
+		t.Errorf("empty datagram classified %d", got)
+	}
+}
+
+func TestCarriageOfProtocols(t *testing.T) {
+	cases := map[string]carriage{
+		"RTP/AVP":           carryRTP,
+		"RTP/AVPF":          carryRTP,
+		"RTP/SAVP":          carryRTP,
+		"RTP/SAVPF":         carryRTP,
+		"UDP/TLS/RTP/SAVPF": carryRTP,
+		"udptl":             carryDatagram,
+		"UDPTL":             carryDatagram,
+		"UDP/TLS/UDPTL":     carryDatagram,
+		"UDP/BFCP":          carryDatagram,
+		"TCP/RTP/AVP":       carryNone,
+		"TCP/MSRP":          carryNone,
+		"TCP":               carryNone,
+		"DCCP/RTP/AVP":      carryNone,
+	}
+	for proto, want := range cases {
+		if got := carriageOf(proto); got != want {
+			t.Errorf("carriageOf(%q) = %d, want %d", proto, got, want)
 		}
 	}
 }

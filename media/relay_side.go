@@ -20,9 +20,9 @@ type side struct {
 
 	packets, bytes, rtcpPackets, dropped, lost atomic.Uint64
 	jitterMs                                   atomic.Uint64 // float64 bits
-	// lastRTP is the anchor-clock time of the peer's last relayed RTP
-	// packet (0: none yet); the session's timeout watch reads it.
-	lastRTP atomic.Int64
+	// lastMedia is the anchor-clock time of the peer's last media packet
+	// (RTP, UDPTL, ZRTP; 0: none yet); the session's timeout watch reads it.
+	lastMedia atomic.Int64
 
 	rx rxStats // owned by whoever reads rtp: its goroutine or its engine worker
 }
@@ -35,7 +35,7 @@ func newSide(leg Leg, port int, rtp, rtcp udpConn) *side {
 
 // observeRTP follows an RTP packet the peer sent: liveness, loss, jitter.
 func (s *side) observeRTP(pkt []byte, now int64) {
-	s.lastRTP.Store(now)
+	s.lastMedia.Store(now)
 	rates := &noClockRates
 	if p := s.policy.Load(); p != nil {
 		rates = &p.clockRates
@@ -45,8 +45,9 @@ func (s *side) observeRTP(pkt []byte, now int64) {
 	s.jitterMs.Store(math.Float64bits(jitter))
 }
 
-// relayedRTP counts an RTP packet of the peer's that went to the other leg.
-func (s *side) relayedRTP(n int) {
+// relayedMedia counts a media packet of the peer's (RTP, UDPTL, ZRTP) that
+// went to the other leg.
+func (s *side) relayedMedia(n int) {
 	s.packets.Add(1)
 	s.bytes.Add(uint64(n))
 }

@@ -87,11 +87,15 @@ func (st *relayStream) serve(s *side, conn udpConn, rtpPort bool) {
 // handle relays one packet that s's peer sent to conn (s's RTP port when
 // rtpPort, else its RTCP port).
 func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, src netip.AddrPort, scratch []byte) {
-	kind := classify(pkt)
+	pol := s.policy.Load()
+	c := carryRTP
+	if pol != nil {
+		c = pol.carriage
+	}
+	kind := classify(pkt, c)
 	if kind == kindOther {
 		return
 	}
-	pol := s.policy.Load()
 	if kind == kindSTUN {
 		// STUN on a media port (RFC 7983 §7) is a NAT keepalive or a
 		// reflexive-address query: answered, never relayed.
@@ -120,13 +124,21 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	o := st.sides[s.leg.other()]
 	var out udpConn
 	var dst *latch
+	// opaque: media that is not RTP (UDPTL, ZRTP), relayed as it is.
+	opaque := kind == kindDatagram || kind == kindZRTP
 	switch {
 	case kind == kindRTP && rtpPort:
 		s.observeRTP(pkt, now)
 		out, dst = o.rtp, &o.rtpLatch
+	case opaque && rtpPort:
+		// UDPTL, ZRTP (RFC 6189 §5: on the RTP port): alive, no RTP statistics.
+		s.lastMedia.Store(now)
+		out, dst = o.rtp, &o.rtpLatch
 	case kind == kindDTLS && rtpPort:
 		out, dst = o.rtp, &o.rtpLatch
-	case kind == kindDTLS:
+	case kind == kindDTLS, opaque:
+		// The second port of the pair: a data stream has no RTCP, so what
+		// comes there goes to the other side's second port as it is.
 		out, dst = o.rtcp, &o.rtcpLatch
 	default: // RTCP on its own port, or muxed on the RTP port
 		out, dst = o.rtcpOut()
@@ -137,8 +149,8 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	}
 	// Counted before the write so whoever receives it sees it counted.
 	switch {
-	case kind == kindRTP && rtpPort:
-		s.relayedRTP(len(pkt))
+	case (kind == kindRTP && rtpPort) || opaque:
+		s.relayedMedia(len(pkt))
 	case kind != kindDTLS:
 		s.rtcpPackets.Add(1)
 	}

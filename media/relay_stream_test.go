@@ -87,7 +87,7 @@ func stunBarrier(t *testing.T, peer *fakeConn, relay netip.AddrPort) {
 		t.Fatal(err)
 	}
 	peer.sendTo(t, req.Raw, relay)
-	if d := peer.recv(t); classify(d.data) != kindSTUN {
+	if d := peer.recv(t); classify(d.data, carryRTP) != kindSTUN {
 		t.Fatalf("barrier: got % x, want a STUN answer", d.data[:min(4, len(d.data))])
 	}
 }
@@ -280,7 +280,7 @@ func TestRelayAnswersSTUNAndNeverRelaysIt(t *testing.T) {
 	}
 	// The STUN request did not latch the phone nor reach the PBX.
 	phone.sendTo(t, rtpPacket(0, 1, 0, 0xa), relayAddr(r.n, 20000))
-	if d := pbx.recv(t); classify(d.data) != kindRTP {
+	if d := pbx.recv(t); classify(d.data, carryRTP) != kindRTP {
 		t.Fatalf("PBX got % x, want only the RTP", d.data[:4])
 	}
 	stranger.empty(t)

@@ -97,8 +97,8 @@ func describeStream(s Stream) string {
 	for _, pt := range pts {
 		clock = append(clock, fmt.Sprintf("%d:%d", pt, s.ClockRates[uint8(pt)]))
 	}
-	return fmt.Sprintf("%d %s rtp=%s rtcp=%s mux=%t dir=%s hold=%t clock=%s",
-		s.Index, s.Media, s.RTPAddrPort(), s.RTCPAddrPort(), s.RTCPMux, s.Direction, s.OnHold(),
+	return fmt.Sprintf("%d %s %s relayed=%t rtp=%s rtcp=%s mux=%t dir=%s hold=%t clock=%s",
+		s.Index, s.Media, s.Proto, s.Relayed(), s.RTPAddrPort(), s.RTCPAddrPort(), s.RTCPMux, s.Direction, s.OnHold(),
 		strings.Join(clock, ","))
 }
 

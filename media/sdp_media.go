@@ -35,6 +35,7 @@ func (p *sdpParser) media(l sdpLine) error {
 	p.cur = mediaSection{stream: Stream{
 		Index: len(p.streams),
 		Media: kind,
+		Proto: proto,
 		Port:  port,
 	}}
 	p.inMedia = true

@@ -215,3 +215,16 @@ func TestDirectionSendsReceives(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOrigin(t *testing.T) {
+	o, err := ParseOrigin(readTestdata(t, "asterisk_t38_reinvite.sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Origin{"-", "1681210930", "1681210932", "10.0.0.10"}); o != want {
+		t.Fatalf("ParseOrigin = %+v, want %+v", o, want)
+	}
+	if _, err := ParseOrigin([]byte("v=0\r\ns=-\r\nt=0 0\r\n")); err == nil {
+		t.Fatal("a body without o= has an origin")
+	}
+}

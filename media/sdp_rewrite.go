@@ -12,7 +12,8 @@ import (
 //
 // Every address of the author's side is replaced by facing: o=, session and
 // media c= (an old-style hold c=0.0.0.0 stays: its meaning is hold), each
-// enabled m= port and a=rtcp. Disabled streams (port 0) stay disabled. ICE
+// enabled m= port and a=rtcp. Disabled streams (port 0) stay disabled; TCP
+// streams, which the relay cannot carry, are declined (port 0). ICE
 // attributes are removed unless keepICE. All other lines pass in their order;
 // lines end with CRLF. A body ParseStreams rejects is rejected the same way.
 func RewriteSDP(body []byte, facing netip.Addr, relay []RelayPorts, keepICE bool) ([]byte, error) {
@@ -20,12 +21,13 @@ func RewriteSDP(body []byte, facing netip.Addr, relay []RelayPorts, keepICE bool
 	if err != nil {
 		return nil, err
 	}
-	return rewriteParsed(body, streams, facing, relay, keepICE)
+	return rewriteParsed(body, streams, facing, relay, keepICE, nil)
 }
 
 // rewriteParsed is RewriteSDP of a body ParseStreams has read into streams,
 // so a session that needs the streams itself reads the body only once.
-func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []RelayPorts, keepICE bool) ([]byte, error) {
+// With origin, the o= line is natsbc's own for the leg (see legOrigin).
+func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []RelayPorts, keepICE bool, origin *legOrigin) ([]byte, error) {
 	if !facing.IsValid() || facing.IsUnspecified() {
 		return nil, errors.New("media: RewriteSDP needs the facing address")
 	}
@@ -40,6 +42,7 @@ func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []Rel
 		streams:  streams,
 		relay:    relay,
 		index:    -1,
+		origin:   origin,
 	}
 	if w.facing.Is6() {
 		w.addrType = "IP6"
@@ -55,6 +58,9 @@ func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []Rel
 		w.line(line)
 	}
 	w.endSection()
+	if origin != nil {
+		return origin.stamp(w.out, w.versionAt), nil
+	}
 	return w.out, nil
 }
 
@@ -64,7 +70,7 @@ func checkRelayPorts(streams []Stream, relay []RelayPorts) error {
 	}
 	for i, s := range streams {
 		r := relay[i]
-		if s.Port != 0 && (!validPort(r.RTP) || !validPort(r.RTCP)) {
+		if s.Relayed() && (!validPort(r.RTP) || !validPort(r.RTCP)) {
 			return fmt.Errorf("media: relay ports %d/%d of m= line %d are not ports", r.RTP, r.RTCP, i)
 		}
 	}

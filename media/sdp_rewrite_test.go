@@ -166,9 +166,13 @@ func checkRewriteReparses(t testing.TB, body []byte, facing netip.Addr, keepICE 
 		if a.Media != b.Media || a.Direction != b.Direction || a.RTCPMux != b.RTCPMux || a.OnHold() != b.OnHold() {
 			t.Errorf("stream %d changed meaning: %+v, was %+v", i, a, b)
 		}
-		if b.Port == 0 {
+		if a.Proto != b.Proto {
+			t.Errorf("stream %d protocol %q, was %q", i, a.Proto, b.Proto)
+		}
+		if !b.Relayed() {
+			// Disabled stays disabled, TCP is declined (port 0).
 			if a.Port != 0 {
-				t.Errorf("disabled stream %d got port %d", i, a.Port)
+				t.Errorf("stream %d (port %d, %s) not relayed, yet it got port %d", i, b.Port, b.Proto, a.Port)
 			}
 			continue
 		}

@@ -15,12 +15,16 @@ type sdpRewriter struct {
 	relay    []RelayPorts
 	index    int  // m= section being written, -1 at session level
 	sawRTCP  bool // the section had an a=rtcp line
+	// origin, when set, replaces the author's o= username, id and version.
+	origin *legOrigin
+	// versionAt is where the o= version was written in out.
+	versionAt [2]int
 }
 
 func (w *sdpRewriter) line(l sdpLine) {
 	switch l.typ {
 	case 'o':
-		w.origin(l)
+		w.writeOrigin(l)
 	case 'c':
 		w.connection(l)
 	case 'm':
@@ -36,17 +40,23 @@ func (w *sdpRewriter) line(l sdpLine) {
 }
 
 // RFC 3264 §5: the o= address is the author's; natsbc is the author seen
-// from the other leg. Session id and version pass: the author bumps the
-// version whenever its SDP changes, and the relay ports of a stream do not
-// change on their own.
-func (w *sdpRewriter) origin(l sdpLine) {
+// from the other leg. A session writes its own username, id and version
+// there (legOrigin); RewriteSDP alone keeps the author's.
+func (w *sdpRewriter) writeOrigin(l sdpLine) {
 	o, _ := parseOrigin(l.num, l.value)
+	if w.origin != nil {
+		o.username = originUser
+		o.sessID = strconv.FormatUint(w.origin.sessID, 10)
+		o.sessVersion = strconv.FormatUint(w.origin.version, 10)
+	}
 	w.out = append(w.out, "o="...)
 	w.out = append(w.out, o.username...)
 	w.out = append(w.out, ' ')
 	w.out = append(w.out, o.sessID...)
 	w.out = append(w.out, ' ')
+	w.versionAt[0] = len(w.out)
 	w.out = append(w.out, o.sessVersion...)
+	w.versionAt[1] = len(w.out)
 	w.out = append(w.out, " IN "...)
 	w.appendFacing()
 	w.out = append(w.out, "\r\n"...)
@@ -66,18 +76,25 @@ func (w *sdpRewriter) connection(l sdpLine) {
 }
 
 // m=<media> <port> <proto> <fmt>...: only the port changes, and only when
-// the stream is enabled (RFC 3264 §6: port 0 stays 0).
+// the stream is enabled (RFC 3264 §6: port 0 stays 0). A stream the relay
+// cannot carry (TCP) is declined with port 0 on the other leg, so the
+// answer declines it too.
 func (w *sdpRewriter) media(l sdpLine) {
-	if !w.enabled() {
+	declined := !w.enabled() && w.streams[w.index].Port != 0
+	if !w.enabled() && !declined {
 		w.verbatim(l)
 		return
+	}
+	port := 0
+	if !declined {
+		port = w.relay[w.index].RTP
 	}
 	kind, rest := nextField(l.value)
 	_, rest = nextField(rest)
 	w.out = append(w.out, "m="...)
 	w.out = append(w.out, kind...)
 	w.out = append(w.out, ' ')
-	w.out = strconv.AppendInt(w.out, int64(w.relay[w.index].RTP), 10)
+	w.out = strconv.AppendInt(w.out, int64(port), 10)
 	w.out = append(w.out, ' ')
 	w.out = append(w.out, rest...)
 	w.out = append(w.out, "\r\n"...)
@@ -133,7 +150,7 @@ func (w *sdpRewriter) appendRTCP(withAddr bool) {
 
 // enabled reports whether the section being written is an enabled stream.
 func (w *sdpRewriter) enabled() bool {
-	return w.index >= 0 && w.streams[w.index].Port != 0
+	return w.index >= 0 && w.streams[w.index].Relayed()
 }
 
 // appendFacing writes "<addrtype> <address>" of the facing address.

@@ -34,6 +34,8 @@ func (d Direction) Receives() bool { return d == SendRecv || d == RecvOnly }
 type Stream struct {
 	Index int    // position of the m= line, from 0
 	Media string // audio, video, image, ...
+	// Proto is the m= transport protocol: RTP/AVP, RTP/SAVPF, udptl, ...
+	Proto string
 	// Port is the m= port; 0 means the stream is disabled (RFC 3264 §6) and
 	// stays so.
 	Port int

@@ -1,13 +1,10 @@
 package media
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/netip"
-	"strings"
 	"sync"
 )
 
@@ -30,6 +27,12 @@ type relaySession struct {
 	// negotiated is, per m= index, when its last SDP passed (anchor clock):
 	// latching windows open then, and silence counts from then.
 	negotiated []int64
+	// carriage is, per m= index, how the relay carries it: after the
+	// protocol of its last SDP, from either leg (a T.38 re-INVITE turns
+	// an RTP stream into UDPTL from the offer on).
+	carriage []carriage
+	// origins are natsbc's o= lines, per leg the SDP is sent on.
+	origins [2]legOrigin
 	// answered: sbc said the call was answered, at answeredAt (anchor
 	// clock). While it rings no silence counts.
 	answered   bool
@@ -46,6 +49,7 @@ func newRelaySession(a *RelayAnchor, callID string, onTimeout func(string)) *rel
 		anchor: a, log: a.log.With("call_id", callID), onTimeout: onTimeout,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		watchDone: make(chan struct{}), tornDown: make(chan struct{}),
+		origins: [2]legOrigin{newLegOrigin(), newLegOrigin()},
 	}
 }
 
@@ -64,10 +68,15 @@ func (s *relaySession) SetPeer(leg Leg, p PeerInfo) {
 
 // Rewrite learns the media of leg from and returns the body for the other leg.
 func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error) {
-	if !isSDP(contentType) || len(bytes.TrimSpace(body)) == 0 {
+	start, end, ok, err := locateSDP(contentType, body, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return body, nil
 	}
-	streams, err := ParseStreams(body)
+	sdp := body[start:end]
+	streams, err := ParseStreams(sdp)
 	if err != nil {
 		return nil, asUnparsable(err)
 	}
@@ -80,8 +89,8 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 	}
 	relay := make([]RelayPorts, len(streams))
 	for i, st := range streams {
-		if st.Port == 0 {
-			continue // disabled stays disabled (RFC 3264 §6)
+		if !st.Relayed() {
+			continue // disabled stays disabled (RFC 3264 §6), TCP is declined
 		}
 		rs, err := s.streamAt(i)
 		if err != nil {
@@ -89,7 +98,7 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		}
 		relay[i] = RelayPorts{RTP: rs.sides[to].port, RTCP: rs.sides[to].port + 1}
 	}
-	out, err := rewriteParsed(body, streams, facing, relay, s.peers[from].KeepICE)
+	out, err := rewriteParsed(sdp, streams, facing, relay, s.peers[from].KeepICE, &s.origins[to])
 	if err != nil {
 		return nil, asUnparsable(err)
 	}
@@ -98,16 +107,17 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 	s.sdp[from] = streams
 	now := s.anchor.clock()
 	for i := range streams {
-		if streams[i].Port == 0 {
+		if !streams[i].Relayed() {
 			continue // not relayed: the loop above opened every other one
 		}
 		s.negotiated[i] = now
+		s.carriage[i] = carriageOf(streams[i].Proto)
 		s.applyPolicy(LegA, i)
 		s.applyPolicy(LegB, i)
 		s.aim(from, i, changedAddress(prev, streams, i))
 	}
 	s.wakeWatch()
-	return out, nil
+	return replaceSDP(body, start, end, out), nil
 }
 
 // Answered starts the media timeout: silence counts from now at the earliest.
@@ -148,6 +158,7 @@ func (s *relaySession) streamAt(i int) (*relayStream, error) {
 	for len(s.streams) <= i {
 		s.streams = append(s.streams, nil)
 		s.negotiated = append(s.negotiated, 0)
+		s.carriage = append(s.carriage, carryRTP)
 	}
 	s.streams[i] = startStream(i, a, b, s.anchor.clock, s.log)
 	s.log.Debug("media stream relayed", "stream", i, "a_port", a.port, "b_port", b.port)
@@ -210,15 +221,6 @@ func (s *relaySession) Close() error {
 	s.anchor.forget(s)
 	close(s.tornDown)
 	return nil
-}
-
-// isSDP tells an SDP body by its Content-Type (parameters and case aside).
-func isSDP(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		mt = strings.ToLower(strings.TrimSpace(contentType))
-	}
-	return mt == "application/sdp"
 }
 
 func asUnparsable(err error) error {

@@ -10,6 +10,7 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 		signalIP:  p.SignalSource.Addr().Unmap(),
 		relaxed:   p.Latch == LatchRelaxed,
 		windowEnd: s.negotiated[i] + int64(s.anchor.cfg.LatchWindow),
+		carriage:  s.carriage[i],
 	}
 	if st, ok := sdpStream(s.sdp[leg], i); ok {
 		if usableAddr(st.Addr) {

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// watch ends the call's media when a leg that should send RTP falls
-// silent: Timeout, or HoldTimeout while the call is on hold. It sleeps
+// watch ends the call's media when everything that should send media has
+// fallen silent: Timeout, or HoldTimeout while the call is on hold. It sleeps
 // until the earliest deadline and is woken by each new SDP; the packet
 // path only stores its last packet's time.
 func (s *relaySession) watch() {
@@ -41,8 +41,15 @@ func (s *relaySession) watch() {
 	}
 }
 
-// silence names a leg silent for too long, or says how long until the
-// next one could be (0: nobody has to send).
+// silence says whether the call's media has been silent too long, or how
+// long until it could be (0: nobody has to send).
+//
+// As rtpengine does, the timeout applies to the call, not to a stream: it
+// fires only when every stream that should carry media from some leg has
+// been silent for the limit. A video or text stream that carries nothing
+// while the audio flows, a fax stream that has not started yet, or one-way
+// audio keep the call up; a call whose every stream went silent (both
+// phones gone, a NAT that forgot both flows) ends.
 func (s *relaySession) silence() (reason string, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,8 +60,9 @@ func (s *relaySession) silence() (reason string, wait time.Duration) {
 	if s.onHold() {
 		limit = s.anchor.cfg.HoldTimeout
 	}
-	now := s.anchor.clock()
-	next := int64(-1)
+	// The call is alive until its latest deadline: one per leg and stream
+	// that should send.
+	latest := int64(-1)
 	for i, rs := range s.streams {
 		if rs == nil {
 			continue
@@ -65,19 +73,18 @@ func (s *relaySession) silence() (reason string, wait time.Duration) {
 			}
 			// Silence counts from the stream's last SDP and the answer at
 			// the earliest: a peer starts sending once it has both.
-			deadline := max(rs.sides[leg].lastRTP.Load(), s.negotiated[i], s.answeredAt) + int64(limit)
-			if now >= deadline {
-				return fmt.Sprintf("media timeout: no RTP from leg %s for %s", leg, seconds(limit)), 0
-			}
-			if next < 0 || deadline < next {
-				next = deadline
-			}
+			deadline := max(rs.sides[leg].lastMedia.Load(), s.negotiated[i], s.answeredAt) + int64(limit)
+			latest = max(latest, deadline)
 		}
 	}
-	if next < 0 {
+	if latest < 0 {
 		return "", 0
 	}
-	return "", time.Duration(next - now)
+	now := s.anchor.clock()
+	if now >= latest {
+		return fmt.Sprintf("media timeout: no media from either leg for %s", seconds(limit)), 0
+	}
+	return "", time.Duration(latest - now)
 }
 
 // mustSend: leg's peer said it sends on m= line i and the other leg said
@@ -85,7 +92,7 @@ func (s *relaySession) silence() (reason string, wait time.Duration) {
 func (s *relaySession) mustSend(leg Leg, i int) bool {
 	mine, ok := sdpStream(s.sdp[leg], i)
 	theirs, ok2 := sdpStream(s.sdp[leg.other()], i)
-	if !ok || !ok2 || mine.Port == 0 || theirs.Port == 0 {
+	if !ok || !ok2 || !mine.Relayed() || !theirs.Relayed() {
 		return false // not negotiated yet, or disabled
 	}
 	return mine.Direction.Sends() && theirs.Direction.Receives()
@@ -95,7 +102,7 @@ func (s *relaySession) mustSend(leg Leg, i int) bool {
 func (s *relaySession) onHold() bool {
 	for _, leg := range []Leg{LegA, LegB} {
 		for _, st := range s.sdp[leg] {
-			if st.Port != 0 && st.OnHold() {
+			if st.Relayed() && st.OnHold() {
 				return true
 			}
 		}

@@ -37,7 +37,10 @@ func (r *sessionRig) timedOut(t *testing.T, want string) {
 	}
 }
 
-func TestSessionTimeoutWhenOneLegFallsSilent(t *testing.T) {
+// The timeout is the call's (as rtpengine's): one leg falling silent while
+// the other talks is one-way audio, not a dead call; when the last sender
+// falls silent too, the call ends a timeout after its last packet.
+func TestSessionTimeoutWhenEveryLegFallsSilent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newSessionRig(t, Config{})
 		aPort, bPort := r.call(t, r.s)
@@ -50,15 +53,17 @@ func TestSessionTimeoutWhenOneLegFallsSilent(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 		r.noTimeout(t)
-		// The PBX's last packet left 1 s ago; the phone keeps talking.
-		for range 58 {
+		// The PBX falls silent; the phone keeps talking for five minutes.
+		for range 300 {
 			sendRTP(t, phone, r.n, aPort, &aSeq)
 			time.Sleep(time.Second)
 		}
 		r.noTimeout(t)
-		sendRTP(t, phone, r.n, aPort, &aSeq)
+		// The phone's last packet left 1 s ago.
+		time.Sleep(58 * time.Second)
+		r.noTimeout(t)
 		time.Sleep(time.Second)
-		r.timedOut(t, "media timeout: no RTP from leg b for 60s")
+		r.timedOut(t, "media timeout: no media from either leg for 60s")
 		// Once only.
 		time.Sleep(10 * time.Minute)
 		r.noTimeout(t)
@@ -81,7 +86,7 @@ func TestSessionNoTimeoutBeforeAnswer(t *testing.T) {
 		time.Sleep(59 * time.Second)
 		r.noTimeout(t)
 		time.Sleep(time.Second)
-		r.timedOut(t, "media timeout: no RTP from leg a for 60s")
+		r.timedOut(t, "media timeout: no media from either leg for 60s")
 	})
 }
 
@@ -97,7 +102,7 @@ func TestSessionHoldTimeout(t *testing.T) {
 		time.Sleep(59 * time.Minute)
 		r.noTimeout(t)
 		time.Sleep(time.Minute)
-		r.timedOut(t, "media timeout: no RTP from leg a for 3600s")
+		r.timedOut(t, "media timeout: no media from either leg for 3600s")
 	})
 }
 

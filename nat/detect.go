@@ -14,7 +14,9 @@ type Observation struct {
 	ViaPort     int            // top Via sent-by port (0 = absent → 5060)
 	ContactHost string         // first Contact URI host ("" if none)
 	ContactPort int            // 0 = absent → 5060
-	SDPAddr     string         // SDP c= address (session-level, else first media) ("" if none)
+	// SDPAddrs are the connection addresses (c=) of the SDP's enabled
+	// streams, as the caller's SDP reader found them (none without SDP).
+	SDPAddrs []netip.Addr
 }
 
 // Check names one NAT test. The strings are stable: they appear in logs
@@ -87,20 +89,36 @@ func Detect(o Observation) Verdict {
 	if udp && o.ViaHost != "" && portOrDefault(o.ViaPort) != srcPort {
 		add(CheckViaPort)
 	}
-	sdp, sdpIsIP := parseIPLiteral(o.SDPAddr)
-	// c=0.0.0.0 is the old way to put a call on hold (RFC 3264 §8.4), not
-	// an address.
-	sdpUsable := sdpIsIP && !sdp.IsUnspecified() && sdp != src
-	if sdpUsable && IsPrivate(sdp) {
+	sdpPrivate, sdpDiffers := sdpChecks(o.SDPAddrs, src)
+	if sdpPrivate {
 		add(CheckSDPPrivate)
 	}
-	if sdpUsable && !IsPrivate(sdp) {
+	if sdpDiffers {
 		add(CheckSDPDiffers)
 	}
 	if udp && o.ContactHost != "" && portOrDefault(o.ContactPort) != srcPort {
 		add(CheckContactPort)
 	}
 	return v
+}
+
+// sdpChecks compares every stream's address with the source: a fax or
+// video stream names its author's address as well as the audio does.
+func sdpChecks(addrs []netip.Addr, src netip.Addr) (private, differs bool) {
+	for _, a := range addrs {
+		a = a.WithZone("").Unmap()
+		// c=0.0.0.0 is the old way to put a call on hold (RFC 3264 §8.4),
+		// not an address.
+		if !a.IsValid() || a.IsUnspecified() || a == src {
+			continue
+		}
+		if IsPrivate(a) {
+			private = true
+		} else {
+			differs = true
+		}
+	}
+	return private, differs
 }
 
 func portOrDefault(p int) int {

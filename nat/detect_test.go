@@ -18,7 +18,7 @@ func TestDetect(t *testing.T) {
 		{
 			name: "public UA not NATed",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
-				ViaHost: "198.51.100.7", ViaPort: 5060, ContactHost: "198.51.100.7", ContactPort: 5060, SDPAddr: "198.51.100.7"},
+				ViaHost: "198.51.100.7", ViaPort: 5060, ContactHost: "198.51.100.7", ContactPort: 5060, SDPAddrs: sdpAddrs("198.51.100.7")},
 			text: "no NAT",
 		},
 		{
@@ -30,7 +30,7 @@ func TestDetect(t *testing.T) {
 		{
 			name: "classic NATed phone",
 			obs: Observation{Transport: "udp", Source: natSrc,
-				ViaHost: "192.168.1.10", ViaPort: 5060, ContactHost: "192.168.1.10", ContactPort: 5060, SDPAddr: "192.168.1.10"},
+				ViaHost: "192.168.1.10", ViaPort: 5060, ContactHost: "192.168.1.10", ContactPort: 5060, SDPAddrs: sdpAddrs("192.168.1.10")},
 			want:  []Check{CheckContactPrivate, CheckViaHost, CheckViaPort, CheckSDPPrivate, CheckContactPort},
 			nated: true,
 			text:  "NAT (contact-private, via-host-differs, via-port-differs, sdp-private, contact-port-differs)",
@@ -38,7 +38,7 @@ func TestDetect(t *testing.T) {
 		{
 			name: "unNATed inside host with private address",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("10.0.0.10:5060"),
-				ViaHost: "10.0.0.10", ViaPort: 5060, ContactHost: "10.0.0.10", ContactPort: 5060, SDPAddr: "10.0.0.10"},
+				ViaHost: "10.0.0.10", ViaPort: 5060, ContactHost: "10.0.0.10", ContactPort: 5060, SDPAddrs: sdpAddrs("10.0.0.10")},
 			text: "no NAT",
 		},
 		{
@@ -102,31 +102,37 @@ func TestDetect(t *testing.T) {
 		{
 			name: "sdp public differs is weak",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
-				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddr: "198.51.100.200"},
+				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddrs: sdpAddrs("198.51.100.200")},
 			want: []Check{CheckSDPDiffers}, text: "no NAT (weak: sdp-differs)",
 		},
 		{
 			name: "sdp private is strong",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
-				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddr: "172.16.5.5"},
+				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddrs: sdpAddrs("172.16.5.5")},
 			want: []Check{CheckSDPPrivate}, nated: true,
 		},
 		{
 			name: "sdp hold address is neither",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
-				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddr: "0.0.0.0"},
+				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddrs: sdpAddrs("0.0.0.0")},
 			text: "no NAT",
 		},
 		{
-			name: "sdp name is ignored",
+			name: "a private address of any stream is strong",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
-				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddr: "media.example.com"},
+				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddrs: sdpAddrs("198.51.100.7", "192.168.1.10")},
+			want: []Check{CheckSDPPrivate}, nated: true,
+		},
+		{
+			name: "IPv4-mapped SDP address equals the source",
+			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
+				ViaHost: "198.51.100.7", ContactHost: "198.51.100.7", SDPAddrs: sdpAddrs("::ffff:198.51.100.7")},
 			text: "no NAT",
 		},
 		{
 			name: "weak and strong together",
 			obs: Observation{Transport: "udp", Source: natSrc, ViaHost: "203.0.113.1", ViaPort: 40123,
-				ContactHost: "203.0.113.1", ContactPort: 5060, SDPAddr: "198.51.100.200"},
+				ContactHost: "203.0.113.1", ContactPort: 5060, SDPAddrs: sdpAddrs("198.51.100.200")},
 			want: []Check{CheckSDPDiffers, CheckContactPort}, text: "no NAT (weak: sdp-differs, contact-port-differs)",
 		},
 		{
@@ -170,4 +176,12 @@ func TestCheckStrength(t *testing.T) {
 			t.Errorf("%s should be weak", c)
 		}
 	}
+}
+
+func sdpAddrs(addrs ...string) []netip.Addr {
+	out := make([]netip.Addr, len(addrs))
+	for i, a := range addrs {
+		out[i] = netip.MustParseAddr(a)
+	}
+	return out
 }

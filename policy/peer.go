@@ -65,6 +65,10 @@ type Peer struct {
 	// Redirect says what natsbc does with a 3xx this peer answers an
 	// INVITE with: RedirectFollow ("" means the same) or RedirectRelay.
 	Redirect string
+	// LargeRequests says how a request above the UDP size limit (RFC 3261
+	// §18.1.1) reaches this peer when it is sent UDP: LargeRequestsTCP (""
+	// means the same) or LargeRequestsUDP.
+	LargeRequests string
 }
 
 // What natsbc does with a peer's 3xx (RFC 3261 §8.1.3.4).
@@ -78,6 +82,20 @@ const (
 
 // RelaysRedirects reports whether this peer's 3xx go to the caller as they are.
 func (p Peer) RelaysRedirects() bool { return p.Redirect == RedirectRelay }
+
+// How requests too large for UDP reach a peer (RFC 3261 §18.1.1).
+const (
+	// LargeRequestsTCP sends them over TCP to the same address, and as one
+	// UDP datagram when the peer refuses the connection.
+	LargeRequestsTCP = "tcp"
+	// LargeRequestsUDP always sends them as one UDP datagram (fragmented
+	// by IP): for peers that listen on UDP only behind a firewall that
+	// drops TCP, where each attempt would cost the connect timeout.
+	LargeRequestsUDP = "udp"
+)
+
+// LargeOverUDP reports whether requests too large for UDP still go UDP.
+func (p Peer) LargeOverUDP() bool { return p.LargeRequests == LargeRequestsUDP }
 
 // Latching modes of a peer's media (RFC 7362 §5.2).
 const (

@@ -1,7 +1,9 @@
 package sbc
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -97,7 +99,12 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 	wait := c.expectAck(side, seq)
 	defer c.forgetAck(side, seq)
 
-	s.respond(tx, in, reply)
+	err := s.respond(tx, in, reply)
+	if permanentSendError(err) {
+		return nil, fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	// sent: some copy left natsbc, so a missing ACK is the peer's story.
+	sent, lastErr := err == nil, err
 	interval := s.cfg.T1
 	retransmit := time.NewTimer(interval)
 	defer retransmit.Stop()
@@ -111,14 +118,19 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 			// An ACK reusing the INVITE's branch matches the transaction.
 			return ack, nil
 		case <-retransmit.C:
-			if err := tx.Respond(reply); err != nil {
+			err := tx.Respond(reply)
+			if err != nil {
 				// The transaction is gone (TCP terminates it early): the
 				// 2xx still has to reach the peer.
-				_ = s.ua.TransportLayer().WriteMsg(reply)
+				err = s.ua.TransportLayer().WriteMsg(reply)
 			}
+			sent, lastErr = sent || err == nil, cmp.Or(err, lastErr)
 			interval = min(2*interval, s.cfg.T2)
 			retransmit.Reset(interval)
 		case <-giveUp.C:
+			if !sent {
+				return nil, fmt.Errorf("%w: %w", errNotSent, lastErr)
+			}
 			return nil, errNoAck
 		case <-c.ended:
 			return nil, errCallEnded

@@ -40,6 +40,7 @@ type call struct {
 	up *upkeep
 
 	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
+	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)
 	ended  chan struct{}
 	endMu  sync.Once
 }

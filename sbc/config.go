@@ -22,6 +22,9 @@ type Config struct {
 	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
 	// the near leg 408.
 	TimerC time.Duration
+	// Disable100rel turns RFC 3262 off: 100rel is never offered and an
+	// INVITE that requires it gets 420 (sip.100rel: false).
+	Disable100rel bool
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
 	// SessionExpires is the session interval (RFC 4028) natsbc offers and

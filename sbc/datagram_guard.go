@@ -13,8 +13,9 @@ import (
 // GuardConfig configures a GuardedPacketConn.
 type GuardConfig struct {
 	// MaxMessageSize bounds a SIP datagram (0: 65535). The reader's own
-	// buffer (sipgo: sip.TransportBufferReadSize) bounds it too, so nothing
-	// is ever truncated on its way up.
+	// buffer (sipgo: sip.TransportBufferReadSize, 32 KiB unless
+	// SetSipgoSizeLimits lifted it to 64 KiB) bounds it too, so nothing is
+	// ever truncated on its way up.
 	MaxMessageSize int
 	// Logger receives the `malformed message` lines (nil: slog.Default()).
 	Logger *slog.Logger

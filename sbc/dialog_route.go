@@ -3,6 +3,7 @@ package sbc
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -22,6 +23,11 @@ import (
 // a proxy staying in the path is never touched (the "excessive NAT handling"
 // that loses the callee).
 func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac bool) {
+	if t := msg.Transport(); t != "" && !strings.EqualFold(t, l.transport) && l.source.IsValid() {
+		// A request too large for UDP that the peer sent over TCP on a UDP
+		// leg (RFC 3261 §18.1.1): its connection is not the leg's flow.
+		source = l.source
+	}
 	contact := firstContact(msg)
 	var rr []sip.Uri
 	for _, h := range msg.GetHeaders("Record-Route") {
@@ -33,7 +39,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		slices.Reverse(rr) // §12.1.2: the UAC's route set is the reversed Record-Route
 	}
 
-	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddr: sdpConnectionAddr(msg.Body())}
+	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddrs: sdpConnectionAddrs(msg)}
 	if contact != nil {
 		obs.ContactHost, obs.ContactPort = contact.Host, contact.Port
 	}

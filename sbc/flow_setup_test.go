@@ -42,9 +42,11 @@ const (
 )
 
 // TestMain shortens sipgo's transaction timers (package globals) to match
-// the Config timers the flow tests give the Server: 64*T1 = 640 ms.
+// the Config timers the flow tests give the Server: 64*T1 = 640 ms; and
+// sets sipgo's size limits as cmd does (TCP messages up to 1 MiB).
 func TestMain(m *testing.M) {
 	sip.SetTimers(flowT1, flowT2, flowT4)
+	SetSipgoSizeLimits(1 << 20)
 	os.Exit(m.Run())
 }
 

@@ -16,9 +16,10 @@ func (s *Server) routeHandlers() {
 	s.srv.OnCancel(s.guarded(s.handleStrayCancel))
 	s.srv.OnBye(s.guarded(s.handleBye))
 	s.srv.OnOptions(s.guarded(s.handleOptions))
-	for _, m := range []sip.RequestMethod{sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.MESSAGE, sip.PRACK} {
+	for _, m := range []sip.RequestMethod{sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.MESSAGE} {
 		s.srv.OnRequest(m, s.guarded(s.handleInDialog))
 	}
+	s.srv.OnRequest(sip.PRACK, s.guarded(s.handlePrack))
 	s.srv.OnRegister(s.guarded(s.handleRegister))
 	s.srv.OnNoRoute(s.guarded(s.handleUnsupported))
 }
@@ -52,7 +53,7 @@ func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(tx, req, res)
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE, PRACK"
 
 // handleOptions answers OPTIONS addressed to natsbc itself (no To tag:
 // out of dialog) and relays in-dialog OPTIONS leg to leg.

@@ -39,7 +39,8 @@ const (
 	// natsbc grants its own interval.
 	registerExpiry
 	// perLeg headers are negotiated by natsbc with each side on its own:
-	// session timers (RFC 4028, session_timer.go). Never carried.
+	// session timers (RFC 4028, session_timer.go) and reliable provisionals
+	// (RFC 3262, rel100.go). Never carried.
 	perLeg
 )
 
@@ -69,6 +70,7 @@ var headerClasses = map[string]headerClass{
 	"expires": registerExpiry,
 
 	"session-expires": perLeg, "x": perLeg, "min-se": perLeg,
+	"rseq": perLeg, "rack": perLeg,
 }
 
 func classOf(name string) headerClass { return headerClasses[strings.ToLower(name)] }
@@ -112,21 +114,27 @@ func copyHeaders(dst, src sip.Message, k carried) {
 // copyEndToEnd copies what crosses a call from one leg to the other: the
 // end-to-end headers, and identity headers when the sending peer is trusted
 // (RFC 3325 §5: from anyone else they are removed, so an endpoint cannot
-// claim another caller's identity to the PBX). 100rel is removed from
-// Supported because natsbc does not relay PRACK (RFC 3262): the far side
-// must not start it.
+// claim another caller's identity to the PBX). Reliable provisionals
+// (RFC 3262) are per leg: natsbc decides on each leg whether to use them
+// and writes 100rel, RSeq and RAck itself (rel100.go, prack.go), so the
+// 100rel option tag is taken out of Supported and Require here.
 func copyEndToEnd(dst, src sip.Message, sender policy.Peer) {
 	k := carried{identity: sender.TrustIdentity}
 	for _, h := range allHeaders(src) {
 		if !k.copies(classOf(h.Name())) {
 			continue
 		}
-		if name := strings.ToLower(h.Name()); name == "supported" || name == "k" {
+		switch name := strings.ToLower(h.Name()); name {
+		case "supported", "k", "require":
 			v := withoutToken(h.Value(), "100rel")
 			if v == "" {
 				continue
 			}
-			dst.AppendHeader(sip.NewHeader("Supported", v))
+			canonical := "Supported"
+			if name == "require" {
+				canonical = "Require"
+			}
+			dst.AppendHeader(sip.NewHeader(canonical, v))
 			continue
 		}
 		dst.AppendHeader(sip.HeaderClone(h))
@@ -168,6 +176,27 @@ func withoutToken(list, token string) string {
 		}
 	}
 	return strings.Join(keep, ", ")
+}
+
+// addOptionTag adds an option tag to msg's Supported or Require header,
+// into the one already there: every extension natsbc uses on a leg (timer,
+// 100rel) is listed in one header line, which the simplest parsers (and
+// sipp's header matching) read whole.
+func addOptionTag(msg editable, header, tag string) {
+	if hasToken(msg, header, tag) {
+		return
+	}
+	for _, h := range allHeaders(msg) {
+		if strings.EqualFold(h.Name(), header) || (header == "Supported" && strings.EqualFold(h.Name(), "k")) {
+			v := strings.TrimSpace(h.Value())
+			msg.RemoveHeader(h.Name())
+			if v != "" {
+				tag = v + ", " + tag
+			}
+			break
+		}
+	}
+	msg.AppendHeader(sip.NewHeader(header, tag))
 }
 
 func hasToken(m sip.Message, header, token string) bool {

@@ -112,3 +112,17 @@ func TestHeaderClassesCoverCompactForms(t *testing.T) {
 		t.Error("digest headers must be end-to-end")
 	}
 }
+
+// natsbc's own option tags join the Supported line already there: a B-leg
+// INVITE says "Supported: timer, 100rel" once, not in two lines that a
+// simple parser reads only the first of.
+func TestAddOptionTagJoinsOneLine(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "10.0.0.10"})
+	addOptionTag(req, "Supported", "timer")
+	addOptionTag(req, "Supported", "100rel")
+	addOptionTag(req, "Supported", "timer")
+	got := req.GetHeaders("Supported")
+	if len(got) != 1 || got[0].Value() != "timer, 100rel" {
+		t.Fatalf("Supported headers = %v, want one line \"timer, 100rel\"", got)
+	}
+}

@@ -35,8 +35,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, 503, "Service Unavailable")
 		return
 	}
-	// RFC 3262 §3: natsbc does not relay reliable provisionals.
-	if hasToken(req, "Require", "100rel") {
+	// RFC 3262 §3: with 100rel turned off, natsbc cannot send reliable
+	// provisionals.
+	if s.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
 		res := s.newResponse(req, 420, "Bad Extension")
 		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
 		s.respond(tx, req, res)
@@ -58,6 +59,9 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Info("call rejected", "a_call_id", callID(req), "status", rej.Code, "error", err)
 		s.replyStateless(req, tx, rej.Code, rej.Reason)
 		return
+	}
+	if !s.cfg.Disable100rel {
+		c.rel.start(req, bReq)
 	}
 	c.watchCancel(tx)
 	c.relayInvite(media.LegA, req, tx, bReq, true)

@@ -38,13 +38,16 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	for {
 		select {
 		case res := <-otx.Responses():
+			if !res.IsProvisional() {
+				c.rel.finish(res.IsSuccess())
+			}
 			switch {
 			case res.IsProvisional():
 				p.provisional(res.StatusCode)
 				if res.StatusCode == 100 || p.stopping != "" {
 					continue
 				}
-				c.relayResponse(fromSide, in, tx, res, true)
+				c.relayProvisional(fromSide, in, tx, out, res, initial)
 			case res.IsSuccess():
 				if p.stopping != "" || c.isEnded() {
 					c.unwanted2xx(to, p.out, res, initial)
@@ -127,6 +130,8 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial {
 		to.mu.Lock()
 		to.remoteTag = toTag(res)
+		// RFC 3261 §13.2.2.4: the 2xx recomputes an early dialog's route set.
+		to.routeSetFixed = false
 		to.mu.Unlock()
 		to.source = source
 	}
@@ -169,15 +174,23 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.media != nil {
 		c.media.Answered()
 	}
+	if initial {
+		c.awaitPracks()
+	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
-		if errors.Is(err, errNoAck) {
-			c.diagnoseNoAck(from, reply)
+		if errors.Is(err, errNoAck) || errors.Is(err, errNotSent) {
+			reason, why := "no-ack", `SIP;cause=408;text="no ACK for 2xx"`
+			if errors.Is(err, errNotSent) {
+				reason, why = c.twoxxNotSent(from, reply, err)
+			} else {
+				c.diagnoseNoAck(from, reply)
+			}
 			if delayed {
 				// The far leg waits for an ACK we cannot give it.
 				c.sendAck(to, seq, res, nil)
 			}
-			c.hangup("no-ack", nil, `SIP;cause=408;text="no ACK for 2xx"`)
+			c.hangup(reason, nil, why)
 		}
 		return
 	}

@@ -21,12 +21,15 @@ func (s *Server) newResponse(req *sip.Request, code int, reason string) *sip.Res
 	return res
 }
 
-// respond sends res on the server transaction, logging a failure: a lost
-// response is the peer's retransmission to recover, never a reason to stop.
-func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, res *sip.Response) {
-	if err := tx.Respond(res); err != nil {
-		s.log.Debug("response not sent", "method", req.Method, "status", res.StatusCode, "error", err)
+// respond sends res on the server transaction. A failure is a warning
+// naming the leg and the size (responseNotSent); the peer's retransmission
+// may still recover it, so callers go on unless they must know.
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, res *sip.Response) error {
+	err := tx.Respond(res)
+	if err != nil {
+		s.responseNotSent(req, res, err)
 	}
+	return err
 }
 
 func (s *Server) replyStateless(req *sip.Request, tx sip.ServerTransaction, code int, reason string) {

@@ -1,26 +1,32 @@
 package sbc
 
 import (
-	"github.com/pion/sdp/v3"
+	"net/netip"
+	"slices"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
 )
 
-// sdpConnectionAddr returns the SDP c= address (session level, else the
-// first media's) for NAT detection, or "" when the body is not SDP.
-func sdpConnectionAddr(body []byte) string {
-	if len(body) == 0 {
-		return ""
+// sdpConnectionAddrs returns the connection addresses of the enabled
+// streams of a message's SDP, for NAT detection: read by media's SDP
+// reader, the one natsbc anchors with, so a T.38 or multipart body is read
+// here as it is anchored. None when the message carries no readable SDP.
+func sdpConnectionAddrs(msg sip.Message) []netip.Addr {
+	body, ok := media.SDPOf(contentType(msg), msg.Body())
+	if !ok {
+		return nil
 	}
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(string(body)); err != nil {
-		return ""
+	streams, err := media.ParseStreams(body)
+	if err != nil {
+		return nil
 	}
-	if sd.ConnectionInformation != nil && sd.ConnectionInformation.Address != nil {
-		return sd.ConnectionInformation.Address.Address
-	}
-	for _, m := range sd.MediaDescriptions {
-		if m.ConnectionInformation != nil && m.ConnectionInformation.Address != nil {
-			return m.ConnectionInformation.Address.Address
+	var addrs []netip.Addr
+	for _, s := range streams {
+		if s.Port != 0 && !slices.Contains(addrs, s.Addr) {
+			addrs = append(addrs, s.Addr)
 		}
 	}
-	return ""
+	return addrs
 }

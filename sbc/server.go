@@ -72,6 +72,8 @@ type Server struct {
 	stunRefresh time.Duration
 	watchAddrs  func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
 	stopWatch   func()
+	// refusedTCP: next hops that refused a large request's TCP connection.
+	refusedTCP *hopMemory
 
 	draining atomic.Bool
 	// handlers tracks request handlers and call goroutines; serving tracks
@@ -116,6 +118,7 @@ func New(opts Options) (*Server, error) {
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
 		stopped:     make(chan struct{}),
+		refusedTCP:  newHopMemory(),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	for i, l := range opts.Listeners {

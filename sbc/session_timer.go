@@ -142,7 +142,7 @@ func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
 // INVITE: the callee chooses).
 func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bool) {
 	clearTimerHeaders(req)
-	addSupportedTimer(req)
+	addOptionTag(req, "Supported", "timer")
 	v := seconds(cfg.SessionExpires)
 	if established {
 		v = seconds(t.interval)
@@ -194,16 +194,6 @@ func clearTimerHeaders(m editable) {
 	}
 }
 
-func addSupportedTimer(m editable) {
-	for _, h := range allHeaders(m) {
-		if isHeader(h, "supported", "k") {
-			m.RemoveHeader(h.Name())
-			m.AppendHeader(sip.NewHeader("Supported", h.Value()+", timer"))
-			return
-		}
-	}
-	m.AppendHeader(sip.NewHeader("Supported", "timer"))
-}
 
 func isHeader(h sip.Header, names ...string) bool {
 	for _, n := range names {

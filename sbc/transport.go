@@ -3,6 +3,7 @@ package sbc
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -12,9 +13,16 @@ import (
 // itself (sipgo's builder would add a Via with 0.0.0.0 and its own From).
 func asBuilt(*sipgo.Client, *sip.Request) error { return nil }
 
-// send starts a client transaction for a request natsbc built.
+// send starts a client transaction for a request natsbc built, over TCP
+// when it is too large for UDP (pickTransport). A request that cannot be
+// written is a warning that names its leg and size.
 func (s *Server) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
-	return s.client.TransactionRequest(ctx, req, asBuilt)
+	s.pickTransport(req)
+	tx, err := s.client.TransactionRequest(ctx, req, asBuilt)
+	if err != nil {
+		s.requestNotSent(req, err)
+	}
+	return tx, err
 }
 
 // do sends req and returns its final response. Provisional responses are
@@ -45,6 +53,13 @@ func (s *Server) do(ctx context.Context, req *sip.Request) (*sip.Response, error
 
 // writeAck sends an ACK for a 2xx: it is its own transaction (RFC 3261
 // §17.1.1.3), so it goes straight to the transport.
+// An ACK carrying a delayed offer's answer may be large: it picks its
+// transport like any request.
 func (s *Server) writeAck(ack *sip.Request) error {
-	return s.client.WriteRequest(ack, asBuilt)
+	s.pickTransport(ack)
+	err := s.client.WriteRequest(ack, asBuilt)
+	if err != nil {
+		err = fmt.Errorf("%d bytes over %s: %w", messageSize(ack), ack.Transport(), err)
+	}
+	return err
 }

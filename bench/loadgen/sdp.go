@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/natsbc/natsbc/media"
 )
 
 // sdpBody is the offer or answer of one call's leg (RFC 8866, RFC 3264):
@@ -34,50 +34,20 @@ var errNoAudio = errors.New("SDP has no usable audio stream")
 
 // sdpAudioAddr returns where the other side wants the first audio stream's
 // RTP: the stream's port and its c= address, the media-level one over the
-// session-level one (RFC 8866 §5.7).
+// session-level one (RFC 8866 §5.7), as natsbc's own SDP reader finds them.
 func sdpAudioAddr(body []byte) (netip.AddrPort, error) {
-	var session, media string
-	port, inAudio, seenAudio, seenMedia := 0, false, false, false
-	for line := range strings.SplitSeq(string(body), "\n") {
-		line = strings.TrimRight(line, "\r")
-		switch {
-		case strings.HasPrefix(line, "m="):
-			seenMedia = true
-			if seenAudio {
-				inAudio = false
-				continue
-			}
-			fields := strings.Fields(line[2:])
-			if len(fields) >= 2 && fields[0] == "audio" {
-				p, err := strconv.Atoi(fields[1])
-				if err != nil || p <= 0 || p > 65535 {
-					return netip.AddrPort{}, errNoAudio
-				}
-				port, inAudio, seenAudio = p, true, true
-			}
-		case strings.HasPrefix(line, "c="):
-			fields := strings.Fields(line[2:])
-			if len(fields) < 3 {
-				continue
-			}
-			addr, _, _ := strings.Cut(fields[2], "/") // drop a multicast TTL
-			if inAudio {
-				media = addr
-			} else if !seenMedia {
-				session = addr
-			}
-		}
-	}
-	if !seenAudio {
-		return netip.AddrPort{}, errNoAudio
-	}
-	host := media
-	if host == "" {
-		host = session
-	}
-	ip, err := netip.ParseAddr(host)
+	streams, err := media.ParseStreams(body)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("SDP connection address %q: %w", host, err)
+		return netip.AddrPort{}, err
 	}
-	return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
+	for _, s := range streams {
+		if s.Media != "audio" {
+			continue
+		}
+		if s.Port == 0 {
+			return netip.AddrPort{}, errNoAudio
+		}
+		return s.RTPAddrPort(), nil
+	}
+	return netip.AddrPort{}, errNoAudio
 }

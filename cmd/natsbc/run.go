@@ -52,8 +52,10 @@ func run(args []string, stderr io.Writer) int {
 // cancelled, then drains.
 func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 	sc := cfg.SBC()
-	// sipgo keeps its timers in package globals: set them once, here.
+	// sipgo keeps its timers and size limits in package globals: set them
+	// once, here.
 	sip.SetTimers(sc.T1, sc.T2, sc.T4)
+	sbc.SetSipgoSizeLimits(sc.MaxMessageSize)
 	sip.SetDefaultLogger(log.With("component", "sipgo"))
 
 	pol, err := policy.New(cfg.Policy())

@@ -54,6 +54,9 @@ type RTPPeerSpec struct {
 	Symmetric bool
 	// Paused starts it silent; Resume starts sending.
 	Paused bool
+	// UDPTL sends T.38 UDPTL datagrams instead of RTP (what it receives
+	// counts as NonRTP).
+	UDPTL bool
 }
 
 // StartRTPPeer builds ./rtpeer (once per lab) and runs it; it returns once
@@ -69,6 +72,9 @@ func (l *Lab) StartRTPPeer(t *testing.T, name string, s RTPPeerSpec) *RTPPeer {
 	}
 	if s.Paused {
 		argv = append(argv, "-paused")
+	}
+	if s.UDPTL {
+		argv = append(argv, "-udptl")
 	}
 	w := NewLogWatcher()
 	p := &RTPPeer{Proc: l.start(t, s.NS, name, w.Line, argv...), reports: w}

@@ -7,17 +7,22 @@ import (
 	"net/netip"
 	"regexp"
 
-	"github.com/pion/sdp/v3"
+	"github.com/natsbc/natsbc/media"
 )
 
 // TracedSDP is what the media scenarios read of an SDP body in a sipp
 // message trace: its first m= line and every address it names.
 type TracedSDP struct {
-	Origin string // o= unicast address
+	Origin  string // o= unicast address
+	Version string // o= session version
+	Session string // o= username and session id
 	// Media is the first m= line's c= address (media level, else session
 	// level) and port: where the side that received this SDP sends RTP.
 	Media     netip.AddrPort
+	Proto     string // the first m= line's protocol: RTP/AVP, udptl, ...
 	Direction string // a=sendrecv|sendonly|recvonly|inactive (RFC 3264 §5.1), media level first
+	// Streams is every m= line as natsbc's reader sees it.
+	Streams []media.Stream
 	// Addrs are all IPv4 literals anywhere in the body (o=, c=, a=rtcp,
 	// candidates...): what the body tells its receiver about the far side.
 	Addrs []string
@@ -26,50 +31,38 @@ type TracedSDP struct {
 
 var ipv4Literal = regexp.MustCompile(`\b[0-9]{1,3}(\.[0-9]{1,3}){3}\b`)
 
-// ParseTracedSDP reads the SDP body of a traced message.
+// ParseTracedSDP reads the SDP body of a traced message with natsbc's own
+// SDP reader (one reader in the program, RFC 8866 grammar), finding it in
+// a multipart body as natsbc does.
 func ParseTracedSDP(m TracedMessage) (TracedSDP, error) {
 	body := m.Body()
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(body); err != nil {
+	sdp, ok := media.SDPOf(m.Header("Content-Type"), []byte(body))
+	if !ok {
+		return TracedSDP{}, fmt.Errorf("%q carries no SDP (Content-Type %q)\n%s", m.StartLine(), m.Header("Content-Type"), body)
+	}
+	streams, err := media.ParseStreams(sdp)
+	if err != nil {
 		return TracedSDP{}, fmt.Errorf("SDP of %q: %w\n%s", m.StartLine(), err, body)
 	}
-	if len(sd.MediaDescriptions) == 0 {
+	if len(streams) == 0 {
 		return TracedSDP{}, fmt.Errorf("SDP of %q has no m= line\n%s", m.StartLine(), body)
 	}
-	md := sd.MediaDescriptions[0]
-	conn := sd.ConnectionInformation
-	if md.ConnectionInformation != nil {
-		conn = md.ConnectionInformation
-	}
-	if conn == nil || conn.Address == nil {
-		return TracedSDP{}, fmt.Errorf("SDP of %q has no c= for its first m= line\n%s", m.StartLine(), body)
-	}
-	ip, err := netip.ParseAddr(conn.Address.Address)
+	o, err := media.ParseOrigin(sdp)
 	if err != nil {
-		return TracedSDP{}, fmt.Errorf("SDP of %q: c= %q: %w", m.StartLine(), conn.Address.Address, err)
+		return TracedSDP{}, fmt.Errorf("SDP of %q: %w\n%s", m.StartLine(), err, body)
 	}
-	out := TracedSDP{
-		Origin:    sd.Origin.UnicastAddress,
-		Media:     netip.AddrPortFrom(ip, uint16(md.MediaName.Port.Value)),
-		Direction: direction(md.Attributes, sd.Attributes),
-		Addrs:     ipv4Literal.FindAllString(body, -1),
+	first := streams[0]
+	return TracedSDP{
+		Origin:    o.Address,
+		Version:   o.Version,
+		Session:   o.Username + " " + o.SessionID,
+		Media:     first.RTPAddrPort(),
+		Proto:     first.Proto,
+		Direction: string(first.Direction),
+		Streams:   streams,
+		Addrs:     ipv4Literal.FindAllString(string(sdp), -1),
 		Body:      body,
-	}
-	return out, nil
-}
-
-// direction is the first direction attribute of the media, else of the
-// session, else sendrecv (RFC 3264 §5.1 default).
-func direction(levels ...[]sdp.Attribute) string {
-	for _, attrs := range levels {
-		for _, a := range attrs {
-			switch a.Key {
-			case "sendrecv", "sendonly", "recvonly", "inactive":
-				return a.Key
-			}
-		}
-	}
-	return "sendrecv"
+	}, nil
 }
 
 // OnlyAddress returns an error naming every address in the body other

@@ -16,7 +16,8 @@ import (
 // packets come from, as natsbc does for a NATed phone). So when a media
 // scenario fails with natsbc in between, the failure is natsbc's.
 // The UAS plays natsbc where natsbc acts itself: it sends the media
-// timeout's BYE with its Reason, and refuses a call with 503.
+// timeout's BYE with its Reason, and refuses a call with 503. The T.38
+// pair shows UDPTL crossing the NAT both ways without natsbc.
 func TestMediaLabSelfcheck(t *testing.T) {
 	t.Parallel()
 	t.Run("call", func(t *testing.T) {
@@ -58,6 +59,25 @@ func TestMediaLabSelfcheck(t *testing.T) {
 		callee := l.StartSipp(t, "callee", directCallee(t, l, "media_callee_wait_bye.xml"))
 		uac := l.StartSipp(t, "uac", mediaPhone(t, l, "uac", "media_selfcheck_bye_uac.xml", 5062, phoneRTPPort, time.Second))
 		MustSucceed(t, uac, 30*time.Second)
+		MustSucceed(t, callee, 10*time.Second)
+	})
+	t.Run("t38", func(t *testing.T) {
+		t.Parallel()
+		l := newMediaLab(t)
+		callee := l.StartSipp(t, "callee", directCallee(t, l, "media_callee_t38.xml"))
+		phone := l.StartSipp(t, "phone", mediaPhone(t, l, "phone", "media_phone_t38.xml", 5060, phoneRTPPort, 0))
+		ps, cs := directSides(t, l, phone, callee)
+		m := startMediaPair(t, l, ps, cs)
+		l.AwaitTraced(t, cs.sipp, callee, 15*time.Second, "the ACK of its T.38 re-INVITE", First(Sent("ACK", "101 ACK")))
+		m.phone.Stop(t)
+		m.pbx.Stop(t)
+		fax := startUDPTLPair(t, l, ps, cs)
+		l.AwaitTraced(t, ps.sipp, phone, 20*time.Second, "its BYE after the fax", First(Sent("BYE", "2 BYE")))
+		phoneRep, pbxRep := fax.phone.Stop(t), fax.pbx.Stop(t)
+		assertUDPTLDelivered(t, "phone -> callee", phoneRep, pbxRep)
+		assertUDPTLDelivered(t, "callee -> phone", pbxRep, phoneRep)
+		assertOneNATSource(t, "the callee", pbxRep)
+		MustSucceed(t, phone, 30*time.Second)
 		MustSucceed(t, callee, 10*time.Second)
 	})
 	t.Run("refused", func(t *testing.T) {

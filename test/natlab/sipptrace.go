@@ -28,7 +28,7 @@ func (m TracedMessage) StartLine() string {
 }
 
 // compactForms maps the RFC 3261 §7.3.3 compact header names we read.
-var compactForms = map[string]string{"m": "contact", "v": "via", "i": "call-id", "f": "from", "t": "to"}
+var compactForms = map[string]string{"m": "contact", "v": "via", "i": "call-id", "f": "from", "t": "to", "c": "content-type"}
 
 // Header returns the first value of header name (case-insensitive, compact
 // forms understood), "" when absent.

@@ -3,7 +3,11 @@
 // scenario's SDP offers, sends RTP (PCMU, 160-byte payload every 20 ms,
 // correct sequence numbers, timestamps and SSRC) to the address the other
 // side's SDP gave it, counts what it receives and from where, and reports
-// as JSON lines on stderr (see Report).
+// as JSON lines on stderr (see Report). With -udptl it plays a T.38 fax
+// endpoint instead: UDPTL datagrams (ITU-T T.38 Annex D) whose sequence
+// numbers start at 0, so their first byte is 0x00 for the first 256 and
+// falls in STUN's range by first byte (RFC 7983); the receiver counts them
+// as non-RTP.
 //
 //	SIGUSR1 stops sending, SIGUSR2 starts it; SIGTERM/SIGINT write the
 //	final report and exit 0.
@@ -29,6 +33,7 @@ type options struct {
 	listen, target netip.AddrPort
 	symmetric      bool
 	paused         bool
+	udptl          bool
 	interval       time.Duration
 	payloadLen     int
 	payloadType    uint
@@ -43,6 +48,7 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	fs.BoolVar(&o.symmetric, "symmetric", false, "without -target, send to the source of the first packet received (RFC 4961)")
 	fs.BoolVar(&o.paused, "paused", false, "start with sending off (SIGUSR2 starts it)")
+	fs.BoolVar(&o.udptl, "udptl", false, "send T.38 UDPTL datagrams (sequence numbers from 0) instead of RTP")
 	fs.DurationVar(&o.interval, "interval", 20*time.Millisecond, "packetisation interval")
 	fs.IntVar(&o.payloadLen, "payload", 160, "payload bytes per packet (160 = 20 ms of PCMU)")
 	fs.UintVar(&o.payloadType, "pt", 0, "RTP payload type (0 = PCMU)")
@@ -159,6 +165,10 @@ type sender struct {
 	payload []byte
 	marker  bool
 	buf     []byte
+	udptl   bool
+	// udptlSeq is the next UDPTL sequence number: from 0, as a fax
+	// endpoint starts.
+	udptlSeq uint16
 }
 
 func newSender(o options) *sender {
@@ -168,7 +178,15 @@ func newSender(o options) *sender {
 			timestamp: rand.Uint32(), ssrc: o.ssrc},
 		step: samples, marker: true,
 		payload: bytes.Repeat([]byte{0xff}, o.payloadLen), // μ-law silence
+		udptl:   o.udptl,
 	}
+}
+
+// appendUDPTL appends a UDPTL packet (T.38 Annex D): the 16-bit sequence
+// number, then a primary IFP packet of length 4 (a T.30 indicator) and an
+// empty redundancy part.
+func appendUDPTL(buf []byte, seq uint16) []byte {
+	return append(buf, byte(seq>>8), byte(seq), 4, 0x00, 0x01, 0x80, 0x00, 0x00)
 }
 
 func (s *sender) tick(conn *net.UDPConn, c *counters) {
@@ -178,8 +196,13 @@ func (s *sender) tick(conn *net.UDPConn, c *counters) {
 		return
 	}
 	s.h.marker, s.marker = s.marker, false
-	s.buf = appendRTP(s.buf[:0], s.h, s.payload)
-	s.h.seq++
+	if s.udptl {
+		s.buf = appendUDPTL(s.buf[:0], s.udptlSeq)
+		s.udptlSeq++
+	} else {
+		s.buf = appendRTP(s.buf[:0], s.h, s.payload)
+		s.h.seq++
+	}
 	_, err := conn.WriteToUDPAddrPort(s.buf, to)
 	c.countSent(err)
 }

@@ -1,0 +1,236 @@
+package sbc
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+// relayProvisional maps a far-leg provisional onto the near leg. For the
+// initial INVITE it also makes the far early dialog (early_dialog.go) and
+// applies RFC 3262 per leg:
+//
+//	far reliable,   caller uses 100rel  → reliable on the A-leg, PRACK relayed
+//	far reliable,   caller without      → natsbc PRACKs it, unreliable on the A-leg
+//	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
+//	otherwise                           → relayed as it is
+func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) {
+	if !initial {
+		c.relayResponse(fromSide, in, tx, res, true)
+		return
+	}
+	to := c.leg(c.other(fromSide))
+	fork := c.learnEarlyDialog(to, res)
+	if !c.rel.enabled() {
+		c.relayResponse(fromSide, in, tx, res, true)
+		return
+	}
+	rseq, farReliable := reliableRSeq(res)
+	farReliable = farReliable && fork != nil
+	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
+		// RFC 3262 §4: a retransmission (our PRACK is on its way) or out
+		// of order: discarded.
+		return
+	}
+	reply, err := c.buildResponse(fromSide, in, res, true)
+	if err != nil {
+		c.log.Warn("SDP of a response not anchored", "status", res.StatusCode, "error", err)
+		stripBody(reply)
+	}
+	supports, requires, lateOffer := c.rel.modes()
+	switch {
+	case farReliable && supports:
+		c.sendReliable(in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
+	case farReliable:
+		c.prackFar(to, fork, rAck{rseq: rseq, cseq: out.CSeq().SeqNo, method: sip.INVITE})
+		c.s.respond(tx, in, reply)
+	case requires:
+		if lateOffer {
+			// The body of an unreliable provisional to an INVITE without
+			// offer is no offer; made reliable it would become one that
+			// the callee never made (RFC 3262 §5).
+			stripBody(reply)
+		}
+		c.sendReliable(in, tx, reply, &reliable{})
+	default:
+		c.s.respond(tx, in, reply)
+	}
+}
+
+func stripBody(m *sip.Response) {
+	m.SetBody(nil)
+	m.RemoveHeader("Content-Type")
+}
+
+// sendReliable sends reply reliably on the A-leg (RFC 3262 §3): Require:
+// 100rel and natsbc's RSeq, after the previous reliable provisional was
+// acknowledged, retransmitted at T1 doubling until the PRACK comes or the
+// INVITE has its final response. No PRACK within 64*T1 rejects the INVITE.
+func (c *call) sendReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
+	p.sdp = len(reply.Body()) > 0
+	prev, final := c.rel.queue(p)
+	reply.AppendHeader(sip.NewHeader("Require", "100rel"))
+	reply.AppendHeader(sip.NewHeader("RSeq", strconv.FormatUint(uint64(p.rseq), 10)))
+	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final) })
+}
+
+func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final <-chan struct{}) {
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-final:
+			return
+		case <-c.ended:
+			return
+		}
+	}
+	if !c.rel.markSent(p) {
+		return
+	}
+	s := c.s
+	s.respond(tx, in, reply)
+	interval := s.cfg.T1
+	retransmit := time.NewTimer(interval)
+	defer retransmit.Stop()
+	giveUp := time.NewTimer(64 * s.cfg.T1)
+	defer giveUp.Stop()
+	for {
+		select {
+		case <-p.acked:
+			return
+		case <-final:
+			if !c.rel.holdsFinal(p) {
+				return
+			}
+			final = nil // the 2xx waits for this PRACK (awaitPracks)
+		case <-c.ended:
+			return
+		case <-retransmit.C:
+			s.respond(tx, in, reply)
+			interval *= 2
+			retransmit.Reset(interval)
+		case <-giveUp.C:
+			if final == nil {
+				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", "a",
+					"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
+				return
+			}
+			// RFC 3262 §3: "the UAS SHOULD reject the original request
+			// with a 5xx response"; the B-leg is cancelled like on the
+			// caller's CANCEL.
+			c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
+				"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
+			s.replyStateless(in, tx, 504, "Server Time-out")
+			select {
+			case c.cancel <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// prackFar acknowledges a far reliable provisional natsbc does not relay
+// (the caller does not use 100rel), on that fork's early dialog.
+func (c *call) prackFar(to, fork *leg, rack rAck) {
+	prack := fork.newInDialogRequest(sip.PRACK, to.nextCSeq())
+	prack.AppendHeader(sip.NewHeader("RAck", rack.String()))
+	c.s.goTracked(func() {
+		ctx, cancel := context.WithTimeout(c.s.base, 64*c.s.cfg.T1)
+		defer cancel()
+		res, err := c.s.do(ctx, prack)
+		switch {
+		case err != nil:
+			c.log.Info("PRACK not answered", "leg", to.side.String(), "to", prack.Destination(), "error", err)
+		case !res.IsSuccess():
+			c.log.Info("PRACK refused", "leg", to.side.String(), "status", res.StatusCode)
+		}
+	})
+}
+
+// handlePrack takes a PRACK (RFC 3262 §3) for one of natsbc's reliable
+// provisionals: relayed to the fork whose reliable provisional it mapped,
+// with that fork's RSeq, or answered by natsbc when the reliability was
+// its own.
+func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
+	c, fromSide, ok := s.findLeg(req, tx)
+	if !ok {
+		return
+	}
+	rack, ok := parseRAck(req)
+	if !ok {
+		s.replyStateless(req, tx, 400, "Bad RAck")
+		return
+	}
+	p := c.rel.acknowledge(fromSide, rack)
+	if p == nil {
+		// RFC 3262 §3: a PRACK matching no unacknowledged reliable
+		// provisional gets 481.
+		s.replyStateless(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if p.far == nil {
+		if len(req.Body()) > 0 {
+			c.log.Warn("offer in PRACK not relayed: the callee does not use 100rel", "leg", fromSide.String())
+		}
+		s.respond(tx, req, s.newResponse(req, 200, "OK"))
+		return
+	}
+	to := c.leg(c.other(fromSide))
+	out := p.far.newInDialogRequest(sip.PRACK, to.nextCSeq())
+	copyEndToEnd(out, req, c.leg(fromSide).peer)
+	decrementMaxForwards(out, req)
+	out.AppendHeader(sip.NewHeader("RAck", rAck{rseq: p.farRSeq, cseq: p.farCSeq, method: sip.INVITE}.String()))
+	if len(req.Body()) > 0 {
+		// RFC 3262 §5: a PRACK may carry an offer or an answer.
+		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
+		if err != nil {
+			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
+			rej := sdpReject(err)
+			s.replyStateless(req, tx, rej.Code, rej.Reason)
+			return
+		}
+		setBody(out, contentType(req), rewritten)
+	}
+	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	defer cancel()
+	res, err := s.do(ctx, out)
+	if err != nil {
+		c.log.Info("PRACK not answered", "leg", to.side.String(), "to", out.Destination(), "error", err)
+		s.replyStateless(req, tx, 408, "Request Timeout")
+		return
+	}
+	reply, err := c.buildResponse(fromSide, req, res, false)
+	if err != nil {
+		c.log.Warn("SDP of a PRACK answer not anchored", "error", err)
+		rej := sdpReject(err)
+		reply = s.newResponse(req, rej.Code, rej.Reason)
+	}
+	s.respond(tx, req, reply)
+}
+
+// awaitPracks holds the caller's 2xx until the reliable provisionals with
+// SDP natsbc sent it are PRACKed (RFC 3262 §3: "it MUST NOT send a final
+// response until those provisional responses are acknowledged"), at most
+// 64*T1 (their retransmission gives up then too).
+func (c *call) awaitPracks() {
+	waits := c.rel.unacknowledgedSDP()
+	if len(waits) == 0 {
+		return
+	}
+	giveUp := time.NewTimer(64 * c.s.cfg.T1)
+	defer giveUp.Stop()
+	for _, acked := range waits {
+		select {
+		case <-acked:
+		case <-c.ended:
+			return
+		case <-giveUp.C:
+			return
+		}
+	}
+}
