@@ -75,6 +75,20 @@ func TestPhonesBaresip(t *testing.T) {
 	assertChallenged(t, "alice", pktsA, "INVITE", 407)
 	assertOffered(t, "alice", pktsA, LAN1.IP, "opus/48000", "G722/8000", "PCMU/8000")
 	assertByeReceived(t, "bob", pktsB, bobLAN.IP, hangup, closedB)
+	// What kept each phone's SIP mapping open through the 40 s (the NAT
+	// forgets after 20 s): for the record, not a check of how natsbc does it.
+	for _, w := range []struct {
+		name, ip string
+		pkts     []WirePacket
+	}{{"alice", LAN1.IP, pktsA}, {"bob", bobLAN.IP, pktsB}} {
+		var in []string
+		for _, p := range SIPAt(w.pkts) {
+			if hostOf(p.Dst) == w.ip && p.At.After(estA.At) && p.At.Before(hangup) {
+				in = append(in, p.String())
+			}
+		}
+		t.Logf("SIP that reached %s during the hold: %v", w.name, in)
+	}
 	assertPBXGotCredentials(t, reg)
 	assertSIPOnlyWithNatsbc(t, "alice", pktsA, LAN1.IP)
 	assertSIPOnlyWithNatsbc(t, "bob", pktsB, bobLAN.IP)
