@@ -145,15 +145,6 @@ func (b *Baresip) AwaitEstablished(t *testing.T, after time.Time, timeout time.D
 // ansiEscape matches the colour codes baresip puts around its log lines.
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // Command sends one cons command ("/dial sip:bob@host", "/hangup").
 func (b *Baresip) Command(t *testing.T, cmd string) {
 	t.Helper()
