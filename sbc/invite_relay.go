@@ -35,6 +35,8 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 
 	p := c.newPendingInvite(to, out)
 	defer p.close()
+	ring := c.newRingingPinhole(fromSide, initial)
+	defer ring.stop()
 	for {
 		select {
 		case res := <-otx.Responses():
@@ -47,7 +49,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				if res.StatusCode == 100 || p.stopping != "" {
 					continue
 				}
-				c.relayProvisional(fromSide, in, tx, out, res, initial)
+				ring.sent(c.relayProvisional(fromSide, in, tx, out, res, initial))
 			case res.IsSuccess():
 				if p.stopping != "" || c.isEnded() {
 					c.unwanted2xx(to, p.out, res, initial)
@@ -76,6 +78,10 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			// sipgo already answered the near leg 487.
 			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
 			p.stop("cancel")
+		case <-ring.C():
+			if p.stopping == "" {
+				ring.refresh(c, in, tx)
+			}
 		case <-p.timerCFired():
 			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.cfg.TimerC.String())
 			s.replyStateless(in, tx, 408, "Request Timeout")
@@ -203,7 +209,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 }
 
 // relayResponse answers the near leg's INVITE with the far leg's response.
-func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) {
+func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) *sip.Response {
 	reply, err := c.buildResponse(fromSide, in, res, provisional)
 	if err != nil {
 		// Early media natsbc cannot anchor is not relayed: the response
@@ -213,6 +219,7 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 		reply.RemoveHeader("Content-Type")
 	}
 	c.s.respond(tx, in, reply)
+	return reply
 }
 
 // buildResponse maps a far-leg response onto the near leg: the near leg's
