@@ -18,6 +18,7 @@ import (
 //	far reliable,   caller without      → natsbc PRACKs it, unreliable on the A-leg
 //	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
 //	otherwise                           → relayed as it is
+//
 // It returns what it sent the caller unreliably, nil when it sent nothing or
 // sent it reliably (its own loop retransmits it).
 func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) *sip.Response {
