@@ -104,6 +104,13 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"nat":       d.str(&nat),
 			"latching":  d.str(&peer.Latch),
 			"keep_ice":  d.boolean(&peer.KeepICE),
+			"domains": func(n *yaml.Node, p string) {
+				d.list(n, p, func(_ int, n *yaml.Node, p string) {
+					if s, ok := d.scalar(n, p); ok {
+						peer.Domains = append(peer.Domains, s)
+					}
+				})
+			},
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/natsbc/natsbc/policy"
 )
@@ -35,8 +36,13 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 			k.fail(p+".transport", "%v", err)
 		}
 		if peer.Address != "" {
-			if _, _, err := policy.SplitHostPort(peer.Address); err != nil {
+			if _, _, err := policy.SplitPeerAddress(peer.Address); err != nil {
 				k.fail(p+".address", "%v", err)
+			}
+		}
+		for j, dom := range peer.Domains {
+			if dom == "" || strings.ContainsAny(dom, " \t/:;@") {
+				k.fail(fmt.Sprintf("%s.domains[%d]", p, j), "%q is not a host name (or *)", dom)
 			}
 		}
 		for j, pfx := range peer.Networks {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 )
 
 // Config is everything policy decides from.
@@ -115,8 +116,13 @@ func normalizePeer(peer Peer) (Peer, error) {
 		return peer, fmt.Errorf("transport %v", err)
 	}
 	if peer.Address != "" {
-		if _, _, err = SplitHostPort(peer.Address); err != nil {
+		if _, _, err = SplitPeerAddress(peer.Address); err != nil {
 			return peer, fmt.Errorf("address %v", err)
+		}
+	}
+	for _, d := range peer.Domains {
+		if d == "" || strings.ContainsAny(d, " \t/:;@") {
+			return peer, fmt.Errorf("domain %q is not a host name", d)
 		}
 	}
 	nets := make([]netip.Prefix, 0, len(peer.Networks))
@@ -152,7 +158,7 @@ func (p *Policy) compileRoute(r Route) (compiledRoute, error) {
 		if peer.Address == "" {
 			return compiledRoute{}, fmt.Errorf("to: peer %s has no address", peer.Name)
 		}
-		host, port, _ := SplitHostPort(peer.Address) // checked by normalizePeer
+		host, port, _ := SplitPeerAddress(peer.Address) // checked by normalizePeer
 		t = Target{Kind: TargetPeer, Peer: peer, Host: host, Port: port, Transport: peer.Transport}
 	}
 	return compiledRoute{Route: r, target: t}, nil

@@ -43,6 +43,9 @@ type Options struct {
 	// STUNRefresh is how often sockets advertised via STUN re-learn their
 	// public address (ListenSpec.AdvertiseSTUN); 0 takes nat's default.
 	STUNRefresh time.Duration
+	// Locator resolves host names of routes, Request-URIs and Record-Route
+	// (RFC 3263); nil asks the DNS servers of /etc/resolv.conf.
+	Locator Locator
 	// WatchAddresses, when set, subscribes to local address changes
 	// (nat.WatchAddresses in production): natsbc logs them and re-learns
 	// its STUN-advertised addresses at once.
@@ -52,11 +55,12 @@ type Options struct {
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
 // Shutdown.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	policy Policy
-	router nat.Router
-	media  media.Anchor
+	cfg     Config
+	log     *slog.Logger
+	policy  Policy
+	router  nat.Router
+	media   media.Anchor
+	locator Locator
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -115,9 +119,13 @@ func New(opts Options) (*Server, error) {
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
+		locator:     opts.Locator,
 		stopped:     make(chan struct{}),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
+	if s.locator == nil {
+		s.locator = defaultLocator(log)
+	}
 	for i, l := range opts.Listeners {
 		sock, err := newSocket(l)
 		if err != nil {
