@@ -33,6 +33,9 @@ type call struct {
 	sentAcks map[ackKey]*sentAck
 	ackMu    sync.Mutex // serialises sending of stored ACKs
 
+	// alternates are the callee's other RFC 3263 addresses (tryNext).
+	alternates []hop
+
 	cancel chan struct{} // the caller CANCELled the initial INVITE
 	ended  chan struct{}
 	endMu  sync.Once

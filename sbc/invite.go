@@ -114,6 +114,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		return nil, nil, sdpReject(err)
 	}
 	c = newCall(s, a, b, ms)
+	c.alternates = next.alternates
 	s.calls.add(c)
 	if c.infoEnabled() {
 		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),

@@ -28,7 +28,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		}
 		return
 	}
-	defer otx.Terminate()
+	defer func() { otx.Terminate() }() // otx changes when tryNext retries
 	// 2xx retransmissions absorbed by the transaction (RFC 6026 Accepted
 	// state) still need our ACK again.
 	otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
@@ -64,6 +64,9 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				c.answered(fromSide, in, tx, out, res, initial)
 				return
 			default:
+				if initial && !provisional && !cancelled && c.tryNext(ctx, res, &out, &otx) {
+					continue
+				}
 				if !cancelled {
 					c.relayResponse(fromSide, in, tx, res, false)
 				}
@@ -84,6 +87,9 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			if cancelled {
 				c.end("cancel")
 				return
+			}
+			if initial && !provisional && c.tryNext(ctx, nil, &out, &otx) {
+				continue
 			}
 			c.log.Info("INVITE timed out", "leg", to.side.String(), "to", out.Destination(), "error", otx.Err())
 			s.replyStateless(in, tx, 408, "Request Timeout")
