@@ -51,6 +51,8 @@ type SIPConfig struct {
 	T1, T2, T4     time.Duration
 	MaxMessageSize int
 	UserAgent      string
+	// DNSServers are asked for RFC 3263 look-ups; none: /etc/resolv.conf.
+	DNSServers []netip.AddrPort
 }
 
 // ShutdownConfig is the `shutdown:` section.

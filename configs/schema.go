@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"net/netip"
 	"strconv"
 
 	"github.com/natsbc/natsbc/policy"
@@ -24,6 +25,14 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"t4":               d.duration(&c.SIP.T4),
 				"max_message_size": d.integer(&c.SIP.MaxMessageSize),
 				"user_agent":       d.str(&c.SIP.UserAgent),
+				"dns_servers": func(n *yaml.Node, p string) {
+					d.list(n, p, func(_ int, n *yaml.Node, p string) {
+						var ap netip.AddrPort
+						if d.addrPort(&ap)(n, p); ap.IsValid() {
+							c.SIP.DNSServers = append(c.SIP.DNSServers, ap)
+						}
+					})
+				},
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
