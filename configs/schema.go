@@ -86,7 +86,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 
 func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict}
+		peer := policy.Peer{Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict}
 		var role, nat string
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
 			"name": d.str(&peer.Name),

@@ -50,7 +50,8 @@ type Peer struct {
 	// Address is where requests routed to this peer are sent (host:port);
 	// empty when the peer is never a routing target.
 	Address string
-	// Transport is "udp" or "tcp" for requests sent to Address.
+	// Transport is "udp" or "tcp" for requests sent to Address; "" (when
+	// Address is a host name without port) lets NAPTR choose.
 	Transport string
 	Role      Role
 	NAT       NATMode
@@ -85,6 +86,18 @@ func (p Peer) RelaxedLatch() bool { return p.Latch == LatchRelaxed }
 
 // Known reports whether the peer came from configuration.
 func (p Peer) Known() bool { return p.Name != "" }
+
+// locatedByName reports whether a peer address is a host name without port:
+// RFC 3263 then finds the transport (NAPTR) and port (SRV) unless the peer
+// sets its transport.
+func locatedByName(address string) bool {
+	host, port, err := SplitPeerAddress(address)
+	if err != nil || port != 0 {
+		return false
+	}
+	_, err = netip.ParseAddr(host)
+	return err != nil
+}
 
 // NamedBy reports whether a Request-URI host names this peer: one of its
 // Domains (or "*"), the host of its Address, or an address in its Networks.

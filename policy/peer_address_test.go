@@ -27,3 +27,26 @@ func TestSplitPeerAddress(t *testing.T) {
 		}
 	}
 }
+
+// A peer addressed by a host name alone leaves the transport to NAPTR
+// (RFC 3263 §4.1) unless it sets one; with a port or an IP it is UDP.
+func TestPeerTransportLeftToNAPTR(t *testing.T) {
+	for _, tt := range []struct{ address, transport, want string }{
+		{"pbx.example.com", "", ""},
+		{"pbx.example.com", "tcp", "tcp"},
+		{"pbx.example.com:5060", "", "udp"},
+		{"10.0.0.10", "", "udp"},
+	} {
+		p, err := New(Config{
+			Peers:  []Peer{{Name: "pbx", Address: tt.address, Transport: tt.transport}},
+			Routes: []Route{{From: Any, To: "pbx"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.Route(Peer{}, RequestURI{Host: "x"})
+		if err != nil || got.Transport != tt.want {
+			t.Errorf("address %q transport %q: target transport %q (%v), want %q", tt.address, tt.transport, got.Transport, err, tt.want)
+		}
+	}
+}

@@ -112,8 +112,10 @@ func normalizePeer(peer Peer) (Peer, error) {
 	if peer.NAT, err = ParseNATMode(string(peer.NAT)); err != nil {
 		return peer, fmt.Errorf("nat %v", err)
 	}
-	if peer.Transport, err = ParseTransport(peer.Transport); err != nil {
-		return peer, fmt.Errorf("transport %v", err)
+	if peer.Transport != "" || !locatedByName(peer.Address) {
+		if peer.Transport, err = ParseTransport(peer.Transport); err != nil {
+			return peer, fmt.Errorf("transport %v", err)
+		}
 	}
 	if peer.Address != "" {
 		if _, _, err = SplitPeerAddress(peer.Address); err != nil {
