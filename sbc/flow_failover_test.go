@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,9 +17,13 @@ import (
 // tableLocator answers RFC 3263 look-ups from a table.
 type tableLocator map[string][]resolve.Target
 
-func (l tableLocator) Locate(_ context.Context, q resolve.Query) ([]resolve.Target, error) {
+func (l tableLocator) Locate(ctx context.Context, q resolve.Query) ([]resolve.Target, error) {
 	if ts, ok := l[q.Host]; ok {
 		return ts, nil
+	}
+	if _, err := netip.ParseAddr(strings.Trim(q.Host, "[]")); err == nil {
+		// An address needs no DNS: the real resolver's answer.
+		return resolve.New(nil, resolve.Options{}).Locate(ctx, q)
 	}
 	return nil, resolve.ErrNotFound
 }
