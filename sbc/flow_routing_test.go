@@ -84,3 +84,21 @@ func TestFlowUserPhoneKept(t *testing.T) {
 	answer(t, b.pbx, got, 486, "Busy Here", "pbx1", nil, "")
 	b.phone.Expect(t, wait, "486", isResponse(486, sip.INVITE))
 }
+
+// The PBX's requests are routed by their Request-URI (default routes): a
+// tel: URI names no host to send to, so it is 404, not a 500.
+func TestFlowTelRequestURIRoutedByURIIsNotFound(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	inv := sipMsg("INVITE tel:+4930123456 SIP/2.0", []string{
+		"Via: SIP/2.0/UDP " + b.pbx.addr().String() + ";branch=z9hG4bK-tel" + randomHex(6) + ";rport",
+		"Max-Forwards: 70",
+		"From: <sip:1000@" + pbxIP + ">;tag=pbxtel",
+		"To: <tel:+4930123456>",
+		"Call-ID: " + randomHex(8),
+		"CSeq: 1 INVITE",
+		"Contact: <sip:1000@" + b.pbx.addr().String() + ">",
+	}, "")
+	b.pbx.Send(t, inv)
+	b.pbx.Expect(t, wait, "404 for a tel: URI routed by its host", isResponse(404, sip.INVITE))
+}

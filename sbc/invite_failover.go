@@ -9,8 +9,9 @@ import (
 )
 
 // tryNext moves the initial B-leg INVITE to the next address RFC 3263 gave
-// for the callee's target (§4.3): after a 503, or a transaction that ended
-// without an answer (timeout or transport error; res is nil then). The
+// for the callee's target (§4.3): after a 503, a transaction that ended
+// without an answer (timeout or transport error; res is nil then), or an
+// INVITE that could not be sent at all (*otx is nil then). The
 // caller has heard nothing from the far side yet: relayInvite only asks
 // while no provisional above 100 was relayed and the caller has not
 // cancelled. On success *out and *otx name the new transaction (the old
@@ -35,8 +36,11 @@ func (c *call) tryNext(ctx context.Context, res *sip.Response, out **sip.Request
 			continue
 		}
 		reason := "timeout"
-		if res != nil {
+		switch {
+		case res != nil:
 			reason = res.StartLine()
+		case *otx == nil:
+			reason = "not sent"
 		}
 		req := retargeted(b, *out, h)
 		tx, err := c.s.send(ctx, req)
@@ -46,7 +50,9 @@ func (c *call) tryNext(ctx context.Context, res *sip.Response, out **sip.Request
 		}
 		c.log.Info("INVITE retried at the next callee address", "from", (*out).Destination(), "to", h.dst.String(),
 			"transport", h.transport, "after", reason)
-		(*otx).Terminate()
+		if *otx != nil {
+			(*otx).Terminate()
+		}
 		tx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(b.side, res) })
 		*out, *otx = req, tx
 		return true
