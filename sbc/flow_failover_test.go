@@ -3,6 +3,7 @@ package sbc
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -32,6 +33,13 @@ func (l tableLocator) Locate(ctx context.Context, q resolve.Query) ([]resolve.Ta
 // pbx.test, which resolves to first and then second (two test peers).
 func newFailoverBed(t *testing.T, first, second *testPeer) *flowBed {
 	t.Helper()
+	return newFailoverBedTo(t, resolve.Target{Transport: "udp", Addr: first.addr(), Host: "a.pbx.test"}, second)
+}
+
+// newFailoverBedTo is newFailoverBed with any first target; natsbc also
+// listens on TCP inside, so a TCP target faces a socket.
+func newFailoverBedTo(t *testing.T, first resolve.Target, second *testPeer) *flowBed {
+	t.Helper()
 	b := &flowBed{log: newLogSink()}
 	b.phone = newTestPeer(t, "phone", phoneIP)
 	b.pbx = second
@@ -44,8 +52,12 @@ func newFailoverBed(t *testing.T, first, second *testPeer) *flowBed {
 	}
 	outside, outPC := listenUDP(t, outsideIP)
 	inside, inPC := listenUDP(t, insideIP)
+	inTCP, err := net.Listen("tcp", insideIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	loc := tableLocator{"pbx.test": {
-		{Transport: "udp", Addr: first.addr(), Host: "a.pbx.test"},
+		first,
 		{Transport: "udp", Addr: second.addr(), Host: "b.pbx.test"},
 	}}
 	srv, err := New(Options{
@@ -53,6 +65,7 @@ func newFailoverBed(t *testing.T, first, second *testPeer) *flowBed {
 		Listeners: []Listener{
 			{Spec: ListenSpec{Name: "outside", Network: "udp", Addr: outside}, Packet: outPC},
 			{Spec: ListenSpec{Name: "inside", Network: "udp", Addr: inside}, Packet: inPC},
+			{Spec: ListenSpec{Name: "inside-tcp", Network: "tcp", Addr: inTCP.Addr().(*net.TCPAddr).AddrPort()}, Stream: inTCP},
 		},
 		Policy: pol, Locator: loc,
 		Router: loopRouter{pbx: netip.MustParseAddr(pbxIP)},
@@ -139,4 +152,36 @@ func TestFlowFailoverExhausted(t *testing.T) {
 	answer(t, first, first.Expect(t, wait, "INVITE 1", isRequest(sip.INVITE)), 503, "Service Unavailable", "x1", nil, "")
 	answer(t, second, second.Expect(t, wait, "INVITE 2", isRequest(sip.INVITE)), 503, "Service Unavailable", "x2", nil, "")
 	b.phone.Expect(t, wait, "503 for the caller", isResponse(503, sip.INVITE))
+}
+
+// A first address whose TCP port refuses the connection: the INVITE cannot
+// even be sent there (RFC 3263 §4.3, a transport failure), and goes to the
+// next address over UDP with a Via of that transport.
+func TestFlowFailoverAfterRefusedConnection(t *testing.T) {
+	t.Parallel()
+	closed, err := net.Listen("tcp", pbxIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := closed.Addr().(*net.TCPAddr).AddrPort()
+	closed.Close()
+	second := newTestPeer(t, "second", pbxIP)
+	b := newFailoverBedTo(t, resolve.Target{Transport: "tcp", Addr: refused, Host: "a.pbx.test"}, second)
+	b.phone.Send(t, b.invite(newPhoneCall()))
+	inv := second.Expect(t, wait, "INVITE at the second address", isRequest(sip.INVITE)).(*sip.Request)
+	if inv.Via().Transport != "UDP" || uriAddr(t, contactOf(t, inv)) != b.inside {
+		t.Errorf("retried INVITE Via %s, Contact %s: want natsbc's UDP socket %s", inv.Via().Value(), uriString(contactOf(t, inv)), b.inside)
+	}
+	answer(t, second, inv, 486, "Busy Here", "pbx2", nil, "")
+	b.phone.Expect(t, wait, "486 from the second address", isResponse(486, sip.INVITE))
+	line, err := b.log.waitFor("INVITE retried at the next callee address", wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line["after"] != "not sent" || line["from"] != refused.String() {
+		t.Errorf("retry logged %v, want after \"not sent\" from %s", line, refused)
+	}
+	if n := len(b.log.lines("handler panic")); n != 0 {
+		t.Errorf("%d handler panics", n)
+	}
 }

@@ -20,8 +20,11 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	defer cancel()
 
 	otx, err := s.send(ctx, out)
-	if err != nil && initial && c.tryNext(ctx, nil, &out, &otx) {
-		err = nil
+	if err != nil && initial {
+		otx = nil // sipgo returns a nil *tx inside the interface
+		if c.tryNext(ctx, nil, &out, &otx) {
+			err = nil
+		}
 	}
 	if err != nil {
 		c.log.Warn("INVITE not sent", "leg", to.side.String(), "to", out.Destination(), "error", err)
