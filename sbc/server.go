@@ -55,11 +55,12 @@ type Options struct {
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
 // Shutdown.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	policy  Policy
-	router  nat.Router
-	media   media.Anchor
+	cfg    Config
+	log    *slog.Logger
+	policy Policy
+	router nat.Router
+	media  media.Anchor
+	// locator resolves host names per RFC 3263.
 	locator Locator
 
 	ua     *sipgo.UserAgent
