@@ -3,7 +3,6 @@ package configs
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/natsbc/natsbc/policy"
 )
@@ -41,8 +40,8 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 			}
 		}
 		for j, dom := range peer.Domains {
-			if dom == "" || strings.ContainsAny(dom, " \t/:;@") {
-				k.fail(fmt.Sprintf("%s.domains[%d]", p, j), "%q is not a host name (or *)", dom)
+			if err := policy.CheckDomain(dom); err != nil {
+				k.fail(fmt.Sprintf("%s.domains[%d]", p, j), "%v", err)
 			}
 		}
 		for j, pfx := range peer.Networks {

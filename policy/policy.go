@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
-	"strings"
 )
 
 // Config is everything policy decides from.
@@ -123,8 +122,8 @@ func normalizePeer(peer Peer) (Peer, error) {
 		}
 	}
 	for _, d := range peer.Domains {
-		if d == "" || strings.ContainsAny(d, " \t/:;@") {
-			return peer, fmt.Errorf("domain %q is not a host name", d)
+		if err := CheckDomain(d); err != nil {
+			return peer, fmt.Errorf("domain %v", err)
 		}
 	}
 	nets := make([]netip.Prefix, 0, len(peer.Networks))

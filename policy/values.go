@@ -76,6 +76,15 @@ func CheckName(s string) error {
 	return nil
 }
 
+// CheckDomain reports whether s may be one of a peer's domains: a host
+// name (or address) as it appears in a Request-URI, or "*" for any.
+func CheckDomain(s string) error {
+	if s == "" || strings.ContainsAny(s, " \t/:;@<>") {
+		return fmt.Errorf("%q is not a host name (or *)", s)
+	}
+	return nil
+}
+
 // SplitPeerAddress reads a peer's address: HOST:PORT, or a HOST alone
 // (port 0), whose port RFC 3263 finds (SRV for a name, 5060 for an IP).
 func SplitPeerAddress(s string) (host string, port int, err error) {
