@@ -66,11 +66,15 @@ func (s *Server) locate(q resolve.Query) ([]hop, error) {
 	return hops, nil
 }
 
-// uriQuery is what RFC 3263 looks up for a URI: its host, port and
-// transport parameter. A sips: URI has no transport natsbc offers (TLS).
+// uriQuery is what RFC 3263 looks up for a URI: its host (its maddr
+// parameter when present, §4), port and transport parameter.
 func uriQuery(u sip.Uri) resolve.Query {
 	tr, _ := u.UriParams.Get("transport")
-	return resolve.Query{Host: u.Host, Port: u.Port, Transport: lower(tr)}
+	host := u.Host
+	if maddr, ok := u.UriParams.Get("maddr"); ok && maddr != "" {
+		host = maddr
+	}
+	return resolve.Query{Host: host, Port: u.Port, Transport: lower(tr)}
 }
 
 // defaultLocator asks the DNS servers of /etc/resolv.conf. Without them

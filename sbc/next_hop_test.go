@@ -64,6 +64,8 @@ func TestDialogHopOf(t *testing.T) {
 		{"sip:proxy.example.com;lr", "UDP", "127.0.0.9:5070", "TCP"}, // NAPTR/SRV chose TCP
 		{"sip:udp.example.com:5080;lr", "TCP", "127.0.0.8:5080", ""}, // explicit port: no say on transport
 		{"sip:unknown.example.com:5090;lr", "UDP", "unknown.example.com:5090", ""},
+		{"sip:ignored.example.com:5064;maddr=127.0.0.6;lr", "UDP", "127.0.0.6:5064", ""}, // RFC 3263 §4: maddr
+
 	}
 	for _, tt := range tests {
 		var u sip.Uri
