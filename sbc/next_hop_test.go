@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -79,5 +80,50 @@ func TestDialogHopOf(t *testing.T) {
 		if h.transport != "" && (h.sock == nil || h.sock.network != lower(h.transport)) {
 			t.Errorf("%s: transport %s without a %s socket", tt.uri, h.transport, h.transport)
 		}
+	}
+}
+
+// The 2xx that establishes a B-leg names a first route with transport=tcp:
+// the leg's in-dialog requests go over TCP from natsbc's TCP socket. A
+// later target refresh changes the remote target only.
+func TestLearnRouteHonoursRouteTransport(t *testing.T) {
+	s := newHopServer(t, tableLocator{})
+	var udp *socket
+	for _, sock := range s.sockets {
+		if sock.network == "udp" {
+			udp = sock
+		}
+	}
+	l := &leg{side: media.LegB, sock: udp, adv: udp.local, transport: "UDP", peer: policy.Peer{Name: "p", Role: policy.RoleProxy}}
+	msg, err := sip.ParseMessage([]byte("SIP/2.0 200 OK\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n" +
+		"Record-Route: <sip:127.0.0.9:5070;lr;transport=tcp>\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n" +
+		"Contact: <sip:b@127.0.0.8:5080>\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.learnRoute(l, msg, netip.MustParseAddrPort("127.0.0.9:5070"), true)
+	if l.transport != "TCP" || l.sock.network != "tcp" || l.nextHop != "127.0.0.9:5070" || l.adv != l.sock.advertised(l.sock.local.Addr()) {
+		t.Errorf("leg after the 2xx: transport %s, socket %s, next hop %s, adv %s; want TCP from the TCP socket to 127.0.0.9:5070",
+			l.transport, l.sock.network, l.nextHop, l.adv)
+	}
+	req := l.newInDialogRequest(sip.BYE, 0)
+	if req.Transport() != "TCP" || req.Via().Transport != "TCP" || req.Destination() != "127.0.0.9:5070" {
+		t.Errorf("BYE goes %s (Via %s) to %s, want TCP to 127.0.0.9:5070", req.Transport(), req.Via().Transport, req.Destination())
+	}
+
+	refresh, err := sip.ParseMessage([]byte("SIP/2.0 200 OK\r\n" +
+		"Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK2\r\n" +
+		"Record-Route: <sip:127.0.0.7:5090;lr;transport=udp>\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 2 INVITE\r\n" +
+		"Contact: <sip:b@127.0.0.8:5081>\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.learnRoute(l, refresh, netip.MustParseAddrPort("127.0.0.9:5070"), true)
+	if l.transport != "TCP" || l.nextHop != "127.0.0.9:5070" || l.remoteTarget.Port != 5081 {
+		t.Errorf("after a target refresh: transport %s, next hop %s, target %s; want the route set kept (RFC 3261 §12.2), the target changed",
+			l.transport, l.nextHop, l.remoteTarget.String())
 	}
 }
