@@ -20,6 +20,12 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	defer cancel()
 
 	otx, err := s.send(ctx, out)
+	if err != nil && initial {
+		otx = nil // sipgo returns a nil *tx inside the interface
+		if c.tryNext(ctx, nil, &out, &otx) {
+			err = nil
+		}
+	}
 	if err != nil {
 		c.log.Warn("INVITE not sent", "leg", to.side.String(), "to", out.Destination(), "error", err)
 		s.replyStateless(in, tx, 503, "Service Unavailable")
@@ -28,7 +34,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		}
 		return
 	}
-	defer func() { otx.Terminate() }()
+	defer func() { otx.Terminate() }() // otx changes on a redirect or an RFC 3263 retry
 	// 2xx retransmissions absorbed by the transaction (RFC 6026 Accepted
 	// state) still need our ACK again.
 	otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
@@ -59,6 +65,12 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				c.answered(fromSide, in, tx, p.out, res, initial)
 				return
 			default:
+				// RFC 3263 §4.3: a 503 before the caller heard anything moves
+				// the INVITE to the callee's next address.
+				if initial && p.stopping == "" && !p.ringing && c.tryNext(ctx, res, &out, &otx) {
+					p.redirected(out)
+					continue
+				}
 				if initial && p.stopping == "" {
 					if next, ntx := c.followRedirect(ctx, p, res); ntx != nil {
 						otx.Terminate()
@@ -91,6 +103,10 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			c.endInitial(initial, p.stopping)
 			return
 		case <-otx.Done():
+			if initial && p.stopping == "" && !p.ringing && c.tryNext(ctx, nil, &out, &otx) {
+				p.redirected(out)
+				continue
+			}
 			if p.stopping == "" {
 				c.log.Info("INVITE timed out", "leg", to.side.String(), "to", p.out.Destination(), "error", otx.Err())
 				s.replyStateless(in, tx, 408, "Request Timeout")
