@@ -55,6 +55,8 @@ type SIPConfig struct {
 	// SessionExpires and MinSE are the session timer knobs (RFC 4028).
 	SessionExpires, MinSE time.Duration
 	Rel100                bool // sip.100rel: RFC 3262 reliable provisionals (default true)
+	// DNSServers are asked for RFC 3263 look-ups; none: /etc/resolv.conf.
+	DNSServers []netip.AddrPort
 }
 
 // ShutdownConfig is the `shutdown:` section.

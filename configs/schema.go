@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"net/netip"
 	"strconv"
 
 	"github.com/natsbc/natsbc/policy"
@@ -28,6 +29,14 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"session_expires":  d.duration(&c.SIP.SessionExpires),
 				"min_se":           d.duration(&c.SIP.MinSE),
 				"100rel":           d.boolean(&c.SIP.Rel100),
+				"dns_servers": func(n *yaml.Node, p string) {
+					d.list(n, p, func(_ int, n *yaml.Node, p string) {
+						var ap netip.AddrPort
+						if d.addrPort(&ap)(n, p); ap.IsValid() {
+							c.SIP.DNSServers = append(c.SIP.DNSServers, ap)
+						}
+					})
+				},
 			})
 		},
 		"shutdown": func(n *yaml.Node, p string) {
@@ -81,7 +90,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 
 func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		peer := policy.Peer{Transport: "udp", Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict, Redirect: policy.RedirectFollow}
+		peer := policy.Peer{Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict, Redirect: policy.RedirectFollow}
 		var role, nat string
 		trustSet := false
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
@@ -117,6 +126,13 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 
 			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
 			"large_requests": d.str(&peer.LargeRequests),
+			"domains": func(n *yaml.Node, p string) {
+				d.list(n, p, func(_ int, n *yaml.Node, p string) {
+					if s, ok := d.scalar(n, p); ok {
+						peer.Domains = append(peer.Domains, s)
+					}
+				})
+			},
 		})
 		if role != "" {
 			peer.Role = policy.Role(role)

@@ -47,8 +47,13 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 			k.fail(p+".transport", "%v", err)
 		}
 		if peer.Address != "" {
-			if _, _, err := policy.SplitHostPort(peer.Address); err != nil {
+			if _, _, err := policy.SplitPeerAddress(peer.Address); err != nil {
 				k.fail(p+".address", "%v", err)
+			}
+		}
+		for j, dom := range peer.Domains {
+			if err := policy.CheckDomain(dom); err != nil {
+				k.fail(fmt.Sprintf("%s.domains[%d]", p, j), "%v", err)
 			}
 		}
 		for j, pfx := range peer.Networks {

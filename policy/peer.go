@@ -3,7 +3,10 @@
 // source. It performs no I/O and imports nothing of the project.
 package policy
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // Role says what kind of SIP element a peer is. It decides whether natsbc
 // may ever replace that peer's Contact with the address a message came from.
@@ -47,13 +50,20 @@ type Peer struct {
 	// Address is where requests routed to this peer are sent (host:port);
 	// empty when the peer is never a routing target.
 	Address string
-	// Transport is "udp" or "tcp" for requests sent to Address.
+	// Transport is "udp" or "tcp" for requests sent to Address; "" (when
+	// Address is a host name without port) lets NAPTR choose.
 	Transport string
 	Role      Role
 	NAT       NATMode
 	// Latch says which sources may latch this peer's media: LatchStrict
 	// ("" means the same) or LatchRelaxed.
 	Latch string
+	// Domains are the host names this peer answers to in a Request-URI
+	// (its SIP domains). A request routed to the peer whose Request-URI
+	// names one of them, the peer's address host or an address of its
+	// networks keeps its Request-URI on the B-leg; "*" keeps every
+	// Request-URI (a PBX checking the digest uri needs it unchanged).
+	Domains []string
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends;
 	// by default they are removed so the other side talks only to the relay.
 	KeepICE bool
@@ -114,3 +124,40 @@ func (p Peer) RelaxedLatch() bool { return p.Latch == LatchRelaxed }
 
 // Known reports whether the peer came from configuration.
 func (p Peer) Known() bool { return p.Name != "" }
+
+// locatedByName reports whether a peer address is a host name without port:
+// RFC 3263 then finds the transport (NAPTR) and port (SRV) unless the peer
+// sets its transport.
+func locatedByName(address string) bool {
+	host, port, err := SplitPeerAddress(address)
+	if err != nil || port != 0 {
+		return false
+	}
+	_, err = netip.ParseAddr(host)
+	return err != nil
+}
+
+// NamedBy reports whether a Request-URI host names this peer: one of its
+// Domains (or "*"), the host of its Address, or an address in its Networks.
+func (p Peer) NamedBy(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "" {
+		return false
+	}
+	for _, d := range p.Domains {
+		if d == "*" || strings.EqualFold(strings.TrimSuffix(d, "."), host) {
+			return true
+		}
+	}
+	if h, _, err := SplitPeerAddress(p.Address); err == nil && strings.EqualFold(h, host) {
+		return true
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		for _, n := range p.Networks {
+			if n.Contains(ip.Unmap()) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -111,12 +111,19 @@ func normalizePeer(peer Peer) (Peer, error) {
 	if peer.NAT, err = ParseNATMode(string(peer.NAT)); err != nil {
 		return peer, fmt.Errorf("nat %v", err)
 	}
-	if peer.Transport, err = ParseTransport(peer.Transport); err != nil {
-		return peer, fmt.Errorf("transport %v", err)
+	if peer.Transport != "" || !locatedByName(peer.Address) {
+		if peer.Transport, err = ParseTransport(peer.Transport); err != nil {
+			return peer, fmt.Errorf("transport %v", err)
+		}
 	}
 	if peer.Address != "" {
-		if _, _, err = SplitHostPort(peer.Address); err != nil {
+		if _, _, err = SplitPeerAddress(peer.Address); err != nil {
 			return peer, fmt.Errorf("address %v", err)
+		}
+	}
+	for _, d := range peer.Domains {
+		if err := CheckDomain(d); err != nil {
+			return peer, fmt.Errorf("domain %v", err)
 		}
 	}
 	nets := make([]netip.Prefix, 0, len(peer.Networks))
@@ -152,7 +159,7 @@ func (p *Policy) compileRoute(r Route) (compiledRoute, error) {
 		if peer.Address == "" {
 			return compiledRoute{}, fmt.Errorf("to: peer %s has no address", peer.Name)
 		}
-		host, port, _ := SplitHostPort(peer.Address) // checked by normalizePeer
+		host, port, _ := SplitPeerAddress(peer.Address) // checked by normalizePeer
 		t = Target{Kind: TargetPeer, Peer: peer, Host: host, Port: port, Transport: peer.Transport}
 	}
 	return compiledRoute{Route: r, target: t}, nil

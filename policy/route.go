@@ -52,8 +52,10 @@ func (k TargetKind) String() string {
 type Target struct {
 	Kind TargetKind
 	// Peer is the destination peer for TargetPeer; zero otherwise.
-	Peer      Peer
-	Host      string
+	Peer Peer
+	Host string
+	// Port 0 and Transport "" mean "not given": the server is located by
+	// RFC 3263 (NAPTR, SRV) from Host.
 	Port      int
 	Transport string
 	// Rule names the route that matched, for logs: `route 2: from "*" to pbx`.
@@ -63,9 +65,11 @@ type Target struct {
 // RequestURI is the part of a Request-URI that routing looks at.
 type RequestURI struct {
 	Host string
-	// Port 0 means the URI had none: RFC 3263 would use SRV, natsbc uses 5060.
+	// Port 0 means the URI had none: the server is located by RFC 3263
+	// (SRV for a host name, 5060 for an address).
 	Port int
-	// Transport is the transport URI parameter, "" when absent (means udp).
+	// Transport is the transport URI parameter, "" when absent (RFC 3263
+	// §4.1: NAPTR, or UDP for an address or an explicit port).
 	Transport string
 }
 
@@ -128,8 +132,8 @@ func (p *Policy) Route(from Peer, ruri RequestURI) (Target, error) {
 	return Target{}, fmt.Errorf("%w request from %s", ErrNoRoute, peerLabel(from))
 }
 
-// requestURITarget fills t from the Request-URI. RFC 3261 §19.1.2: the
-// default port is 5060 for sip:, and UDP is the default transport.
+// requestURITarget fills t from the Request-URI. Port and transport stay
+// empty when the URI has none: RFC 3263 locates the server then.
 func requestURITarget(t Target, ruri RequestURI) (Target, error) {
 	if ruri.Host == "" {
 		return Target{}, fmt.Errorf("%s: %w: no host", t.Rule, ErrBadRequestURI)
@@ -137,15 +141,14 @@ func requestURITarget(t Target, ruri RequestURI) (Target, error) {
 	if ruri.Port < 0 || ruri.Port > 65535 {
 		return Target{}, fmt.Errorf("%s: %w: port %d", t.Rule, ErrBadRequestURI, ruri.Port)
 	}
-	t.Host, t.Port = ruri.Host, ruri.Port
-	if t.Port == 0 {
-		t.Port = 5060
+	t.Host, t.Port, t.Transport = ruri.Host, ruri.Port, ""
+	if ruri.Transport != "" {
+		tr, err := ParseTransport(strings.ToLower(ruri.Transport))
+		if err != nil {
+			return Target{}, fmt.Errorf("%s: %w: transport %v", t.Rule, ErrBadRequestURI, err)
+		}
+		t.Transport = tr
 	}
-	tr, err := ParseTransport(strings.ToLower(ruri.Transport))
-	if err != nil {
-		return Target{}, fmt.Errorf("%s: %w: transport %v", t.Rule, ErrBadRequestURI, err)
-	}
-	t.Transport = tr
 	return t, nil
 }
 

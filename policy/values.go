@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -73,6 +74,30 @@ func CheckName(s string) error {
 		}
 	}
 	return nil
+}
+
+// CheckDomain reports whether s may be one of a peer's domains: a host
+// name (or address) as it appears in a Request-URI, or "*" for any.
+func CheckDomain(s string) error {
+	if s == "" || strings.ContainsAny(s, " \t/:;@<>") {
+		return fmt.Errorf("%q is not a host name (or *)", s)
+	}
+	return nil
+}
+
+// SplitPeerAddress reads a peer's address: HOST:PORT, or a HOST alone
+// (port 0), whose port RFC 3263 finds (SRV for a name, 5060 for an IP).
+func SplitPeerAddress(s string) (host string, port int, err error) {
+	if ip, perr := netip.ParseAddr(strings.Trim(s, "[]")); perr == nil && !strings.Contains(s, "]:") {
+		return ip.String(), 0, nil
+	}
+	if s != "" && !strings.Contains(s, ":") {
+		if strings.ContainsAny(s, " \t/") {
+			return "", 0, fmt.Errorf("%q is not an IP address or a host name", s)
+		}
+		return s, 0, nil
+	}
+	return SplitHostPort(s)
 }
 
 // SplitHostPort splits "host:port" (IPv6 in brackets) and checks that the

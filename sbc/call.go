@@ -38,6 +38,8 @@ type call struct {
 
 	// up keeps the answered call's sessions and NAT flows alive (upkeep.go).
 	up *upkeep
+	// alternates are the callee's other RFC 3263 addresses (tryNext).
+	alternates []hop
 
 	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)

@@ -23,6 +23,9 @@ type pendingInvite struct {
 	// one round trip at most; a far side that never answers at all is
 	// given up by Timer B (the transaction times out).
 	proceeding bool
+	// ringing: a provisional above 100 came; the caller may have heard
+	// the callee, so the INVITE no longer moves to another address.
+	ringing bool
 	// stopping says why natsbc wants the far INVITE gone ("cancel": the
 	// near side CANCELled; "timer-c"; "" while the INVITE may still be
 	// answered); cancelSent whether the CANCEL went out.
@@ -45,6 +48,7 @@ func (c *call) newPendingInvite(to *leg, out *sip.Request) *pendingInvite {
 // provisional above 100 resets Timer C (the callee is still ringing).
 func (p *pendingInvite) provisional(code int) {
 	p.proceeding = true
+	p.ringing = p.ringing || code > 100
 	if code > 100 && p.stopping == "" {
 		p.timerC.Reset(p.c.s.cfg.TimerC)
 	}
@@ -76,7 +80,8 @@ func (p *pendingInvite) sendCancel() {
 }
 
 // redirected points the pending state at a new INVITE of the same leg (a
-// 3xx followed): a new transaction, not yet proceeding, Timer C anew.
+// 3xx followed, or the callee's next RFC 3263 address): a new transaction,
+// not yet proceeding, Timer C anew.
 func (p *pendingInvite) redirected(out *sip.Request) {
 	p.out = out
 	p.proceeding = false

@@ -55,6 +55,21 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 	verdict := nat.Detect(obs)
 	fix, rule := policy.ContactFix(l.peer, len(rr) > 0, verdict.NATed())
 
+	// Locate the next hop before taking the lock: it may ask the DNS.
+	l.mu.Lock()
+	establishing, routes := !l.routeSetFixed, l.routeSet
+	l.mu.Unlock()
+	if establishing {
+		routes = rr
+	}
+	var next dialogHop
+	switch {
+	case len(routes) > 0:
+		next = s.dialogHopOf(routes[0], l.transport)
+	case !fix && contact != nil:
+		next = s.dialogHopOf(*contact, l.transport)
+	}
+
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if contact != nil {
@@ -74,12 +89,18 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		l.routeSetFixed = true
 	}
 	switch {
-	case len(l.routeSet) > 0:
-		l.nextHop = uriHostPort(l.routeSet[0])
-	case fix:
+	case fix && len(l.routeSet) == 0:
 		l.nextHop = source.String()
+	case next.addr != "":
+		l.nextHop = next.addr
 	default:
 		l.nextHop = uriHostPort(l.remoteTarget)
+	}
+	if establishing && !fix && next.transport != "" {
+		// transport= of the first Route (or of the Contact) is honoured
+		// (RFC 3263 §4.1). Only while the dialog is being established:
+		// nothing else uses the leg yet.
+		l.transport, l.sock, l.adv = next.transport, next.sock, next.adv
 	}
 	l.route = routeChoice{Rule: rule, Via: via, Source: source.String(), Verdict: verdict.String(), Fixed: fix}
 	l.nated = l.nated || fix || (verdict.NATed() && l.peer.NAT != policy.NATNever)
@@ -97,8 +118,8 @@ func firstContact(msg sip.Message) *sip.Uri {
 	return nil
 }
 
-// uriHostPort is where a SIP URI points, with the default port (RFC 3263 §4
-// without DNS SRV: natsbc peers are addressed by IP or A record).
+// uriHostPort is a SIP URI's host and port, 5060 by default: the next hop
+// when RFC 3263 could not locate it (dialogHopOf).
 func uriHostPort(u sip.Uri) string {
 	port := u.Port
 	if port == 0 {

@@ -1,11 +1,9 @@
 package sbc
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/netip"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/resolve"
 )
 
 // handleInvite starts a call (an INVITE without To tag) or relays a
@@ -114,6 +113,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		return nil, nil, sdpReject(err)
 	}
 	c = newCall(s, a, b, ms)
+	c.alternates = next.alternates
 	s.calls.add(c)
 	if c.infoEnabled() {
 		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
@@ -146,6 +146,9 @@ type calleeHop struct {
 	peer      policy.Peer
 	rule      string
 	nated     bool // a registered phone that needs keepalive
+	// alternates are the next addresses RFC 3263 gave for the target,
+	// tried in order when the first times out or answers 503 (§4.3).
+	alternates []hop
 }
 
 func (s *Server) calleeHop(req *sip.Request, peer policy.Peer) (calleeHop, error) {
@@ -157,36 +160,27 @@ func (s *Server) calleeHop(req *sip.Request, peer policy.Peer) (calleeHop, error
 	}
 	target, err := s.policy.Route(peer, requestURIOf(req))
 	if err != nil {
-		if errors.Is(err, policy.ErrNoRoute) {
+		if errors.Is(err, policy.ErrNoRoute) || req.Recipient.Scheme == "tel" {
+			// A tel: URI has no host: only a route to a peer or an
+			// address can carry it.
 			return calleeHop{}, &Reject{Code: 404, Reason: "Not Found"}
 		}
 		return calleeHop{}, err
 	}
-	dst, err := s.resolve(target.Host, target.Port)
-	if err != nil {
-		return calleeHop{}, &Reject{Code: 503, Reason: "Service Unavailable"}
-	}
-	if s.isOwnAddress(dst) {
+	hops, err := s.locate(resolve.Query{Host: target.Host, Port: target.Port, Transport: target.Transport})
+	if errors.Is(err, errOwnAddress) {
 		// RFC 3261 §16.3 item 4 spirit: a request routed back to natsbc
 		// itself would loop.
 		return calleeHop{}, &Reject{Code: 482, Reason: "Loop Detected"}
 	}
-	transport := strings.ToUpper(target.Transport)
-	if transport == "" {
-		transport = "UDP"
-	}
-	sock, adv, err := s.facing(lower(transport), dst.Addr())
 	if err != nil {
+		s.log.Info("callee not located", "host", target.Host, "rule", target.Rule, "error", err)
 		return calleeHop{}, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
-	ruri := *req.Recipient.Clone()
-	if target.Kind != policy.TargetRequestURI {
-		// The callee is reached through a configured peer or address: the
-		// R-URI keeps the dialled user and points at that next hop.
-		ruri = sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: target.Host, Port: target.Port}
-	}
-	return calleeHop{dst: dst, sock: sock, adv: adv, transport: transport, ruri: ruri,
-		peer: peerFor(s.policy, dst.Addr(), target), rule: target.Rule}, nil
+	h := hops[0]
+	return calleeHop{dst: h.dst, sock: h.sock, adv: h.adv, transport: h.transport,
+		ruri: bLegRequestURI(req.Recipient, target),
+		peer: peerFor(s.policy, h.dst.Addr(), target), rule: target.Rule, alternates: hops[1:]}, nil
 }
 
 // decrementMaxForwards carries the hop budget across natsbc (RFC 3261
@@ -218,23 +212,6 @@ func peerName(p policy.Peer) string {
 		return "unknown"
 	}
 	return p.Name
-}
-
-// resolve turns a target host into an address (IP literals need no DNS).
-func (s *Server) resolve(host string, port int) (netip.AddrPort, error) {
-	if port == 0 {
-		port = 5060
-	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
-	}
-	ctx, cancel := context.WithTimeout(s.base, 2*s.cfg.T2)
-	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(ips) == 0 {
-		return netip.AddrPort{}, errors.Join(errors.New("cannot resolve "+host), err)
-	}
-	return netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), nil
 }
 
 func (s *Server) isOwnAddress(ap netip.AddrPort) bool {

@@ -20,6 +20,12 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	defer cancel()
 
 	otx, err := s.send(ctx, out)
+	if err != nil && initial {
+		otx = nil // sipgo returns a nil *tx inside the interface
+		if c.tryNext(ctx, nil, &out, &otx) {
+			err = nil
+		}
+	}
 	if err != nil {
 		c.log.Warn("INVITE not sent", "leg", to.side.String(), "to", out.Destination(), "error", err)
 		s.replyStateless(in, tx, 503, "Service Unavailable")
@@ -28,13 +34,15 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		}
 		return
 	}
-	defer func() { otx.Terminate() }()
+	defer func() { otx.Terminate() }() // otx changes on a redirect or an RFC 3263 retry
 	// 2xx retransmissions absorbed by the transaction (RFC 6026 Accepted
 	// state) still need our ACK again.
 	otx.OnRetransmission(func(res *sip.Response) { c.onRetransmitted2xx(to.side, res) })
 
 	p := c.newPendingInvite(to, out)
 	defer p.close()
+	ring := c.newRingingPinhole(fromSide, initial)
+	defer ring.stop()
 	for {
 		select {
 		case res := <-otx.Responses():
@@ -47,7 +55,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				if res.StatusCode == 100 || p.stopping != "" {
 					continue
 				}
-				c.relayProvisional(fromSide, in, tx, out, res, initial)
+				ring.sent(c.relayProvisional(fromSide, in, tx, out, res, initial))
 			case res.IsSuccess():
 				if p.stopping != "" || c.isEnded() {
 					c.unwanted2xx(to, p.out, res, initial)
@@ -57,6 +65,12 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				c.answered(fromSide, in, tx, p.out, res, initial)
 				return
 			default:
+				// RFC 3263 §4.3: a 503 before the caller heard anything moves
+				// the INVITE to the callee's next address.
+				if initial && p.stopping == "" && !p.ringing && c.tryNext(ctx, res, &out, &otx) {
+					p.redirected(out)
+					continue
+				}
 				if initial && p.stopping == "" {
 					if next, ntx := c.followRedirect(ctx, p, res); ntx != nil {
 						otx.Terminate()
@@ -76,6 +90,10 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			// sipgo already answered the near leg 487.
 			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
 			p.stop("cancel")
+		case <-ring.C():
+			if p.stopping == "" {
+				ring.refresh(c, in, tx)
+			}
 		case <-p.timerCFired():
 			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.cfg.TimerC.String())
 			s.replyStateless(in, tx, 408, "Request Timeout")
@@ -85,6 +103,10 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			c.endInitial(initial, p.stopping)
 			return
 		case <-otx.Done():
+			if initial && p.stopping == "" && !p.ringing && c.tryNext(ctx, nil, &out, &otx) {
+				p.redirected(out)
+				continue
+			}
 			if p.stopping == "" {
 				c.log.Info("INVITE timed out", "leg", to.side.String(), "to", p.out.Destination(), "error", otx.Err())
 				s.replyStateless(in, tx, 408, "Request Timeout")
@@ -203,7 +225,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 }
 
 // relayResponse answers the near leg's INVITE with the far leg's response.
-func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) {
+func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, res *sip.Response, provisional bool) *sip.Response {
 	reply, err := c.buildResponse(fromSide, in, res, provisional)
 	if err != nil {
 		// Early media natsbc cannot anchor is not relayed: the response
@@ -213,6 +235,7 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 		reply.RemoveHeader("Content-Type")
 	}
 	c.s.respond(tx, in, reply)
+	return reply
 }
 
 // buildResponse maps a far-leg response onto the near leg: the near leg's

@@ -88,7 +88,8 @@ func (l *leg) nextCSeq() uint32 {
 }
 
 // newInDialogRequest builds a request within this leg's dialog (RFC 3261
-// §12.2.1.1): R-URI = remote target, Route = route set, From/To/Call-ID of
+// §12.2.1.1): R-URI = remote target, Route = route set (or the strict
+// router's form, requestTarget), From/To/Call-ID of
 // the dialog, a new CSeq, natsbc's own Via and Contact. seq 0 takes the
 // next CSeq; ACK and CANCEL pass the INVITE's.
 func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Request {
@@ -102,7 +103,8 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 		seq = l.nextCSeq()
 	}
 
-	req := sip.NewRequest(method, *target.Clone())
+	ruri, routes := requestTarget(target, routes)
+	req := sip.NewRequest(method, *ruri.Clone())
 	req.AppendHeader(l.via())
 	for _, r := range routes {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})

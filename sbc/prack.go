@@ -18,23 +18,24 @@ import (
 //	far reliable,   caller without      → natsbc PRACKs it, unreliable on the A-leg
 //	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
 //	otherwise                           → relayed as it is
-func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) {
+//
+// It returns what it sent the caller unreliably, nil when it sent nothing or
+// sent it reliably (its own loop retransmits it).
+func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) *sip.Response {
 	if !initial {
-		c.relayResponse(fromSide, in, tx, res, true)
-		return
+		return c.relayResponse(fromSide, in, tx, res, true)
 	}
 	to := c.leg(c.other(fromSide))
 	fork := c.learnEarlyDialog(to, res)
 	if !c.rel.enabled() {
-		c.relayResponse(fromSide, in, tx, res, true)
-		return
+		return c.relayResponse(fromSide, in, tx, res, true)
 	}
 	rseq, farReliable := reliableRSeq(res)
 	farReliable = farReliable && fork != nil
 	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
 		// RFC 3262 §4: a retransmission (our PRACK is on its way) or out
 		// of order: discarded.
-		return
+		return nil
 	}
 	reply, err := c.buildResponse(fromSide, in, res, true)
 	if err != nil {
@@ -45,9 +46,11 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 	switch {
 	case farReliable && supports:
 		c.sendReliable(in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
+		return nil
 	case farReliable:
 		c.prackFar(to, fork, rAck{rseq: rseq, cseq: out.CSeq().SeqNo, method: sip.INVITE})
 		c.s.respond(tx, in, reply)
+		return reply
 	case requires:
 		if lateOffer {
 			// The body of an unreliable provisional to an INVITE without
@@ -56,8 +59,10 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 			stripBody(reply)
 		}
 		c.sendReliable(in, tx, reply, &reliable{})
+		return nil
 	default:
 		c.s.respond(tx, in, reply)
+		return reply
 	}
 }
 

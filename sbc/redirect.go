@@ -143,13 +143,16 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if route.Kind != policy.TargetRequestURI && !strings.EqualFold(want, uriHostPort(target)) {
 		return nil, errRedirectNoRoute
 	}
-	dst, err := s.resolve(target.Host, target.Port)
+	// RFC 3263 as for any target; only its first address is tried: the
+	// next Contact is the 3xx's own alternative.
+	hops, err := s.locate(uriQuery(target))
+	if errors.Is(err, errOwnAddress) {
+		return nil, errRedirectLoop
+	}
 	if err != nil {
 		return nil, err
 	}
-	if s.isOwnAddress(dst) {
-		return nil, errRedirectLoop
-	}
+	dst := hops[0].dst
 	transport := strings.ToUpper(route.Transport)
 	if transport == "" {
 		transport = "UDP"

@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/resolve"
 )
 
 // regExchange is one REGISTER on its way through natsbc: the phone's
@@ -82,18 +83,11 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 		}
 		return nil, &Reject{Code: 500, Reason: "Server Internal Error"}
 	}
-	dst, err := s.resolve(target.Host, target.Port)
-	if err != nil || s.isOwnAddress(dst) {
-		return nil, &Reject{Code: 503, Reason: "Service Unavailable"}
-	}
-	transport := strings.ToUpper(target.Transport)
-	if transport == "" {
-		transport = "UDP"
-	}
-	bSock, bAdv, err := s.facing(lower(transport), dst.Addr())
+	hops, err := s.locate(resolve.Query{Host: target.Host, Port: target.Port, Transport: target.Transport})
 	if err != nil {
 		return nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
+	dst, transport, bSock, bAdv := hops[0].dst, hops[0].transport, hops[0].sock, hops[0].adv
 	from, to := req.From(), req.To()
 	if from == nil || to == nil {
 		return nil, &Reject{Code: 400, Reason: "Missing From or To"}

@@ -43,6 +43,9 @@ type Options struct {
 	// STUNRefresh is how often sockets advertised via STUN re-learn their
 	// public address (ListenSpec.AdvertiseSTUN); 0 takes nat's default.
 	STUNRefresh time.Duration
+	// Locator resolves host names of routes, Request-URIs and Record-Route
+	// (RFC 3263); nil asks the DNS servers of /etc/resolv.conf.
+	Locator Locator
 	// WatchAddresses, when set, subscribes to local address changes
 	// (nat.WatchAddresses in production): natsbc logs them and re-learns
 	// its STUN-advertised addresses at once.
@@ -57,6 +60,8 @@ type Server struct {
 	policy Policy
 	router nat.Router
 	media  media.Anchor
+	// locator resolves host names per RFC 3263.
+	locator Locator
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -117,10 +122,14 @@ func New(opts Options) (*Server, error) {
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
+		locator:     opts.Locator,
 		stopped:     make(chan struct{}),
 		refusedTCP:  newHopMemory(),
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
+	if s.locator == nil {
+		s.locator = defaultLocator(log)
+	}
 	for i, l := range opts.Listeners {
 		sock, err := newSocket(l)
 		if err != nil {

@@ -194,7 +194,6 @@ func clearTimerHeaders(m editable) {
 	}
 }
 
-
 func isHeader(h sip.Header, names ...string) bool {
 	for _, n := range names {
 		if strings.EqualFold(h.Name(), n) {

@@ -84,6 +84,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 		Policy:         pol,
 		Router:         nat.Fallback(nat.NewNetlinkRouter(), configuredRouter(cfg.Listen())),
 		Media:          anchor,
+		Locator:        newLocator(cfg, log),
 		Logger:         log,
 		STUNRefresh:    cfg.NATRefresh(),
 		WatchAddresses: watchAddresses(log),

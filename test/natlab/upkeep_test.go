@@ -132,3 +132,25 @@ func TestLabNATForgetsIdleCall(t *testing.T) {
 		})
 	}
 }
+
+// TestLongRingThroughNAT (issue 10 item 8, while ringing): the callee rings
+// 40 s, twice the NAT's UDP timeout, before it answers. natsbc resends the
+// 180 to the NATed caller at the keepalive interval (RFC 3261 §13.3.1.1),
+// so the 200 still finds the phone's mapping: the phone gets it, ACKs and
+// hangs up. Without the resends the NAT forgets the mapping
+// (TestLabNATForgetsIdleCall) and the phone never hears the answer.
+func TestLongRingThroughNAT(t *testing.T) {
+	t.Parallel()
+	l := NewLab(t)
+	n := l.StartNatsbc(t, BaseConfig+pbxPeer)
+	callee := l.StartSipp(t, "callee", calleeAt("callee_long_ring.xml", PBXIP))
+	phone := l.StartSipp(t, "phone", phoneCall("phone_long_ring.xml"))
+
+	MustSucceed(t, phone, 90*time.Second)
+	MustSucceed(t, callee, 15*time.Second)
+	awaitEnded(t, n, "bye-from-a")
+	if got := len(n.Log.Find("ringing: provisional resent to hold the caller's NAT pinhole", nil)); got < 2 {
+		t.Errorf("natsbc resent %d provisionals in 40 s of ringing, want at least 2 (keepalive interval 15 s)", got)
+	}
+	n.AssertNoCrash(t)
+}
