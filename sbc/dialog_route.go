@@ -52,7 +52,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 			via = v.SentBy()
 		}
 	}
-	verdict := nat.Detect(obs)
+	verdict := nat.Detect(s.withoutOwnAddrs(obs))
 	fix, rule := policy.ContactFix(l.peer, len(rr) > 0, verdict.NATed())
 
 	// Locate the next hop before taking the lock: it may ask the DNS.

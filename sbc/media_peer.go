@@ -24,6 +24,7 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		info.Latch = media.LatchRelaxed
 	}
 	c.media.SetPeer(from, info)
+	c.s.noteRelayAddr(facing)
 	out, err := c.media.Rewrite(from, contentType(msg), msg.Body(), facing)
 	if err == nil {
 		// A refresh by re-INVITE offers it again (upkeep.go).

@@ -62,6 +62,8 @@ type Server struct {
 	media  media.Anchor
 	// locator resolves host names per RFC 3263.
 	locator Locator
+	// relayAddrs are the addresses natsbc has written into SDP (hairpin.go).
+	relayAddrs sync.Map // netip.Addr → struct{}
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server

@@ -12,13 +12,13 @@ import (
 const phonePassword = "s3cret-phone"
 
 // phonesPBXPeer is natsbc's config for the real phones: the Kamailio PBX
-// as peer "pbx" for the inside network, and `nat: never`, as an operator
-// sets it for a PBX on natsbc's own inside network. A call between two
-// phones crosses natsbc twice (phone, natsbc, PBX, natsbc, phone) and the
-// PBX relays the SDP of natsbc's other leg (natsbc's own inside address):
-// left to detection ("sdp-private"), both PBX-facing legs count as NATed,
-// each waits for the other's first packet to latch, and no media flows.
-const phonesPBXPeer = registrarPeer + "    nat: never\n"
+// as peer "pbx" for the inside network, NAT detection left at its default.
+// A call between two phones crosses natsbc twice (phone, natsbc, PBX,
+// natsbc, phone) and the PBX relays natsbc's own Contact and the SDP of
+// natsbc's other leg: natsbc must not take its own addresses for a NAT
+// (sbc/hairpin.go), or each PBX-facing relay side waits for the other's
+// first packet and no media flows.
+const phonesPBXPeer = registrarPeer
 
 // TestPhonesBaresip (issue 10, the lab's real phones): two baresip phones,
 // each on a home network of its own behind the port-randomising NAT,
