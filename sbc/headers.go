@@ -121,11 +121,15 @@ func copyHeaders(dst, src sip.Message, k carried) {
 func copyEndToEnd(dst, src sip.Message, sender policy.Peer) {
 	k := carried{identity: sender.TrustIdentity}
 	for _, h := range allHeaders(src) {
-		if !k.copies(classOf(h.Name())) {
+		name := strings.ToLower(h.Name())
+		if !k.copies(headerClasses[name]) {
 			continue
 		}
-		switch name := strings.ToLower(h.Name()); name {
+		switch name {
 		case "supported", "k", "require":
+			if !containsFold(h.Value(), "100rel") {
+				break
+			}
 			v := withoutToken(h.Value(), "100rel")
 			if v == "" {
 				continue
