@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,22 +177,37 @@ func answerTimerHeaders(res *sip.Response, t legTimer) {
 // B-leg INVITE: the scan compares names without allocating and edits only
 // when something matches.
 func clearTimerHeaders(m editable) {
-	var edit []sip.Header
-	for _, h := range allHeaders(m) {
-		if isHeader(h, "session-expires", "x", "min-se") ||
-			(isHeader(h, "require", "supported", "k") && containsFold(h.Value(), "timer")) {
-			edit = append(edit, h)
-		}
+	if !slices.ContainsFunc(allHeaders(m), statesTimer) {
+		return
 	}
-	for _, h := range edit {
-		m.RemoveHeader(h.Name())
-		if isHeader(h, "session-expires", "x", "min-se") {
+	// sipgo's RemoveHeader drops the first header of exactly that name, not
+	// the one in hand: every line of the option-tag headers goes, and all
+	// but "timer" comes back, each line in its order.
+	var back []sip.Header
+	for _, h := range slices.Clone(allHeaders(m)) {
+		switch {
+		case isHeader(h, "session-expires", "x", "min-se"):
+		case isHeader(h, "require", "supported", "k"):
+			if !containsFold(h.Value(), "timer") {
+				back = append(back, h)
+			} else if rest := withoutToken(h.Value(), "timer"); rest != "" {
+				back = append(back, sip.NewHeader(h.Name(), rest))
+			}
+		default:
 			continue
 		}
-		if rest := withoutToken(h.Value(), "timer"); rest != "" {
-			m.AppendHeader(sip.NewHeader(h.Name(), rest))
-		}
+		m.RemoveHeader(h.Name())
 	}
+	for _, h := range back {
+		m.AppendHeader(h)
+	}
+}
+
+// statesTimer: h is a session timer header, or an option-tag list that may
+// name timer.
+func statesTimer(h sip.Header) bool {
+	return isHeader(h, "session-expires", "x", "min-se") ||
+		(isHeader(h, "require", "supported", "k") && containsFold(h.Value(), "timer"))
 }
 
 func isHeader(h sip.Header, names ...string) bool {

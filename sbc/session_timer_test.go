@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,31 @@ func TestExpiryMargin(t *testing.T) {
 	if got := expiryMargin(90 * time.Second); got != 30*time.Second {
 		t.Errorf("margin(90s) = %v, want 30s", got)
 	}
+}
+
+// A message with several Supported or Require lines loses "timer" from
+// the line that names it and keeps every other line as it was, in order
+// (sipgo's RemoveHeader drops the first header of a name, not the one
+// named).
+func TestClearTimerHeadersKeepsOtherLines(t *testing.T) {
+	req := timerRequest(t, "Supported: replaces, norefersub", "Supported: timer, path", "Require: timer",
+		"require: 100rel", "Session-Expires: 120", "Min-SE: 90", "Supported: gruu")
+	clearTimerHeaders(req)
+	if got, want := headerValues(req, "Supported"), []string{"replaces, norefersub", "path", "gruu"}; !slices.Equal(got, want) {
+		t.Errorf("Supported = %q, want %q", got, want)
+	}
+	if got, want := headerValues(req, "Require"), []string{"100rel"}; !slices.Equal(got, want) {
+		t.Errorf("Require = %q, want %q", got, want)
+	}
+	if req.GetHeader("Session-Expires") != nil || req.GetHeader("Min-SE") != nil {
+		t.Errorf("a session timer stated before is left:\n%s", req)
+	}
+}
+
+func headerValues(m sip.Message, name string) []string {
+	var vs []string
+	for _, h := range m.GetHeaders(name) {
+		vs = append(vs, h.Value())
+	}
+	return vs
 }
