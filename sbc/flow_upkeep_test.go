@@ -298,3 +298,23 @@ func answerRefresh(p *testPeer, callID string, want []byte, tag string, headers 
 	}
 	return nil
 }
+
+// An UPDATE of the phone in the early dialog reaches the PBX with natsbc's
+// own session interval and no refresher (none is negotiated on the B-leg
+// before its 2xx, RFC 4028 §7.1), never the zero interval written as 1 s
+// below natsbc's own Min-SE.
+func TestFlowEarlyUpdateOffersOwnInterval(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil)
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+	b.phoneGets(t, 183)
+	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.UPDATE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	upd := b.flowBed.pbx.Expect(t, wait, "UPDATE on the B-leg", isRequestIn(sip.UPDATE, b.pbx.callID))
+	if got := headerValue(upd, "Session-Expires"); got != "1800" {
+		t.Errorf("early UPDATE Session-Expires = %q, want natsbc's 1800 without refresher", got)
+	}
+	if got := headerValue(upd, "Min-SE"); got != "90" {
+		t.Errorf("early UPDATE Min-SE = %q, want natsbc's 90", got)
+	}
+}

@@ -139,13 +139,15 @@ func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
 
 // offerTimerHeaders puts natsbc's session timer on an INVITE or UPDATE it
 // sends on a leg (RFC 4028 §7.1, §7.4): Supported: timer, Min-SE, and
-// Session-Expires with the refresher the leg has (none on the first
-// INVITE: the callee chooses).
+// Session-Expires with the refresher the leg has. Until the leg has a
+// timer (the first INVITE, an UPDATE in its early dialog) it offers
+// natsbc's own interval without refresher: the peer chooses (RFC 4028
+// §7.1).
 func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bool) {
 	clearTimerHeaders(req)
 	addOptionTag(req, "Supported", "timer")
 	v := seconds(cfg.SessionExpires)
-	if established {
+	if established && t.interval > 0 {
 		v = seconds(t.interval)
 		if t.natsbc {
 			v += ";refresher=uac"
