@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
 )
 
 // timerCall plays a call set-up whose phone INVITE and PBX 200 carry extra
@@ -316,5 +318,42 @@ func TestFlowEarlyUpdateOffersOwnInterval(t *testing.T) {
 	}
 	if got := headerValue(upd, "Min-SE"); got != "90" {
 		t.Errorf("early UPDATE Min-SE = %q, want natsbc's 90", got)
+	}
+}
+
+// natsbc's refresh re-INVITE is an offer (the SDP it sent before): while
+// the phone's UPDATE offer waits for the PBX's answer, natsbc's refresh of
+// the B-leg is deferred, nothing sent (RFC 3264 §4: one offer outstanding
+// at a time); once the UPDATE is answered the refresh goes out. The
+// refresh is driven by hand: a 64*T1 UPDATE outlives no timer-driven one.
+func TestFlowRefreshWaitsForPendingOffer(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	tr := b.timerCall(t, nil, nil) // no timers, no UPDATE: natsbc refreshes by re-INVITE
+	c, _, ok := b.srv.calls.lookup(tr.pbx.callID, tr.pbx.bTag)
+	if !ok {
+		t.Fatal("the call is not in the table")
+	}
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.UPDATE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	upd := b.pbx.Expect(t, wait, "the phone's UPDATE on the B-leg", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	if out := (callUpkeep{c}).refresh(t.Context(), media.LegB, false); out != busy {
+		t.Errorf("refresh with the UPDATE's offer pending: %v, want busy", out)
+	}
+	if got := b.pbx.TakeAll(isRequestIn(sip.INVITE, tr.pbx.callID)); len(got) != 0 {
+		t.Errorf("the PBX got a refresh re-INVITE crossing its pending UPDATE:\n%s", got[0])
+	}
+	answer(t, b.pbx, upd, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6002))
+	b.phone.Expect(t, wait, "200 for the UPDATE", isResponse(200, sip.UPDATE))
+
+	done := make(chan outcome, 1)
+	go func() { done <- (callUpkeep{c}).refresh(t.Context(), media.LegB, false) }()
+	_, sent := c.up.lastSDP(media.LegB)
+	if err := answerRefresh(b.pbx, tr.pbx.callID, sent, tr.pbx.tag,
+		[]string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">", "Content-Type: application/sdp"}, sdpBody(pbxIP, 6002)); err != nil {
+		t.Fatal(err)
+	}
+	if out := <-done; out != answered {
+		t.Errorf("refresh once the UPDATE is answered: %v, want answered", out)
 	}
 }

@@ -84,11 +84,18 @@ func (u callUpkeep) refresh(ctx context.Context, side media.Leg, update bool) ou
 	method := sip.UPDATE
 	if !update {
 		// natsbc's re-INVITE goes to this leg as one from the other
-		// side would: the peer's crossing re-INVITE gets 491.
+		// side would: the peer's crossing re-INVITE gets 491. It is an
+		// offer too (RFC 3264 §4: one outstanding at a time), so it waits
+		// for any offer of the call in flight, and one crossing it gets
+		// 491 or 500 (RFC 3311 §5.2).
 		if ok, _ := c.beginInvite(c.other(side)); !ok {
-			return busy
+			return c.refreshDeferred(side)
 		}
 		defer c.endInvite()
+		if ok, _ := c.claimOffer(c.other(side)); !ok {
+			return c.refreshDeferred(side)
+		}
+		defer c.endOffer()
 		method = sip.INVITE
 	}
 	req := l.newInDialogRequest(method, 0)
@@ -112,6 +119,11 @@ func (u callUpkeep) refresh(ctx context.Context, side media.Leg, update bool) ou
 	}
 	c.up.set(side, s.cfg.offerTimer(res, t))
 	return out
+}
+
+func (c *call) refreshDeferred(side media.Leg) outcome {
+	c.log.Debug("session refresh deferred: an INVITE or offer of the call is pending", "leg", side.String())
+	return busy
 }
 
 func refreshOutcome(res *sip.Response, err error, update bool) outcome {
