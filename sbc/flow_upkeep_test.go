@@ -357,3 +357,47 @@ func TestFlowRefreshWaitsForPendingOffer(t *testing.T) {
 		t.Errorf("refresh once the UPDATE is answered: %v, want answered", out)
 	}
 }
+
+// The PBX answers natsbc's refresh UPDATE 422 naming a Min-SE of 3 s:
+// natsbc asks again at once, in a new transaction, for 3 s with Min-SE 3
+// (RFC 4028 §7.4), and the leg keeps the larger interval; the call goes
+// on.
+func TestFlowRefreshRetriedAfter422(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.SessionExpires, c.MinSE = 2*time.Second, time.Second })
+	// The phone refreshes its own leg on 30 s: only the B-leg is natsbc's.
+	tr := b.timerCall(t, []string{"Supported: timer", "Session-Expires: 30;refresher=uac", "Min-SE: 30"},
+		[]string{"Allow: INVITE, ACK, BYE, UPDATE"})
+	first := b.pbx.Expect(t, 2*wait, "natsbc's refresh UPDATE", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	if got := headerValue(first, "Session-Expires"); got != "2;refresher=uac" {
+		t.Fatalf("refresh Session-Expires = %q, want 2;refresher=uac", got)
+	}
+	answer(t, b.pbx, first, 422, "Session Interval Too Small", "", []string{"Min-SE: 3"}, "")
+	retry := b.pbx.Expect(t, wait, "the refresh asked again", func(m sip.Message) bool {
+		return isRequestIn(sip.UPDATE, tr.pbx.callID)(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+	})
+	if got := headerValue(retry, "Session-Expires"); got != "3;refresher=uac" {
+		t.Errorf("retried refresh Session-Expires = %q, want 3;refresher=uac (the 422's Min-SE)", got)
+	}
+	if got := headerValue(retry, "Min-SE"); got != "3" {
+		t.Errorf("retried refresh Min-SE = %q, want 3 (RFC 4028 §7.4)", got)
+	}
+	if retry.CSeq().SeqNo <= first.CSeq().SeqNo {
+		t.Errorf("retried refresh CSeq %d, want above the first's %d", retry.CSeq().SeqNo, first.CSeq().SeqNo)
+	}
+	answer(t, b.pbx, retry, 200, "OK", "", []string{"Session-Expires: 3;refresher=uac", "Require: timer"}, "")
+	if _, err := b.log.waitFor("session refreshed by natsbc", wait); err != nil {
+		t.Fatalf("the retried refresh did not complete: %v", err)
+	}
+	c, _, ok := b.srv.calls.lookup(tr.pbx.callID, tr.pbx.bTag)
+	if !ok {
+		t.Fatal("the call ended after the retried refresh")
+	}
+	if got := c.up.timer(media.LegB); got.interval != 3*time.Second || got.floor != 3*time.Second {
+		t.Errorf("B-leg timer after the retry: %+v, want interval and floor 3s", got)
+	}
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, tr.pbx.callID))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+}

@@ -25,6 +25,10 @@ type legTimer struct {
 	// update: the peer allows UPDATE (RFC 3311), so natsbc refreshes with
 	// an UPDATE without SDP instead of a re-INVITE (RFC 4028 §7.4, §9).
 	update bool
+	// floor is the largest Min-SE the peer named in a 422 to natsbc's
+	// request on this leg: natsbc never asks it for less again and states
+	// it as its Min-SE (RFC 4028 §7.4).
+	floor time.Duration
 }
 
 // sessionExpires reads Session-Expires (compact form x, RFC 4028 §4):
@@ -104,8 +108,8 @@ func (cfg Config) answerTimer(req *sip.Request, prev legTimer) legTimer {
 	if has && se < interval {
 		interval = se
 	}
-	interval = max(interval, minSE(req), cfg.MinSE)
-	t := legTimer{interval: interval, update: prev.update}
+	interval = max(interval, minSE(req), cfg.MinSE, prev.floor)
+	t := legTimer{interval: interval, update: prev.update, floor: prev.floor}
 	if len(req.GetHeaders("Allow")) > 0 {
 		t.update = hasToken(req, "Allow", "UPDATE")
 	}
@@ -123,10 +127,11 @@ func (cfg Config) answerTimer(req *sip.Request, prev legTimer) legTimer {
 // interval and refresher; a 2xx without Session-Expires leaves the leg to
 // natsbc's own interval, refreshed by natsbc.
 func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
-	t := legTimer{interval: prev.interval, natsbc: true, update: prev.update}
+	t := legTimer{interval: prev.interval, natsbc: true, update: prev.update, floor: prev.floor}
 	if t.interval == 0 {
 		t.interval = cfg.SessionExpires
 	}
+	t.interval = max(t.interval, t.floor)
 	if len(res.GetHeaders("Allow")) > 0 {
 		t.update = hasToken(res, "Allow", "UPDATE")
 	}
@@ -146,9 +151,10 @@ func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
 func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bool) {
 	clearTimerHeaders(req)
 	addOptionTag(req, "Supported", "timer")
-	v := seconds(cfg.SessionExpires)
+	floor := max(cfg.MinSE, t.floor)
+	v := seconds(max(cfg.SessionExpires, floor))
 	if established && t.interval > 0 {
-		v = seconds(t.interval)
+		v = seconds(max(t.interval, floor))
 		if t.natsbc {
 			v += ";refresher=uac"
 		} else {
@@ -156,7 +162,22 @@ func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bo
 		}
 	}
 	req.AppendHeader(sip.NewHeader("Session-Expires", v))
-	req.AppendHeader(sip.NewHeader("Min-SE", seconds(cfg.MinSE)))
+	req.AppendHeader(sip.NewHeader("Min-SE", seconds(floor)))
+}
+
+// tooBriefFloor reads a 422 to natsbc's INVITE or UPDATE on a leg (RFC
+// 4028 §7.3): the Min-SE it names when that is above the interval req
+// asked for, so a request asking for it may succeed; 0 otherwise (not a
+// 422, or one a retry would only repeat).
+func tooBriefFloor(req *sip.Request, res *sip.Response) time.Duration {
+	if res == nil || res.StatusCode != 422 {
+		return 0
+	}
+	asked, _, _ := sessionExpires(req)
+	if floor := minSE(res); floor > asked {
+		return floor
+	}
+	return 0
 }
 
 // answerTimerHeaders puts the leg's session timer on natsbc's 2xx to an

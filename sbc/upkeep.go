@@ -80,6 +80,16 @@ func (u *upkeep) set(side media.Leg, t legTimer) {
 	u.poke()
 }
 
+// raiseFloor records the Min-SE a leg's peer named in a 422 (RFC 4028
+// §7.4): every later request natsbc sends on the leg asks for at least it.
+func (u *upkeep) raiseFloor(side media.Leg, floor time.Duration) legTimer {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t := &u.legs[side].timer
+	t.floor = max(t.floor, floor)
+	return *t
+}
+
 func (u *upkeep) timer(side media.Leg) legTimer {
 	u.mu.Lock()
 	defer u.mu.Unlock()
