@@ -401,3 +401,79 @@ func TestFlowRefreshRetriedAfter422(t *testing.T) {
 	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, tr.pbx.callID))
 	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
 }
+
+// The PBX answers the B-leg INVITE 422 naming a Min-SE of 3600 s, above
+// natsbc's 1800: natsbc sends the INVITE again (RFC 4028 §7.4) as a new
+// transaction of the same dialog, with Session-Expires and Min-SE 3600;
+// the phone hears nothing of the 422, and the B-leg keeps the larger
+// interval. A second 422 goes to the phone: natsbc asks again once.
+func TestFlowInitialInviteRetriedAfter422(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	pc := newPhoneCall()
+	b.phone.Send(t, b.invite(pc))
+	first := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
+	answer(t, b.pbx, first, 422, "Session Interval Too Small", "pbx422", []string{"Min-SE: 3600"}, "")
+	retry := b.pbx.Expect(t, wait, "the B-leg INVITE sent again", func(m sip.Message) bool {
+		return isRequestIn(sip.INVITE, first.CallID().Value())(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+	}).(*sip.Request)
+	if got := headerValue(retry, "Session-Expires"); got != "3600" {
+		t.Errorf("INVITE after 422 Session-Expires = %q, want 3600 (no refresher: the callee chooses)", got)
+	}
+	if got := headerValue(retry, "Min-SE"); got != "3600" {
+		t.Errorf("INVITE after 422 Min-SE = %q, want 3600", got)
+	}
+	if retry.CSeq().SeqNo <= first.CSeq().SeqNo || fromTagOf(retry) != fromTagOf(first) || toTagOf(retry) != "" {
+		t.Errorf("INVITE after 422: CSeq %d From tag %q To tag %q; want CSeq above %d, From tag %q, no To tag",
+			retry.CSeq().SeqNo, fromTagOf(retry), toTagOf(retry), first.CSeq().SeqNo, fromTagOf(first))
+	}
+	if retry.Via().Params.GetOr("branch", "") == first.Via().Params.GetOr("branch", "") {
+		t.Errorf("INVITE after 422 reuses the first's Via branch: it is a new transaction")
+	}
+	if string(retry.Body()) != string(first.Body()) {
+		t.Errorf("INVITE after 422 offers\n%s\nwant the first INVITE's offer\n%s", retry.Body(), first.Body())
+	}
+	if got := b.phone.TakeAll(isResponse(422, sip.INVITE)); len(got) != 0 {
+		t.Errorf("the phone got the 422 natsbc handled")
+	}
+	answer(t, b.pbx, retry, 200, "OK", "pbx", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">",
+		"Session-Expires: 3600;refresher=uac", "Require: timer", "Content-Type: application/sdp"}, sdpBody(pbxIP, 6000))
+	ok := b.phone.Expect(t, wait, "200 OK for INVITE", isResponse(200, sip.INVITE))
+	ack := b.pbx.Expect(t, wait, "natsbc's ACK for the 200", func(m sip.Message) bool {
+		return isRequestIn(sip.ACK, first.CallID().Value())(m) && toTagOf(m) == "pbx"
+	})
+	if ack.CSeq().SeqNo != retry.CSeq().SeqNo {
+		t.Errorf("ACK CSeq %d, want the answered INVITE's %d", ack.CSeq().SeqNo, retry.CSeq().SeqNo)
+	}
+	c, _, found := b.srv.calls.lookup(first.CallID().Value(), fromTagOf(first))
+	if !found {
+		t.Fatal("the call is not in the table")
+	}
+	if got := c.up.timer(media.LegB); got.interval != 3600*time.Second || got.floor != 3600*time.Second {
+		t.Errorf("B-leg timer = %+v, want interval and floor 3600s", got)
+	}
+	pc.aTag, pc.aContact = toTagOf(ok), contactOf(t, ok)
+	b.phone.Send(t, b.phoneInDialog(pc, sip.ACK, 1, nil, ""))
+	b.phone.Send(t, b.phoneInDialog(pc, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, first.CallID().Value()))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+
+	t.Run("second 422 goes to the phone", func(t *testing.T) {
+		pc := newPhoneCall()
+		b.phone.Send(t, b.invite(pc))
+		first := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
+		answer(t, b.pbx, first, 422, "Session Interval Too Small", "pbx422", []string{"Min-SE: 3600"}, "")
+		retry := b.pbx.Expect(t, wait, "the B-leg INVITE sent again", func(m sip.Message) bool {
+			return isRequestIn(sip.INVITE, first.CallID().Value())(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+		})
+		answer(t, b.pbx, retry, 422, "Session Interval Too Small", "pbx422b", []string{"Min-SE: 7200"}, "")
+		b.phone.Expect(t, wait, "the second 422", isResponse(422, sip.INVITE))
+		if got := b.pbx.TakeAll(isRequestIn(sip.INVITE, first.CallID().Value())); len(got) != 0 {
+			t.Errorf("natsbc asked a third time:\n%s", got[0])
+		}
+		if rec, err := b.log.waitForCall("call ended", pc.callID, wait); err != nil || rec["reason"] != "rejected" {
+			t.Errorf("call ended %v (%v), want reason rejected", rec, err)
+		}
+	})
+}
