@@ -205,9 +205,11 @@ func clearTimerHeaders(m editable) {
 	}
 	// sipgo's RemoveHeader drops the first header of exactly that name, not
 	// the one in hand: every line of the option-tag headers goes, and all
-	// but "timer" comes back, each line in its order.
-	var back []sip.Header
-	for _, h := range slices.Clone(allHeaders(m)) {
+	// but "timer" comes back, each line in its order. The scan collects
+	// before anything is removed (removal shifts the header slice).
+	var goneBuf, backBuf [8]sip.Header
+	gone, back := goneBuf[:0], backBuf[:0]
+	for _, h := range allHeaders(m) {
 		switch {
 		case isHeader(h, "session-expires", "x", "min-se"):
 		case isHeader(h, "require", "supported", "k"):
@@ -219,6 +221,9 @@ func clearTimerHeaders(m editable) {
 		default:
 			continue
 		}
+		gone = append(gone, h)
+	}
+	for _, h := range gone {
 		m.RemoveHeader(h.Name())
 	}
 	for _, h := range back {
