@@ -345,6 +345,10 @@ func TestFlowRefreshWaitsForPendingOffer(t *testing.T) {
 	}
 	answer(t, b.pbx, upd, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6002))
 	b.phone.Expect(t, wait, "200 for the UPDATE", isResponse(200, sip.UPDATE))
+	// The slot is freed just after the 200 goes out.
+	if _, err := b.log.waitFor("offer exchange over", wait); err != nil {
+		t.Fatalf("the UPDATE's offer exchange did not end: %v", err)
+	}
 
 	done := make(chan outcome, 1)
 	go func() { done <- (callUpkeep{c}).refresh(t.Context(), media.LegB, false) }()
