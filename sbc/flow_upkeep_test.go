@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/media"
 )
 
 // timerCall plays a call set-up whose phone INVITE and PBX 200 carry extra
@@ -297,4 +299,185 @@ func answerRefresh(p *testPeer, callID string, want []byte, tag string, headers 
 		return fmt.Errorf("no ACK for the refresh's 2xx within %v", wait)
 	}
 	return nil
+}
+
+// An UPDATE of the phone in the early dialog reaches the PBX with natsbc's
+// own session interval and no refresher (none is negotiated on the B-leg
+// before its 2xx, RFC 4028 §7.1), never the zero interval written as 1 s
+// below natsbc's own Min-SE.
+func TestFlowEarlyUpdateOffersOwnInterval(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil)
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+	b.phoneGets(t, 183)
+	b.flowBed.phone.Send(t, b.phoneInDialog(b.phone, sip.UPDATE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	upd := b.flowBed.pbx.Expect(t, wait, "UPDATE on the B-leg", isRequestIn(sip.UPDATE, b.pbx.callID))
+	if got := headerValue(upd, "Session-Expires"); got != "1800" {
+		t.Errorf("early UPDATE Session-Expires = %q, want natsbc's 1800 without refresher", got)
+	}
+	if got := headerValue(upd, "Min-SE"); got != "90" {
+		t.Errorf("early UPDATE Min-SE = %q, want natsbc's 90", got)
+	}
+}
+
+// natsbc's refresh re-INVITE is an offer (the SDP it sent before): while
+// the phone's UPDATE offer waits for the PBX's answer, natsbc's refresh of
+// the B-leg is deferred, nothing sent (RFC 3264 §4: one offer outstanding
+// at a time); once the UPDATE is answered the refresh goes out. The
+// refresh is driven by hand: a 64*T1 UPDATE outlives no timer-driven one.
+func TestFlowRefreshWaitsForPendingOffer(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	tr := b.timerCall(t, nil, nil) // no timers, no UPDATE: natsbc refreshes by re-INVITE
+	c, _, ok := b.srv.calls.lookup(tr.pbx.callID, tr.pbx.bTag)
+	if !ok {
+		t.Fatal("the call is not in the table")
+	}
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.UPDATE, 0,
+		[]string{"Contact: <sip:2000@" + phoneViaHop + ">", "Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	upd := b.pbx.Expect(t, wait, "the phone's UPDATE on the B-leg", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	if out := (callUpkeep{c}).refresh(t.Context(), media.LegB, false); out != busy {
+		t.Errorf("refresh with the UPDATE's offer pending: %v, want busy", out)
+	}
+	if got := b.pbx.TakeAll(isRequestIn(sip.INVITE, tr.pbx.callID)); len(got) != 0 {
+		t.Errorf("the PBX got a refresh re-INVITE crossing its pending UPDATE:\n%s", got[0])
+	}
+	answer(t, b.pbx, upd, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6002))
+	b.phone.Expect(t, wait, "200 for the UPDATE", isResponse(200, sip.UPDATE))
+	// The slot is freed just after the 200 goes out.
+	if _, err := b.log.waitFor("offer exchange over", wait); err != nil {
+		t.Fatalf("the UPDATE's offer exchange did not end: %v", err)
+	}
+
+	done := make(chan outcome, 1)
+	go func() { done <- (callUpkeep{c}).refresh(t.Context(), media.LegB, false) }()
+	_, sent := c.up.lastSDP(media.LegB)
+	if err := answerRefresh(b.pbx, tr.pbx.callID, sent, tr.pbx.tag,
+		[]string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">", "Content-Type: application/sdp"}, sdpBody(pbxIP, 6002)); err != nil {
+		t.Fatal(err)
+	}
+	if out := <-done; out != answered {
+		t.Errorf("refresh once the UPDATE is answered: %v, want answered", out)
+	}
+}
+
+// The PBX answers natsbc's refresh UPDATE 422 naming a Min-SE of 3 s:
+// natsbc asks again at once, in a new transaction, for 3 s with Min-SE 3
+// (RFC 4028 §7.4), and the leg keeps the larger interval; the call goes
+// on.
+func TestFlowRefreshRetriedAfter422(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.SessionExpires, c.MinSE = 2*time.Second, time.Second })
+	// The phone refreshes its own leg on 30 s: only the B-leg is natsbc's.
+	tr := b.timerCall(t, []string{"Supported: timer", "Session-Expires: 30;refresher=uac", "Min-SE: 30"},
+		[]string{"Allow: INVITE, ACK, BYE, UPDATE"})
+	first := b.pbx.Expect(t, 2*wait, "natsbc's refresh UPDATE", isRequestIn(sip.UPDATE, tr.pbx.callID))
+	if got := headerValue(first, "Session-Expires"); got != "2;refresher=uac" {
+		t.Fatalf("refresh Session-Expires = %q, want 2;refresher=uac", got)
+	}
+	answer(t, b.pbx, first, 422, "Session Interval Too Small", "", []string{"Min-SE: 3"}, "")
+	retry := b.pbx.Expect(t, wait, "the refresh asked again", func(m sip.Message) bool {
+		return isRequestIn(sip.UPDATE, tr.pbx.callID)(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+	})
+	if got := headerValue(retry, "Session-Expires"); got != "3;refresher=uac" {
+		t.Errorf("retried refresh Session-Expires = %q, want 3;refresher=uac (the 422's Min-SE)", got)
+	}
+	if got := headerValue(retry, "Min-SE"); got != "3" {
+		t.Errorf("retried refresh Min-SE = %q, want 3 (RFC 4028 §7.4)", got)
+	}
+	if retry.CSeq().SeqNo <= first.CSeq().SeqNo {
+		t.Errorf("retried refresh CSeq %d, want above the first's %d", retry.CSeq().SeqNo, first.CSeq().SeqNo)
+	}
+	answer(t, b.pbx, retry, 200, "OK", "", []string{"Session-Expires: 3;refresher=uac", "Require: timer"}, "")
+	if _, err := b.log.waitFor("session refreshed by natsbc", wait); err != nil {
+		t.Fatalf("the retried refresh did not complete: %v", err)
+	}
+	c, _, ok := b.srv.calls.lookup(tr.pbx.callID, tr.pbx.bTag)
+	if !ok {
+		t.Fatal("the call ended after the retried refresh")
+	}
+	if got := c.up.timer(media.LegB); got.interval != 3*time.Second || got.floor != 3*time.Second {
+		t.Errorf("B-leg timer after the retry: %+v, want interval and floor 3s", got)
+	}
+	b.phone.Send(t, b.phoneInDialog(tr.phone, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, tr.pbx.callID))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+}
+
+// The PBX answers the B-leg INVITE 422 naming a Min-SE of 3600 s, above
+// natsbc's 1800: natsbc sends the INVITE again (RFC 4028 §7.4) as a new
+// transaction of the same dialog, with Session-Expires and Min-SE 3600;
+// the phone hears nothing of the 422, and the B-leg keeps the larger
+// interval. A second 422 goes to the phone: natsbc asks again once.
+func TestFlowInitialInviteRetriedAfter422(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	pc := newPhoneCall()
+	b.phone.Send(t, b.invite(pc))
+	first := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
+	answer(t, b.pbx, first, 422, "Session Interval Too Small", "pbx422", []string{"Min-SE: 3600"}, "")
+	retry := b.pbx.Expect(t, wait, "the B-leg INVITE sent again", func(m sip.Message) bool {
+		return isRequestIn(sip.INVITE, first.CallID().Value())(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+	}).(*sip.Request)
+	if got := headerValue(retry, "Session-Expires"); got != "3600" {
+		t.Errorf("INVITE after 422 Session-Expires = %q, want 3600 (no refresher: the callee chooses)", got)
+	}
+	if got := headerValue(retry, "Min-SE"); got != "3600" {
+		t.Errorf("INVITE after 422 Min-SE = %q, want 3600", got)
+	}
+	if retry.CSeq().SeqNo <= first.CSeq().SeqNo || fromTagOf(retry) != fromTagOf(first) || toTagOf(retry) != "" {
+		t.Errorf("INVITE after 422: CSeq %d From tag %q To tag %q; want CSeq above %d, From tag %q, no To tag",
+			retry.CSeq().SeqNo, fromTagOf(retry), toTagOf(retry), first.CSeq().SeqNo, fromTagOf(first))
+	}
+	if retry.Via().Params.GetOr("branch", "") == first.Via().Params.GetOr("branch", "") {
+		t.Errorf("INVITE after 422 reuses the first's Via branch: it is a new transaction")
+	}
+	if string(retry.Body()) != string(first.Body()) {
+		t.Errorf("INVITE after 422 offers\n%s\nwant the first INVITE's offer\n%s", retry.Body(), first.Body())
+	}
+	if got := b.phone.TakeAll(isResponse(422, sip.INVITE)); len(got) != 0 {
+		t.Errorf("the phone got the 422 natsbc handled")
+	}
+	answer(t, b.pbx, retry, 200, "OK", "pbx", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">",
+		"Session-Expires: 3600;refresher=uac", "Require: timer", "Content-Type: application/sdp"}, sdpBody(pbxIP, 6000))
+	ok := b.phone.Expect(t, wait, "200 OK for INVITE", isResponse(200, sip.INVITE))
+	ack := b.pbx.Expect(t, wait, "natsbc's ACK for the 200", func(m sip.Message) bool {
+		return isRequestIn(sip.ACK, first.CallID().Value())(m) && toTagOf(m) == "pbx"
+	})
+	if ack.CSeq().SeqNo != retry.CSeq().SeqNo {
+		t.Errorf("ACK CSeq %d, want the answered INVITE's %d", ack.CSeq().SeqNo, retry.CSeq().SeqNo)
+	}
+	c, _, found := b.srv.calls.lookup(first.CallID().Value(), fromTagOf(first))
+	if !found {
+		t.Fatal("the call is not in the table")
+	}
+	if got := c.up.timer(media.LegB); got.interval != 3600*time.Second || got.floor != 3600*time.Second {
+		t.Errorf("B-leg timer = %+v, want interval and floor 3600s", got)
+	}
+	pc.aTag, pc.aContact = toTagOf(ok), contactOf(t, ok)
+	b.phone.Send(t, b.phoneInDialog(pc, sip.ACK, 1, nil, ""))
+	b.phone.Send(t, b.phoneInDialog(pc, sip.BYE, 0, nil, ""))
+	b.phone.Expect(t, wait, "200 OK for BYE", isResponse(200, sip.BYE))
+	bye := b.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, first.CallID().Value()))
+	answer(t, b.pbx, bye, 200, "OK", "", nil, "")
+
+	t.Run("second 422 goes to the phone", func(t *testing.T) {
+		pc := newPhoneCall()
+		b.phone.Send(t, b.invite(pc))
+		first := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE)).(*sip.Request)
+		answer(t, b.pbx, first, 422, "Session Interval Too Small", "pbx422", []string{"Min-SE: 3600"}, "")
+		retry := b.pbx.Expect(t, wait, "the B-leg INVITE sent again", func(m sip.Message) bool {
+			return isRequestIn(sip.INVITE, first.CallID().Value())(m) && m.CSeq().SeqNo != first.CSeq().SeqNo
+		})
+		answer(t, b.pbx, retry, 422, "Session Interval Too Small", "pbx422b", []string{"Min-SE: 7200"}, "")
+		b.phone.Expect(t, wait, "the second 422", isResponse(422, sip.INVITE))
+		if got := b.pbx.TakeAll(isRequestIn(sip.INVITE, first.CallID().Value())); len(got) != 0 {
+			t.Errorf("natsbc asked a third time:\n%s", got[0])
+		}
+		if rec, err := b.log.waitForCall("call ended", pc.callID, wait); err != nil || rec["reason"] != "rejected" {
+			t.Errorf("call ended %v (%v), want reason rejected", rec, err)
+		}
+	})
 }

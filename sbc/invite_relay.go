@@ -71,6 +71,11 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					p.redirected(out)
 					continue
 				}
+				// RFC 4028 §7.4: a 422 asks for a longer session interval.
+				if initial && p.stopping == "" && !p.ringing && c.retryTooBrief(ctx, res, &out, &otx) {
+					p.redirected(out)
+					continue
+				}
 				if initial && p.stopping == "" {
 					if next, ntx := c.followRedirect(ctx, p, res); ntx != nil {
 						otx.Terminate()

@@ -36,18 +36,24 @@ type offers struct {
 // not answered (500); from the other side it is one natsbc sent to this
 // side (491). A re-INVITE with an offer is treated the same way.
 func (c *call) beginOffer(side media.Leg, req *sip.Request, tx sip.ServerTransaction) bool {
+	ok, from := c.claimOffer(side)
+	if !ok {
+		c.refusePending(side, from, req, tx)
+	}
+	return ok
+}
+
+// claimOffer takes the offer slot for an offer from side; when it is
+// taken, it says by whose offer.
+func (c *call) claimOffer(side media.Leg) (ok bool, busyFrom media.Leg) {
 	o := &c.offers
 	o.mu.Lock()
-	busy, from := o.pending, o.from
-	if !busy {
-		o.pending, o.from = true, side
+	defer o.mu.Unlock()
+	if o.pending {
+		return false, o.from
 	}
-	o.mu.Unlock()
-	if !busy {
-		return true
-	}
-	c.refusePending(side, from, req, tx)
-	return false
+	o.pending, o.from = true, side
+	return true, side
 }
 
 // refusePending answers a request from side that crosses a pending INVITE

@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type legTimer struct {
 	// update: the peer allows UPDATE (RFC 3311), so natsbc refreshes with
 	// an UPDATE without SDP instead of a re-INVITE (RFC 4028 §7.4, §9).
 	update bool
+	// floor is the largest Min-SE the peer named in a 422 to natsbc's
+	// request on this leg: natsbc never asks it for less again and states
+	// it as its Min-SE (RFC 4028 §7.4).
+	floor time.Duration
 }
 
 // sessionExpires reads Session-Expires (compact form x, RFC 4028 §4):
@@ -103,8 +108,8 @@ func (cfg Config) answerTimer(req *sip.Request, prev legTimer) legTimer {
 	if has && se < interval {
 		interval = se
 	}
-	interval = max(interval, minSE(req), cfg.MinSE)
-	t := legTimer{interval: interval, update: prev.update}
+	interval = max(interval, minSE(req), cfg.MinSE, prev.floor)
+	t := legTimer{interval: interval, update: prev.update, floor: prev.floor}
 	if len(req.GetHeaders("Allow")) > 0 {
 		t.update = hasToken(req, "Allow", "UPDATE")
 	}
@@ -122,10 +127,11 @@ func (cfg Config) answerTimer(req *sip.Request, prev legTimer) legTimer {
 // interval and refresher; a 2xx without Session-Expires leaves the leg to
 // natsbc's own interval, refreshed by natsbc.
 func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
-	t := legTimer{interval: prev.interval, natsbc: true, update: prev.update}
+	t := legTimer{interval: prev.interval, natsbc: true, update: prev.update, floor: prev.floor}
 	if t.interval == 0 {
 		t.interval = cfg.SessionExpires
 	}
+	t.interval = max(t.interval, t.floor)
 	if len(res.GetHeaders("Allow")) > 0 {
 		t.update = hasToken(res, "Allow", "UPDATE")
 	}
@@ -138,14 +144,17 @@ func (cfg Config) offerTimer(res *sip.Response, prev legTimer) legTimer {
 
 // offerTimerHeaders puts natsbc's session timer on an INVITE or UPDATE it
 // sends on a leg (RFC 4028 §7.1, §7.4): Supported: timer, Min-SE, and
-// Session-Expires with the refresher the leg has (none on the first
-// INVITE: the callee chooses).
+// Session-Expires with the refresher the leg has. Until the leg has a
+// timer (the first INVITE, an UPDATE in its early dialog) it offers
+// natsbc's own interval without refresher: the peer chooses (RFC 4028
+// §7.1).
 func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bool) {
 	clearTimerHeaders(req)
 	addOptionTag(req, "Supported", "timer")
-	v := seconds(cfg.SessionExpires)
-	if established {
-		v = seconds(t.interval)
+	floor := max(cfg.MinSE, t.floor)
+	v := seconds(max(cfg.SessionExpires, floor))
+	if established && t.interval > 0 {
+		v = seconds(max(t.interval, floor))
 		if t.natsbc {
 			v += ";refresher=uac"
 		} else {
@@ -153,7 +162,22 @@ func (cfg Config) offerTimerHeaders(req *sip.Request, t legTimer, established bo
 		}
 	}
 	req.AppendHeader(sip.NewHeader("Session-Expires", v))
-	req.AppendHeader(sip.NewHeader("Min-SE", seconds(cfg.MinSE)))
+	req.AppendHeader(sip.NewHeader("Min-SE", seconds(floor)))
+}
+
+// tooBriefFloor reads a 422 to natsbc's INVITE or UPDATE on a leg (RFC
+// 4028 §7.3): the Min-SE it names when that is above the interval req
+// asked for, so a request asking for it may succeed; 0 otherwise (not a
+// 422, or one a retry would only repeat).
+func tooBriefFloor(req *sip.Request, res *sip.Response) time.Duration {
+	if res == nil || res.StatusCode != 422 {
+		return 0
+	}
+	asked, _, _ := sessionExpires(req)
+	if floor := minSE(res); floor > asked {
+		return floor
+	}
+	return 0
 }
 
 // answerTimerHeaders puts the leg's session timer on natsbc's 2xx to an
@@ -176,22 +200,42 @@ func answerTimerHeaders(res *sip.Response, t legTimer) {
 // B-leg INVITE: the scan compares names without allocating and edits only
 // when something matches.
 func clearTimerHeaders(m editable) {
-	var edit []sip.Header
-	for _, h := range allHeaders(m) {
-		if isHeader(h, "session-expires", "x", "min-se") ||
-			(isHeader(h, "require", "supported", "k") && containsFold(h.Value(), "timer")) {
-			edit = append(edit, h)
-		}
+	if !slices.ContainsFunc(allHeaders(m), statesTimer) {
+		return
 	}
-	for _, h := range edit {
-		m.RemoveHeader(h.Name())
-		if isHeader(h, "session-expires", "x", "min-se") {
+	// sipgo's RemoveHeader drops the first header of exactly that name, not
+	// the one in hand: every line of the option-tag headers goes, and all
+	// but "timer" comes back, each line in its order. The scan collects
+	// before anything is removed (removal shifts the header slice).
+	var goneBuf, backBuf [8]sip.Header
+	gone, back := goneBuf[:0], backBuf[:0]
+	for _, h := range allHeaders(m) {
+		switch {
+		case isHeader(h, "session-expires", "x", "min-se"):
+		case isHeader(h, "require", "supported", "k"):
+			if !containsFold(h.Value(), "timer") {
+				back = append(back, h)
+			} else if rest := withoutToken(h.Value(), "timer"); rest != "" {
+				back = append(back, sip.NewHeader(h.Name(), rest))
+			}
+		default:
 			continue
 		}
-		if rest := withoutToken(h.Value(), "timer"); rest != "" {
-			m.AppendHeader(sip.NewHeader(h.Name(), rest))
-		}
+		gone = append(gone, h)
 	}
+	for _, h := range gone {
+		m.RemoveHeader(h.Name())
+	}
+	for _, h := range back {
+		m.AppendHeader(h)
+	}
+}
+
+// statesTimer: h is a session timer header, or an option-tag list that may
+// name timer.
+func statesTimer(h sip.Header) bool {
+	return isHeader(h, "session-expires", "x", "min-se") ||
+		(isHeader(h, "require", "supported", "k") && containsFold(h.Value(), "timer"))
 }
 
 func isHeader(h sip.Header, names ...string) bool {

@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,79 @@ func TestExpiryMargin(t *testing.T) {
 	}
 	if got := expiryMargin(90 * time.Second); got != 30*time.Second {
 		t.Errorf("margin(90s) = %v, want 30s", got)
+	}
+}
+
+// A message with several Supported or Require lines loses "timer" from
+// the line that names it and keeps every other line as it was, in order
+// (sipgo's RemoveHeader drops the first header of a name, not the one
+// named).
+func TestClearTimerHeadersKeepsOtherLines(t *testing.T) {
+	req := timerRequest(t, "Supported: replaces, norefersub", "Supported: timer, path", "Require: timer",
+		"require: 100rel", "Session-Expires: 120", "Min-SE: 90", "Supported: gruu")
+	clearTimerHeaders(req)
+	if got, want := headerValues(req, "Supported"), []string{"replaces, norefersub", "path", "gruu"}; !slices.Equal(got, want) {
+		t.Errorf("Supported = %q, want %q", got, want)
+	}
+	if got, want := headerValues(req, "Require"), []string{"100rel"}; !slices.Equal(got, want) {
+		t.Errorf("Require = %q, want %q", got, want)
+	}
+	if req.GetHeader("Session-Expires") != nil || req.GetHeader("Min-SE") != nil {
+		t.Errorf("a session timer stated before is left:\n%s", req)
+	}
+}
+
+func headerValues(m sip.Message, name string) []string {
+	var vs []string
+	for _, h := range m.GetHeaders(name) {
+		vs = append(vs, h.Value())
+	}
+	return vs
+}
+
+// RFC 4028 §7.3, §7.4: a 422 naming a Min-SE above what natsbc asked for
+// is worth asking again; the Min-SE it names is then natsbc's floor on the
+// leg, in Session-Expires and Min-SE of every later request.
+func TestTooBriefFloor(t *testing.T) {
+	cfg := DefaultConfig() // 1800 s, Min-SE 90 s
+	req := sip.NewRequest(sip.UPDATE, sip.Uri{Scheme: "sip", Host: "192.0.2.2"})
+	cfg.offerTimerHeaders(req, legTimer{interval: 600 * time.Second, natsbc: true}, true)
+	reply := func(code int, headers ...string) *sip.Response {
+		res := timerResponse(t, headers...)
+		res.StatusCode = code
+		return res
+	}
+	for _, c := range []struct {
+		name string
+		res  *sip.Response
+		want time.Duration
+	}{
+		{"422 above the interval asked", reply(422, "Min-SE: 900"), 900 * time.Second},
+		{"422 naming no more than was asked", reply(422, "Min-SE: 600"), 0},
+		{"422 without Min-SE", reply(422), 0},
+		{"not a 422", reply(200, "Min-SE: 900"), 0},
+		{"no response", nil, 0},
+	} {
+		if got := tooBriefFloor(req, c.res); got != c.want {
+			t.Errorf("%s: floor %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	raised := legTimer{interval: 600 * time.Second, natsbc: true, floor: 900 * time.Second}
+	cfg.offerTimerHeaders(req, raised, true)
+	if se, mse := headerValue(req, "Session-Expires"), headerValue(req, "Min-SE"); se != "900;refresher=uac" || mse != "900" {
+		t.Errorf("after a 422 naming 900: Session-Expires %q Min-SE %q, want 900;refresher=uac and 900", se, mse)
+	}
+	first := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", Host: "192.0.2.2"})
+	cfg.offerTimerHeaders(first, legTimer{floor: 3600 * time.Second}, false)
+	if se, mse := headerValue(first, "Session-Expires"), headerValue(first, "Min-SE"); se != "3600" || mse != "3600" {
+		t.Errorf("first INVITE after a 422 naming 3600: Session-Expires %q Min-SE %q, want 3600 and 3600", se, mse)
+	}
+	// A 2xx without Session-Expires leaves the leg at least the floor.
+	if got := cfg.offerTimer(timerResponse(t), raised); got.interval != 900*time.Second || got.floor != 900*time.Second {
+		t.Errorf("offerTimer after the floor = %+v, want interval and floor 900s", got)
+	}
+	if got := cfg.answerTimer(timerRequest(t, "Supported: timer", "Session-Expires: 300"), raised); got.interval != 900*time.Second {
+		t.Errorf("answerTimer under a 900 s floor = %v, want 900s", got.interval)
 	}
 }

@@ -48,7 +48,7 @@ const (
 	noAnswer                // no response at all (timeout, transport error)
 	refused                 // another final response; the session lives on
 	noUpdate                // 405/501 to UPDATE: refresh with re-INVITE instead
-	busy                    // an INVITE of the call is in flight (RFC 3261 §14.1)
+	busy                    // an INVITE or offer of the call is in flight (RFC 3261 §14.1, RFC 3264 §4)
 )
 
 func (o outcome) String() string {
@@ -78,6 +78,16 @@ func (u *upkeep) set(side media.Leg, t legTimer) {
 	u.legs[side].timer = t
 	u.mu.Unlock()
 	u.poke()
+}
+
+// raiseFloor records the Min-SE a leg's peer named in a 422 (RFC 4028
+// §7.4): every later request natsbc sends on the leg asks for at least it.
+func (u *upkeep) raiseFloor(side media.Leg, floor time.Duration) legTimer {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t := &u.legs[side].timer
+	t.floor = max(t.floor, floor)
+	return *t
 }
 
 func (u *upkeep) timer(side media.Leg) legTimer {
@@ -263,8 +273,8 @@ func (u *upkeep) refreshDone(r upkeepResult, io upkeepIO, log *slog.Logger) bool
 		u.legs[r.side].timer.update = false
 		u.mu.Unlock()
 	case busy:
-		// Another INVITE of the call (often natsbc's refresh of the other
-		// leg) holds the slot for a round trip or two.
+		// Another INVITE or offer of the call (often natsbc's refresh of
+		// the other leg) holds the slot for a round trip or two.
 		u.mu.Lock()
 		st := &u.legs[r.side]
 		left := st.last.Add(st.timer.interval).Sub(time.Now())

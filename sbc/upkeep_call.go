@@ -84,34 +84,67 @@ func (u callUpkeep) refresh(ctx context.Context, side media.Leg, update bool) ou
 	method := sip.UPDATE
 	if !update {
 		// natsbc's re-INVITE goes to this leg as one from the other
-		// side would: the peer's crossing re-INVITE gets 491.
+		// side would: the peer's crossing re-INVITE gets 491. It is an
+		// offer too (RFC 3264 §4: one outstanding at a time), so it waits
+		// for any offer of the call in flight, and one crossing it gets
+		// 491 or 500 (RFC 3311 §5.2).
 		if ok, _ := c.beginInvite(c.other(side)); !ok {
-			return busy
+			return c.refreshDeferred(side)
 		}
 		defer c.endInvite()
+		if ok, _ := c.claimOffer(c.other(side)); !ok {
+			return c.refreshDeferred(side)
+		}
+		defer c.endOffer()
 		method = sip.INVITE
 	}
+	req, res, err := c.sendRefresh(ctx, l, method, t)
+	for retried := false; ; retried = true {
+		// RFC 4028 §7.3, §7.4: a 422 names the peer's Min-SE, kept for
+		// every later request on the leg; natsbc asks again at once, once,
+		// for at least that, in a new transaction.
+		floor := tooBriefFloor(req, res)
+		if floor == 0 {
+			break
+		}
+		t = c.up.raiseFloor(side, floor)
+		if retried {
+			break
+		}
+		c.log.Info("session refresh: interval too small for the peer, retrying", "leg", side.String(), "min_se", floor.String())
+		req, res, err = c.sendRefresh(ctx, l, method, t)
+	}
+	out := refreshOutcome(res, err, update)
+	if out == answered {
+		if firstContact(res) != nil {
+			// RFC 3261 §12.2.1.2, RFC 3311 §5.1: a target refresh.
+			s.learnRoute(l, res, parseAddrPort(res.Source()), true)
+		}
+		if !update {
+			c.sendAck(l, req.CSeq().SeqNo, res, nil)
+		}
+		c.up.set(side, s.cfg.offerTimer(res, t))
+	}
+	c.log.Debug("session refreshed by natsbc", "leg", side.String(), "method", method, "outcome", out.String())
+	return out
+}
+
+// sendRefresh sends one refresh request on leg l: an UPDATE without SDP,
+// or a re-INVITE offering the SDP natsbc last sent on that leg again.
+func (c *call) sendRefresh(ctx context.Context, l *leg, method sip.RequestMethod, t legTimer) (*sip.Request, *sip.Response, error) {
 	req := l.newInDialogRequest(method, 0)
-	if !update {
-		ct, body := c.up.lastSDP(side)
+	if method == sip.INVITE {
+		ct, body := c.up.lastSDP(l.side)
 		setBody(req, ct, body)
 	}
-	s.cfg.offerTimerHeaders(req, t, true)
-	res, err := s.do(ctx, req)
-	out := refreshOutcome(res, err, update)
-	c.log.Debug("session refreshed by natsbc", "leg", side.String(), "method", method, "outcome", out.String())
-	if out != answered {
-		return out
-	}
-	if firstContact(res) != nil {
-		// RFC 3261 §12.2.1.2, RFC 3311 §5.1: a target refresh.
-		s.learnRoute(l, res, parseAddrPort(res.Source()), true)
-	}
-	if !update {
-		c.sendAck(l, req.CSeq().SeqNo, res, nil)
-	}
-	c.up.set(side, s.cfg.offerTimer(res, t))
-	return out
+	c.s.cfg.offerTimerHeaders(req, t, true)
+	res, err := c.s.do(ctx, req)
+	return req, res, err
+}
+
+func (c *call) refreshDeferred(side media.Leg) outcome {
+	c.log.Debug("session refresh deferred: an INVITE or offer of the call is pending", "leg", side.String())
+	return busy
 }
 
 func refreshOutcome(res *sip.Response, err error, update bool) outcome {
