@@ -74,16 +74,17 @@ func stripBody(m *sip.Response) {
 // sendReliable sends reply reliably on the A-leg (RFC 3262 §3): Require:
 // 100rel and natsbc's RSeq, after the previous reliable provisional was
 // acknowledged, retransmitted at T1 doubling until the PRACK comes or the
-// INVITE has its final response. No PRACK within 64*T1 rejects the INVITE.
+// INVITE has its final response. No PRACK within 64*T1 rejects the INVITE
+// (the relay loop sends the 504).
 func (c *call) sendReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
 	p.sdp = len(reply.Body()) > 0
-	prev, final := c.rel.queue(p)
+	prev, final, refused := c.rel.queue(p)
 	reply.AppendHeader(sip.NewHeader("Require", "100rel"))
 	reply.AppendHeader(sip.NewHeader("RSeq", strconv.FormatUint(uint64(p.rseq), 10)))
-	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final) })
+	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final, refused) })
 }
 
-func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final <-chan struct{}) {
+func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final, refused <-chan struct{}) {
 	if prev != nil {
 		select {
 		case <-prev:
@@ -93,11 +94,11 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 			return
 		}
 	}
-	if !c.rel.markSent(p) {
+	s := c.s
+	send := func() { s.writeProvisional(tx, in, reply) }
+	if !c.rel.transmit(p, send) {
 		return
 	}
-	s := c.s
-	s.respond(tx, in, reply)
 	interval := s.cfg.T1
 	retransmit := time.NewTimer(interval)
 	defer retransmit.Stop()
@@ -107,6 +108,8 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		select {
 		case <-p.acked:
 			return
+		case <-refused:
+			return
 		case <-final:
 			if !c.rel.holdsFinal(p) {
 				return
@@ -115,28 +118,46 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		case <-c.ended:
 			return
 		case <-retransmit.C:
-			s.respond(tx, in, reply)
+			if !c.rel.transmit(p, send) {
+				return
+			}
 			interval *= 2
 			retransmit.Reset(interval)
 		case <-giveUp.C:
-			if final == nil {
+			if c.rel.holdsFinal(p) {
 				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", "a",
 					"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
 				return
 			}
-			// RFC 3262 §3: "the UAS SHOULD reject the original request
-			// with a 5xx response"; the B-leg is cancelled like on the
-			// caller's CANCEL.
-			c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
-				"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
-			s.replyStateless(in, tx, 504, "Server Time-out")
-			select {
-			case c.cancel <- struct{}{}:
-			default:
-			}
+			c.rel.noPrackFor(unPracked{status: reply.StatusCode, rseq: p.rseq, sentTo: reply.Destination()})
 			return
 		}
 	}
+}
+
+// writeProvisional writes a reliable provisional straight to the INVITE
+// transaction's connection. RFC 3262 §3 makes its retransmission the UAS
+// core's; handed to sipgo's transaction it would become the response the
+// transaction repeats on its own (Timer G), even in place of a final
+// response that came after it.
+func (s *Server) writeProvisional(tx sip.ServerTransaction, in *sip.Request, res *sip.Response) {
+	conn, ok := tx.(interface{ Connection() sip.Connection })
+	if !ok || conn.Connection() == nil {
+		s.respond(tx, in, res)
+		return
+	}
+	if err := conn.Connection().WriteMsg(res); err != nil {
+		s.responseNotSent(in, res, err)
+	}
+}
+
+// rejectUnpracked answers the INVITE 504 when a reliable provisional was
+// never PRACKed (RFC 3262 §3: "the UAS SHOULD reject the original request
+// with a 5xx response"); the B-leg is then cancelled (p.stop).
+func (c *call) rejectUnpracked(in *sip.Request, tx sip.ServerTransaction, u unPracked) {
+	c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
+		"status", u.status, "rseq", u.rseq, "sent_to", u.sentTo)
+	c.answerCaller(in, tx, true, 504, "Server Time-out")
 }
 
 // prackFar acknowledges a far reliable provisional natsbc does not relay
@@ -238,4 +259,21 @@ func (c *call) awaitPracks() {
 			return
 		}
 	}
+}
+
+// finalToCaller records, before natsbc sends it, the initial INVITE's
+// final response to the caller: relayed, or natsbc's own (RFC 3262 §3: it
+// ends the retransmission of reliable provisionals).
+func (c *call) finalToCaller(initial, answered bool) {
+	if initial {
+		c.rel.finish(answered)
+	}
+}
+
+// answerCaller sends the near leg a final response natsbc makes itself
+// (Timer C or B, the call's end, no PRACK): no reliable provisional
+// follows it.
+func (c *call) answerCaller(in *sip.Request, tx sip.ServerTransaction, initial bool, code int, reason string) {
+	c.finalToCaller(initial, false)
+	c.s.replyStateless(in, tx, code, reason)
 }
