@@ -67,6 +67,57 @@ func TestFlowCancelStopsReliableProvisionals(t *testing.T) {
 	phoneGetsOnlyItsFinal(t, fb.phone, 487)
 }
 
+// The phone CANCELs while natsbc holds its 2xx for the PRACK of a reliable
+// 183 with SDP (RFC 3262 §3), the PBX having answered: the 2xx crossed the
+// CANCEL on natsbc's side. The phone keeps its 487 and never gets the 2xx
+// or the 183 again; the PBX's dialog is ACKed (at once for an early offer,
+// now for a delayed one, whose answer was to come in the phone's ACK) and
+// ended with BYE; the call ends for the CANCEL.
+func TestFlowCancelWhileHolding2xxForPrack(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		phone []string
+		pbx   []string
+	}{
+		// natsbc makes the PBX's 183 reliable for a phone that requires it.
+		{name: "early offer", phone: []string{"Require: 100rel"}},
+		// The PBX's reliable 183 carries the offer the phone answers in
+		// its PRACK; the PBX's 2xx repeats it.
+		{name: "delayed offer", phone: []string{"Supported: 100rel", noOffer}, pbx: []string{"Require: 100rel", "RSeq: 9"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newEarlyBed(t, nil, tc.phone...)
+			b.pbxSays(t, 183, "Session Progress", b.pbx.tag, append([]string{b.pbxContact()}, tc.pbx...), sdpBody(pbxIP, 6000))
+			b.phoneGets(t, 183)
+			b.pbxSays(t, 200, "OK", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+			cancel := b.inviteWith(b.phone, tc.phone)
+			if delayedOffer(tc.phone) {
+				cancel = withoutBody(cancel)
+			} else {
+				b.flowBed.pbx.Expect(t, wait, "natsbc's ACK", isRequestIn(sip.ACK, b.pbx.callID))
+			}
+			b.flowBed.phone.Send(t, cancelOf(t, cancel))
+			b.flowBed.phone.Expect(t, wait, "200 for CANCEL", isResponse(200, sip.CANCEL))
+			if delayedOffer(tc.phone) {
+				b.flowBed.pbx.Expect(t, wait, "natsbc's ACK of the crossed 2xx", isRequestIn(sip.ACK, b.pbx.callID))
+			}
+			bye := b.flowBed.pbx.Expect(t, wait, "BYE on the B-leg", isRequestIn(sip.BYE, b.pbx.callID))
+			answer(t, b.flowBed.pbx, bye, 200, "OK", "", nil, "")
+			rec, err := b.log.waitFor("call ended", wait)
+			if err != nil || rec["reason"] != "cancel" {
+				t.Fatalf("call ended = %v (%v), want reason cancel", rec, err)
+			}
+			phoneGetsOnlyItsFinal(t, b.flowBed.phone, 487)
+			if byes := b.flowBed.phone.TakeAll(isRequest(sip.BYE)); len(byes) != 0 {
+				t.Errorf("the phone, which has no dialog, got a BYE:\n%s", byes[0])
+			}
+		})
+	}
+}
+
 // phoneGetsOnlyItsFinal checks, once the call has ended, what the phone
 // got for its INVITE: a final response with code, and after it only
 // copies of that final (retransmissions until its ACK).

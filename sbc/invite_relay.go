@@ -201,8 +201,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.media != nil {
 		c.media.Answered()
 	}
-	if initial {
-		c.awaitPracks()
+	if initial && !c.awaitPracks() {
+		c.dropHeld2xx(fromSide, to, seq, res, delayed)
+		return
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {

@@ -242,23 +242,54 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 // awaitPracks holds the caller's 2xx until the reliable provisionals with
 // SDP natsbc sent it are PRACKed (RFC 3262 §3: "it MUST NOT send a final
 // response until those provisional responses are acknowledged"), at most
-// 64*T1 (their retransmission gives up then too).
-func (c *call) awaitPracks() {
-	waits := c.rel.unacknowledgedSDP()
+// 64*T1 (their retransmission gives up then too). False: the caller
+// CANCELled first, sipgo answered it 487, and the 2xx must not follow.
+func (c *call) awaitPracks() bool {
+	if !c.waitPracks(c.rel.unacknowledgedSDP()) {
+		return false
+	}
+	// A CANCEL that came with the last PRACK, or with no PRACK to wait
+	// for, was answered 487 too.
+	select {
+	case <-c.cancel:
+		return false
+	default:
+		return true
+	}
+}
+
+// waitPracks waits for the acked channels; false when a CANCEL came first.
+func (c *call) waitPracks(waits []chan struct{}) bool {
 	if len(waits) == 0 {
-		return
+		return true
 	}
 	giveUp := time.NewTimer(64 * c.s.cfg.T1)
 	defer giveUp.Stop()
 	for _, acked := range waits {
 		select {
 		case <-acked:
+		case <-c.cancel:
+			return false
 		case <-c.ended:
-			return
+			return true
 		case <-giveUp.C:
-			return
+			return true
 		}
 	}
+	return true
+}
+
+// dropHeld2xx ends the call whose caller CANCELled while natsbc held its
+// 2xx: the far leg's 2xx crossed that CANCEL. RFC 3261 §15: its dialog is
+// ACKed (already, unless the answer was to come in the caller's ACK) and
+// ended with BYE; the caller keeps its 487 and never gets the 2xx.
+func (c *call) dropHeld2xx(fromSide media.Leg, to *leg, seq uint32, res *sip.Response, delayed bool) {
+	c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", true, "held_2xx", true)
+	c.finalToCaller(true, false)
+	if delayed {
+		c.sendAck(to, seq, res, nil)
+	}
+	c.hangup("cancel", &fromSide, "")
 }
 
 // finalToCaller records, before natsbc sends it, the initial INVITE's
