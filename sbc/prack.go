@@ -19,23 +19,24 @@ import (
 //	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
 //	otherwise                           → relayed as it is
 //
-// It returns what it sent the caller unreliably, nil when it sent nothing or
-// sent it reliably (its own loop retransmits it).
-func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) *sip.Response {
+// It returns what it sent the caller unreliably (nil when nothing), and
+// whether it sent a reliable provisional instead (its own loop
+// retransmits it).
+func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) (*sip.Response, bool) {
 	if !initial {
-		return c.relayResponse(fromSide, in, tx, res, true)
+		return c.relayResponse(fromSide, in, tx, res, true), false
 	}
 	to := c.leg(c.other(fromSide))
 	fork := c.learnEarlyDialog(to, res)
 	if !c.rel.enabled() {
-		return c.relayResponse(fromSide, in, tx, res, true)
+		return c.relayResponse(fromSide, in, tx, res, true), false
 	}
 	rseq, farReliable := reliableRSeq(res)
 	farReliable = farReliable && fork != nil
 	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
 		// RFC 3262 §4: a retransmission (our PRACK is on its way) or out
 		// of order: discarded.
-		return nil
+		return nil, false
 	}
 	reply, err := c.buildResponse(fromSide, in, res, true)
 	if err != nil {
@@ -46,11 +47,11 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 	switch {
 	case farReliable && supports:
 		c.sendReliable(in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
-		return nil
+		return nil, true
 	case farReliable:
 		c.prackFar(to, fork, rAck{rseq: rseq, cseq: out.CSeq().SeqNo, method: sip.INVITE})
 		c.s.respond(tx, in, reply)
-		return reply
+		return reply, false
 	case requires:
 		if lateOffer {
 			// The body of an unreliable provisional to an INVITE without
@@ -59,10 +60,10 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 			stripBody(reply)
 		}
 		c.sendReliable(in, tx, reply, &reliable{})
-		return nil
+		return nil, true
 	default:
 		c.s.respond(tx, in, reply)
-		return reply
+		return reply, false
 	}
 }
 
