@@ -209,35 +209,14 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	to := c.leg(c.other(fromSide))
 	out := p.far.newInDialogRequest(sip.PRACK, to.nextCSeq())
-	copyEndToEnd(out, req, c.leg(fromSide).peer)
-	decrementMaxForwards(out, req)
 	out.AppendHeader(sip.NewHeader("RAck", rAck{rseq: p.farRSeq, cseq: p.farCSeq, method: sip.INVITE}.String()))
-	if len(req.Body()) > 0 {
-		// RFC 3262 §5: a PRACK may carry an offer or an answer.
-		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
-		if err != nil {
-			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
-			rej := sdpReject(err)
-			s.replyStateless(req, tx, rej.Code, rej.Reason)
-			return
-		}
-		setBody(out, contentType(req), rewritten)
-	}
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
-	defer cancel()
-	res, err := s.do(ctx, out)
-	if err != nil {
-		c.log.Info("PRACK not answered", "leg", to.side.String(), "to", out.Destination(), "error", err)
-		s.replyStateless(req, tx, 408, "Request Timeout")
+	// RFC 3262 §5: a PRACK may carry an offer or an answer.
+	if !c.fillRelayed(fromSide, req, tx, out) {
 		return
 	}
-	reply, err := c.buildResponse(fromSide, req, res, false)
-	if err != nil {
-		c.log.Warn("SDP of a PRACK answer not anchored", "error", err)
-		rej := sdpReject(err)
-		reply = s.newResponse(req, rej.Code, rej.Reason)
+	if _, reply := c.exchange(fromSide, req, tx, out, false); reply != nil {
+		s.respond(tx, req, reply)
 	}
-	s.respond(tx, req, reply)
 }
 
 // awaitPracks holds the caller's 2xx until the reliable provisionals with
