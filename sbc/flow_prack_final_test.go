@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,23 +121,26 @@ func TestFlowCancelWhileHolding2xxForPrack(t *testing.T) {
 
 // phoneGetsOnlyItsFinal checks, once the call has ended, what the phone
 // got for its INVITE: a final response with code, and after it only
-// copies of that final (retransmissions until its ACK).
+// copies of that final (retransmissions until its ACK). The final may
+// still be on its way (sipgo sends the 487 after natsbc's OnCancel hook).
 func phoneGetsOnlyItsFinal(t *testing.T, phone *testPeer, code int) {
 	t.Helper()
-	all := phone.TakeAll(func(m sip.Message) bool {
+	isInviteResponse := func(m sip.Message) bool {
 		r, ok := m.(*sip.Response)
 		return ok && r.CSeq() != nil && r.CSeq().MethodName == sip.INVITE
-	})
-	final := -1
-	for i, m := range all {
-		if r := m.(*sip.Response); !r.IsProvisional() {
-			final = i
-			break
+	}
+	isFinal := func(m sip.Message) bool { return !m.(*sip.Response).IsProvisional() }
+	// In arrival order: what came so far, then one by one until a final.
+	all := phone.TakeAll(isInviteResponse)
+	for !slices.ContainsFunc(all, isFinal) {
+		m, ok := phone.tryExpect(wait, isInviteResponse)
+		if !ok {
+			t.Fatalf("the phone got no final response to its INVITE")
 		}
+		all = append(all, m)
+		all = append(all, phone.TakeAll(isInviteResponse)...)
 	}
-	if final < 0 {
-		t.Fatalf("the phone got no final response to its INVITE")
-	}
+	final := slices.IndexFunc(all, isFinal)
 	if got := all[final].(*sip.Response).StatusCode; got != code {
 		t.Errorf("the phone's final response is %d, want %d", got, code)
 	}
