@@ -90,7 +90,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
 			c.finalToCaller(initial, false)
 			p.stop("cancel")
-		case u := <-c.rel.gaveUp(initial):
+		case u := <-c.rel.unpracked(initial):
 			if p.stopping == "" {
 				c.rejectUnpracked(in, tx, u)
 				p.stop("no-prack")

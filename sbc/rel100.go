@@ -141,9 +141,9 @@ func (r *reliability) queue(p *reliable) (prev, final, refused <-chan struct{}) 
 	return prev, r.final, r.refused
 }
 
-// gaveUp is where the relay loop of the initial INVITE hears of a reliable
+// unpracked is where the relay loop of the initial INVITE hears of a reliable
 // provisional never PRACKed; nil (never ready) for other INVITEs.
-func (r *reliability) gaveUp(initial bool) <-chan unPracked {
+func (r *reliability) unpracked(initial bool) <-chan unPracked {
 	if !initial {
 		return nil
 	}
