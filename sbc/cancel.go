@@ -109,7 +109,8 @@ func (p *pendingInvite) close() {
 // tx, the initial INVITE or a re-INVITE: one INVITE transaction of a call
 // is pending at a time (RFC 3261 §14.2), so one signal slot serves both.
 // sipgo has already answered the CANCEL 200 and the INVITE 487 when the
-// signal comes.
+// signal comes; the reliable provisionals of the initial INVITE stop just
+// before that 487 (sipgo calls OnCancel first).
 func (c *call) watchCancel(tx sip.ServerTransaction) {
 	// A CANCEL that came too late for an earlier INVITE must not cancel
 	// this one.
@@ -117,7 +118,8 @@ func (c *call) watchCancel(tx sip.ServerTransaction) {
 	case <-c.cancel:
 	default:
 	}
-	signal := func(*sip.Request) {
+	signal := func(cancel *sip.Request) {
+		c.rel.cancelled(cancel)
 		select {
 		case c.cancel <- struct{}{}:
 		default:

@@ -126,8 +126,9 @@ func TestFlowPrackCalleeWithout100rel(t *testing.T) {
 }
 
 // A reliable provisional nobody PRACKs: at 64*T1 natsbc answers the INVITE
-// 504 (RFC 3262 §3) and cancels the B-leg; the call and its goroutines
-// are gone.
+// 504 (RFC 3262 §3) and cancels the B-leg; the call ends for that reason
+// (not as if the caller had cancelled), the phone gets nothing after its
+// 504, and the call and its goroutines are gone.
 //
 // Not parallel: it counts goroutines.
 func TestFlowNoPrackRejects(t *testing.T) {
@@ -136,16 +137,20 @@ func TestFlowNoPrackRejects(t *testing.T) {
 	b := startEarly(t, fb, "Require: 100rel")
 	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
 	b.phoneGets(t, 180)
-	b.flowBed.phone.Expect(t, 64*flowT1+wait, "504 for the INVITE", isResponse(504, sip.INVITE))
+	if _, err := b.log.waitFor("no PRACK for a reliable provisional, rejecting the INVITE", 64*flowT1+wait); err != nil {
+		t.Errorf("no warning: %v", err)
+	}
 	cancel := b.flowBed.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, b.pbx.callID))
 	answer(t, b.flowBed.pbx, cancel, 200, "OK", "", nil, "")
 	b.pbxSays(t, 487, "Request Terminated", b.pbx.tag, nil, "")
-	if _, err := b.log.waitFor("no PRACK for a reliable provisional, rejecting the INVITE", wait); err != nil {
-		t.Errorf("no warning: %v", err)
+	rec, err := b.log.waitFor("call ended", wait)
+	if err != nil || rec["reason"] != "no-prack" {
+		t.Fatalf("call ended = %v (%v), want reason no-prack", rec, err)
 	}
-	if _, err := b.log.waitFor("call ended", wait); err != nil {
-		t.Fatalf("no `call ended`: %v", err)
+	if got := b.log.lines("INVITE cancelled"); len(got) != 0 {
+		t.Errorf("the missing PRACK was logged as a CANCEL: %v", got)
 	}
+	phoneGetsOnlyItsFinal(t, b.flowBed.phone, 504)
 	if n := b.srv.ActiveCalls(); n != 0 {
 		t.Errorf("ActiveCalls = %d after the call ended", n)
 	}

@@ -50,3 +50,34 @@ func TestFlowRingingHoldsCallerPinhole(t *testing.T) {
 		t.Errorf("%d provisionals after the final response", len(got))
 	}
 }
+
+// A reliable provisional replaces the last unreliable one as what the
+// pinhole refresh would repeat: after an unreliable 180 and a reliable 183
+// with SDP, the refresh sends 100 Trying, never the older 180 (which would
+// tell the phone the early media it just PRACKed is gone).
+func TestFlowRingingPinholeAfterReliableProvisional(t *testing.T) {
+	t.Parallel()
+	fb := newFlowBed(t, func(c *Config) {
+		c.Keepalive = KeepaliveConfig{Method: KeepaliveOptions, Interval: 150 * time.Millisecond, MaxMissed: 3}
+	})
+	b := startEarly(t, fb, "Supported: 100rel")
+	b.pbxSays(t, 180, "Ringing", b.pbx.tag, []string{b.pbxContact()}, "")
+	b.phoneGets(t, 180)
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}, sdpBody(pbxIP, 6000))
+	rel := b.phoneGets(t, 183)
+	if !hasHeaderToken(rel, "Require", "100rel") {
+		t.Fatalf("the 183 is not reliable:\n%s", rel)
+	}
+	fb.phone.Send(t, b.phonePrack(t, rel, nil, ""))
+	prack := fb.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID))
+	answer(t, fb.pbx, prack, 200, "OK", "", nil, "")
+	fb.phone.Expect(t, wait, "200 for PRACK", isResponse(200, sip.PRACK))
+	// A 180 the refresh sent before the 183 arrived ahead of it; anything
+	// from here on was sent after the 183.
+	fb.phone.TakeAll(isResponse(180, sip.INVITE))
+	fb.phone.Expect(t, wait, "100 Trying as the pinhole refresh", isResponse(100, sip.INVITE))
+	if again := fb.phone.TakeAll(isResponse(180, sip.INVITE)); len(again) != 0 {
+		t.Errorf("the pinhole refresh resent the 180 after the reliable 183:\n%s", again[0])
+	}
+	b.answerAndHangUp(t, b.pbx.tag)
+}

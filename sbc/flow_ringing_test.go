@@ -111,18 +111,24 @@ func (b *flowBed) vanishedCalleeCancelled(t *testing.T) {
 		t.Fatalf("while ringing: %+v, want one call with relayed media", st)
 	}
 
+	const givenUp = "CANCEL not followed by a final response: INVITE given up"
 	cancelled := time.Now()
 	b.phone.Send(t, cancelOf(t, inviteRaw))
 	b.phone.Expect(t, wait, "200 OK for CANCEL", isResponse(200, sip.CANCEL))
 	terminated := b.phone.Expect(t, wait, "487 for the INVITE", isResponse(487, sip.INVITE))
-	if d := time.Since(cancelled); d > 32*flowT1 {
-		t.Errorf("487 came %v after the CANCEL, want at once", d)
+	// The 487 does not wait for the vanished callee: it comes before
+	// natsbc gives the B-leg up (an order, not a time bound that a loaded
+	// machine could stretch).
+	for _, rec := range b.log.lines(givenUp) {
+		if rec["a_call_id"] == pc.callID {
+			t.Errorf("487 came only after the B-leg was given up, want at once")
+		}
 	}
 	b.phone.Send(t, ackOfFailure(t, inviteRaw, terminated))
 	b.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, inv.CallID().Value()))
 
 	// The callee is gone: no 200 for the CANCEL, no 487.
-	rec, err := b.log.waitForCall("CANCEL not followed by a final response: INVITE given up", pc.callID, wait)
+	rec, err := b.log.waitForCall(givenUp, pc.callID, wait)
 	if err != nil {
 		t.Fatalf("the B-leg was never given up: %v", err)
 	}

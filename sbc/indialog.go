@@ -1,8 +1,6 @@
 package sbc
 
 import (
-	"context"
-
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
@@ -56,17 +54,8 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	out := to.newInDialogRequest(req.Method, 0)
-	copyEndToEnd(out, req, from.peer)
-	decrementMaxForwards(out, req)
-	if body := req.Body(); len(body) > 0 {
-		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
-		if err != nil {
-			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
-			rej := sdpReject(err)
-			s.replyStateless(req, tx, rej.Code, rej.Reason)
-			return
-		}
-		setBody(out, contentType(req), rewritten)
+	if !c.fillRelayed(fromSide, req, tx, out) {
+		return
 	}
 	c.offerTimers(to.side, out, true)
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
@@ -75,19 +64,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		c.relayInvite(fromSide, req, tx, out, false)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
-	defer cancel()
-	res, err := s.do(ctx, out)
-	if err != nil {
-		c.log.Info("in-dialog request not answered", "method", req.Method, "leg", to.side.String(), "error", err)
-		s.replyStateless(req, tx, 408, "Request Timeout")
+	res, reply := c.exchange(fromSide, req, tx, out, req.Method == sip.UPDATE)
+	if res == nil {
 		return
-	}
-	reply, err := c.buildResponse(fromSide, req, res, req.Method == sip.UPDATE)
-	if err != nil {
-		c.log.Warn("SDP of an in-dialog answer not anchored", "method", req.Method, "error", err)
-		rej := sdpReject(err)
-		reply = s.newResponse(req, rej.Code, rej.Reason)
 	}
 	c.timersOn2xx(fromSide, req, res, reply)
 	s.respond(tx, req, reply)

@@ -28,7 +28,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	}
 	if err != nil {
 		c.log.Warn("INVITE not sent", "leg", to.side.String(), "to", out.Destination(), "error", err)
-		s.replyStateless(in, tx, 503, "Service Unavailable")
+		c.answerCaller(in, tx, initial, 503, "Service Unavailable")
 		if initial {
 			c.end("rejected")
 		}
@@ -46,9 +46,6 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	for {
 		select {
 		case res := <-otx.Responses():
-			if !res.IsProvisional() {
-				c.rel.finish(res.IsSuccess())
-			}
 			switch {
 			case res.IsProvisional():
 				p.provisional(res.StatusCode)
@@ -62,6 +59,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					c.endInitial(initial, p.stopping)
 					return
 				}
+				c.finalToCaller(initial, true)
 				c.answered(fromSide, in, tx, p.out, res, initial)
 				return
 			default:
@@ -86,6 +84,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					}
 				}
 				if p.stopping == "" {
+					c.finalToCaller(initial, false)
 					c.relayFinal(fromSide, in, tx, res)
 				}
 				c.endInitial(initial, p.stopping, "rejected")
@@ -94,14 +93,20 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 		case <-c.cancel:
 			// sipgo already answered the near leg 487.
 			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
+			c.finalToCaller(initial, false)
 			p.stop("cancel")
+		case u := <-c.rel.unpracked(initial):
+			if p.stopping == "" {
+				c.rejectUnpracked(in, tx, u)
+				p.stop("no-prack")
+			}
 		case <-ring.C():
 			if p.stopping == "" {
 				ring.refresh(c, in, tx)
 			}
 		case <-p.timerCFired():
 			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.cfg.TimerC.String())
-			s.replyStateless(in, tx, 408, "Request Timeout")
+			c.answerCaller(in, tx, initial, 408, "Request Timeout")
 			p.stop("timer-c")
 		case <-p.givenUp():
 			c.log.Warn("CANCEL not followed by a final response: INVITE given up", "leg", to.side.String(), "to", p.out.Destination())
@@ -114,7 +119,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			}
 			if p.stopping == "" {
 				c.log.Info("INVITE timed out", "leg", to.side.String(), "to", p.out.Destination(), "error", otx.Err())
-				s.replyStateless(in, tx, 408, "Request Timeout")
+				c.answerCaller(in, tx, initial, 408, "Request Timeout")
 			}
 			c.endInitial(initial, p.stopping, "rejected")
 			return
@@ -125,7 +130,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				// ends are answered, 487 recommended; a call that ends
 				// before it is answered is refused.
 				if initial {
-					s.replyStateless(in, tx, 503, "Service Unavailable")
+					c.answerCaller(in, tx, initial, 503, "Service Unavailable")
 				} else {
 					s.replyStateless(in, tx, 487, "Request Terminated")
 				}
@@ -188,7 +193,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 			c.sendAck(to, seq, res, nil)
 		}
 		rej := sdpReject(err)
-		c.s.replyStateless(in, tx, rej.Code, rej.Reason)
+		c.answerCaller(in, tx, initial, rej.Code, rej.Reason)
 		if initial {
 			c.hangup("rejected", &fromSide, `SIP;cause=488;text="SDP not anchored"`)
 		}
@@ -201,8 +206,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.media != nil {
 		c.media.Answered()
 	}
-	if initial {
-		c.awaitPracks()
+	if initial && !c.awaitPracks() {
+		c.dropHeld2xx(fromSide, to, seq, res, delayed)
+		return
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {

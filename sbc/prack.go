@@ -19,23 +19,24 @@ import (
 //	far unreliable, caller requires     → natsbc makes it reliable, answers the PRACK
 //	otherwise                           → relayed as it is
 //
-// It returns what it sent the caller unreliably, nil when it sent nothing or
-// sent it reliably (its own loop retransmits it).
-func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) *sip.Response {
+// It returns what it sent the caller unreliably (nil when nothing), and
+// whether it sent a reliable provisional instead (its own loop
+// retransmits it).
+func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) (*sip.Response, bool) {
 	if !initial {
-		return c.relayResponse(fromSide, in, tx, res, true)
+		return c.relayResponse(fromSide, in, tx, res, true), false
 	}
 	to := c.leg(c.other(fromSide))
 	fork := c.learnEarlyDialog(to, res)
 	if !c.rel.enabled() {
-		return c.relayResponse(fromSide, in, tx, res, true)
+		return c.relayResponse(fromSide, in, tx, res, true), false
 	}
 	rseq, farReliable := reliableRSeq(res)
 	farReliable = farReliable && fork != nil
 	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
 		// RFC 3262 §4: a retransmission (our PRACK is on its way) or out
 		// of order: discarded.
-		return nil
+		return nil, false
 	}
 	reply, err := c.buildResponse(fromSide, in, res, true)
 	if err != nil {
@@ -46,11 +47,11 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 	switch {
 	case farReliable && supports:
 		c.sendReliable(in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
-		return nil
+		return nil, true
 	case farReliable:
 		c.prackFar(to, fork, rAck{rseq: rseq, cseq: out.CSeq().SeqNo, method: sip.INVITE})
 		c.s.respond(tx, in, reply)
-		return reply
+		return reply, false
 	case requires:
 		if lateOffer {
 			// The body of an unreliable provisional to an INVITE without
@@ -59,10 +60,10 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 			stripBody(reply)
 		}
 		c.sendReliable(in, tx, reply, &reliable{})
-		return nil
+		return nil, true
 	default:
 		c.s.respond(tx, in, reply)
-		return reply
+		return reply, false
 	}
 }
 
@@ -74,16 +75,17 @@ func stripBody(m *sip.Response) {
 // sendReliable sends reply reliably on the A-leg (RFC 3262 §3): Require:
 // 100rel and natsbc's RSeq, after the previous reliable provisional was
 // acknowledged, retransmitted at T1 doubling until the PRACK comes or the
-// INVITE has its final response. No PRACK within 64*T1 rejects the INVITE.
+// INVITE has its final response. No PRACK within 64*T1 rejects the INVITE
+// (the relay loop sends the 504).
 func (c *call) sendReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
 	p.sdp = len(reply.Body()) > 0
-	prev, final := c.rel.queue(p)
+	prev, final, refused := c.rel.queue(p)
 	reply.AppendHeader(sip.NewHeader("Require", "100rel"))
 	reply.AppendHeader(sip.NewHeader("RSeq", strconv.FormatUint(uint64(p.rseq), 10)))
-	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final) })
+	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final, refused) })
 }
 
-func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final <-chan struct{}) {
+func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final, refused <-chan struct{}) {
 	if prev != nil {
 		select {
 		case <-prev:
@@ -93,11 +95,11 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 			return
 		}
 	}
-	if !c.rel.markSent(p) {
+	s := c.s
+	send := func() { s.writeProvisional(tx, in, reply) }
+	if !c.rel.transmit(p, send) {
 		return
 	}
-	s := c.s
-	s.respond(tx, in, reply)
 	interval := s.cfg.T1
 	retransmit := time.NewTimer(interval)
 	defer retransmit.Stop()
@@ -107,6 +109,8 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		select {
 		case <-p.acked:
 			return
+		case <-refused:
+			return
 		case <-final:
 			if !c.rel.holdsFinal(p) {
 				return
@@ -115,28 +119,46 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		case <-c.ended:
 			return
 		case <-retransmit.C:
-			s.respond(tx, in, reply)
+			if !c.rel.transmit(p, send) {
+				return
+			}
 			interval *= 2
 			retransmit.Reset(interval)
 		case <-giveUp.C:
-			if final == nil {
+			if c.rel.holdsFinal(p) {
 				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", "a",
 					"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
 				return
 			}
-			// RFC 3262 §3: "the UAS SHOULD reject the original request
-			// with a 5xx response"; the B-leg is cancelled like on the
-			// caller's CANCEL.
-			c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
-				"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
-			s.replyStateless(in, tx, 504, "Server Time-out")
-			select {
-			case c.cancel <- struct{}{}:
-			default:
-			}
+			c.rel.noPrackFor(unPracked{status: reply.StatusCode, rseq: p.rseq, sentTo: reply.Destination()})
 			return
 		}
 	}
+}
+
+// writeProvisional writes a reliable provisional straight to the INVITE
+// transaction's connection. RFC 3262 §3 makes its retransmission the UAS
+// core's; handed to sipgo's transaction it would become the response the
+// transaction repeats on its own (Timer G), even in place of a final
+// response that came after it.
+func (s *Server) writeProvisional(tx sip.ServerTransaction, in *sip.Request, res *sip.Response) {
+	conn, ok := tx.(interface{ Connection() sip.Connection })
+	if !ok || conn.Connection() == nil {
+		s.respond(tx, in, res)
+		return
+	}
+	if err := conn.Connection().WriteMsg(res); err != nil {
+		s.responseNotSent(in, res, err)
+	}
+}
+
+// rejectUnpracked answers the INVITE 504 when a reliable provisional was
+// never PRACKed (RFC 3262 §3: "the UAS SHOULD reject the original request
+// with a 5xx response"); the B-leg is then cancelled (p.stop).
+func (c *call) rejectUnpracked(in *sip.Request, tx sip.ServerTransaction, u unPracked) {
+	c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
+		"status", u.status, "rseq", u.rseq, "sent_to", u.sentTo)
+	c.answerCaller(in, tx, true, 504, "Server Time-out")
 }
 
 // prackFar acknowledges a far reliable provisional natsbc does not relay
@@ -187,55 +209,82 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	to := c.leg(c.other(fromSide))
 	out := p.far.newInDialogRequest(sip.PRACK, to.nextCSeq())
-	copyEndToEnd(out, req, c.leg(fromSide).peer)
-	decrementMaxForwards(out, req)
 	out.AppendHeader(sip.NewHeader("RAck", rAck{rseq: p.farRSeq, cseq: p.farCSeq, method: sip.INVITE}.String()))
-	if len(req.Body()) > 0 {
-		// RFC 3262 §5: a PRACK may carry an offer or an answer.
-		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
-		if err != nil {
-			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
-			rej := sdpReject(err)
-			s.replyStateless(req, tx, rej.Code, rej.Reason)
-			return
-		}
-		setBody(out, contentType(req), rewritten)
-	}
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
-	defer cancel()
-	res, err := s.do(ctx, out)
-	if err != nil {
-		c.log.Info("PRACK not answered", "leg", to.side.String(), "to", out.Destination(), "error", err)
-		s.replyStateless(req, tx, 408, "Request Timeout")
+	// RFC 3262 §5: a PRACK may carry an offer or an answer.
+	if !c.fillRelayed(fromSide, req, tx, out) {
 		return
 	}
-	reply, err := c.buildResponse(fromSide, req, res, false)
-	if err != nil {
-		c.log.Warn("SDP of a PRACK answer not anchored", "error", err)
-		rej := sdpReject(err)
-		reply = s.newResponse(req, rej.Code, rej.Reason)
+	if _, reply := c.exchange(fromSide, req, tx, out, false); reply != nil {
+		s.respond(tx, req, reply)
 	}
-	s.respond(tx, req, reply)
 }
 
 // awaitPracks holds the caller's 2xx until the reliable provisionals with
 // SDP natsbc sent it are PRACKed (RFC 3262 §3: "it MUST NOT send a final
 // response until those provisional responses are acknowledged"), at most
-// 64*T1 (their retransmission gives up then too).
-func (c *call) awaitPracks() {
-	waits := c.rel.unacknowledgedSDP()
+// 64*T1 (their retransmission gives up then too). False: the caller
+// CANCELled first, sipgo answered it 487, and the 2xx must not follow.
+func (c *call) awaitPracks() bool {
+	if !c.waitPracks(c.rel.unacknowledgedSDP()) {
+		return false
+	}
+	// A CANCEL that came with the last PRACK, or with no PRACK to wait
+	// for, was answered 487 too.
+	select {
+	case <-c.cancel:
+		return false
+	default:
+		return true
+	}
+}
+
+// waitPracks waits for the acked channels; false when a CANCEL came first.
+func (c *call) waitPracks(waits []chan struct{}) bool {
 	if len(waits) == 0 {
-		return
+		return true
 	}
 	giveUp := time.NewTimer(64 * c.s.cfg.T1)
 	defer giveUp.Stop()
 	for _, acked := range waits {
 		select {
 		case <-acked:
+		case <-c.cancel:
+			return false
 		case <-c.ended:
-			return
+			return true
 		case <-giveUp.C:
-			return
+			return true
 		}
 	}
+	return true
+}
+
+// dropHeld2xx ends the call whose caller CANCELled while natsbc held its
+// 2xx: the far leg's 2xx crossed that CANCEL. RFC 3261 §15: its dialog is
+// ACKed (already, unless the answer was to come in the caller's ACK) and
+// ended with BYE; the caller keeps its 487 and never gets the 2xx.
+func (c *call) dropHeld2xx(fromSide media.Leg, to *leg, seq uint32, res *sip.Response, delayed bool) {
+	c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", true, "held_2xx", true)
+	c.finalToCaller(true, false)
+	if delayed {
+		c.sendAck(to, seq, res, nil)
+	}
+	c.hangup("cancel", &fromSide, "")
+}
+
+// finalToCaller records, before natsbc sends it, the initial INVITE's
+// final response to the caller: relayed, or natsbc's own (RFC 3262 §3: it
+// ends the retransmission of reliable provisionals).
+func (c *call) finalToCaller(initial, answered bool) {
+	if initial {
+		c.rel.finish(answered)
+	}
+}
+
+// answerCaller sends the near leg a final response natsbc makes itself
+// (Timer C or B, the call's end, no PRACK): no reliable provisional
+// follows it.
+func (c *call) answerCaller(in *sip.Request, tx sip.ServerTransaction, initial bool, code int, reason string) {
+	c.finalToCaller(initial, false)
+	c.s.replyStateless(in, tx, code, reason)
 }

@@ -26,15 +26,33 @@ type reliability struct {
 	// then carry one that only the caller can answer).
 	nearSupports, nearRequires, lateOffer bool
 	nearCSeq                              uint32
+	nearBranch                            string // its top Via branch, which its CANCEL repeats
 	nextRSeq                              uint32
 	pending                               map[uint32]*reliable // natsbc's unacknowledged reliable provisionals on the A-leg
 	last                                  chan struct{}        // acked channel of the last one queued
 	farLast                               map[string]uint32    // highest far RSeq handled, per far To tag
 	final                                 chan struct{}        // closed once the INVITE has its final response
-	finalOnce                             sync.Once
+	// refused is closed once that final is no 2xx (natsbc's own 408, 487,
+	// 503, 504 among them), or the caller cancelled the 2xx natsbc held
+	// for a PRACK: every retransmission stops.
+	refused               chan struct{}
+	finalOnce, refuseOnce sync.Once
 	// ended: the final response came; answered: and it was a 2xx, which
 	// waits for the PRACKs of reliable provisionals with SDP (§3).
 	ended, answered bool
+	// noPrack carries the first reliable provisional never PRACKed to the
+	// relay loop, which rejects the INVITE (one slot: one rejection).
+	noPrack chan unPracked
+	// sendMu is held while a reliable provisional goes out and while the
+	// final response is recorded, so none follows a final natsbc sends.
+	sendMu sync.Mutex
+}
+
+// unPracked is a reliable provisional whose PRACK never came.
+type unPracked struct {
+	status int
+	rseq   uint32
+	sentTo string
 }
 
 // reliable is one reliable provisional natsbc sent on the A-leg.
@@ -66,6 +84,7 @@ func (r *reliability) start(in, out *sip.Request) {
 	if cs := in.CSeq(); cs != nil {
 		r.nearCSeq = cs.SeqNo
 	}
+	r.nearBranch = viaBranch(in)
 	// RFC 3262 §3: the first RSeq is random, 1 to 2**31-1 (kept well below
 	// so it never wraps within a call).
 	var b [4]byte
@@ -74,6 +93,8 @@ func (r *reliability) start(in, out *sip.Request) {
 	r.pending = map[uint32]*reliable{}
 	r.farLast = map[string]uint32{}
 	r.final = make(chan struct{})
+	r.refused = make(chan struct{})
+	r.noPrack = make(chan unPracked, 1)
 	if r.nearSupports || !r.lateOffer {
 		addOptionTag(out, "Supported", "100rel")
 	}
@@ -109,7 +130,7 @@ func (r *reliability) firstSight(tag string, rseq uint32) bool {
 // queue numbers p and returns the acked channel of the one before it: RFC
 // 3262 §3 lets a second reliable provisional go only once the first is
 // acknowledged.
-func (r *reliability) queue(p *reliable) (prev <-chan struct{}, final <-chan struct{}) {
+func (r *reliability) queue(p *reliable) (prev, final, refused <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p.rseq = r.nextRSeq
@@ -117,7 +138,26 @@ func (r *reliability) queue(p *reliable) (prev <-chan struct{}, final <-chan str
 	p.acked = make(chan struct{})
 	r.pending[p.rseq] = p
 	prev, r.last = r.last, p.acked
-	return prev, r.final
+	return prev, r.final, r.refused
+}
+
+// unpracked is where the relay loop of the initial INVITE hears of a reliable
+// provisional never PRACKed; nil (never ready) for other INVITEs.
+func (r *reliability) unpracked(initial bool) <-chan unPracked {
+	if !initial {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.noPrack
+}
+
+// noPrackFor tells the relay loop that p was never PRACKed.
+func (r *reliability) noPrackFor(u unPracked) {
+	select {
+	case r.noPrack <- u:
+	default:
+	}
 }
 
 // acknowledge matches a PRACK's RAck to natsbc's unacknowledged reliable
@@ -137,31 +177,66 @@ func (r *reliability) acknowledge(side media.Leg, rack rAck) *reliable {
 	return p
 }
 
-// finish records the INVITE's final response: reliable provisionals not
-// yet sent are dropped, and retransmissions stop (RFC 3262 §3), except
-// those of provisionals with SDP before a 2xx, which waits for their PRACK.
+// finish records the INVITE's final response, before it is sent: reliable
+// provisionals not yet sent are dropped, and retransmissions stop (RFC 3262
+// §3), except those of provisionals with SDP before a 2xx, which waits for
+// their PRACK. A non-2xx after a 2xx (the caller cancelled the 2xx natsbc
+// held) stops those too. Once finish returns, no reliable provisional goes
+// out any more (sendMu): the caller gets nothing after its final response.
 func (r *reliability) finish(answered bool) {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
 	r.mu.Lock()
-	final := r.final
-	if final != nil && !r.ended {
-		r.ended, r.answered = true, answered
+	final, refused := r.final, r.refused
+	if final != nil {
+		if !r.ended {
+			r.ended, r.answered = true, answered
+		}
+		r.answered = r.answered && answered
 	}
 	r.mu.Unlock()
-	if final != nil {
-		r.finalOnce.Do(func() { close(final) })
+	if final == nil {
+		return
+	}
+	r.finalOnce.Do(func() { close(final) })
+	if !answered {
+		r.refuseOnce.Do(func() { close(refused) })
 	}
 }
 
-// markSent records that p goes out now; false when the final response
-// came first (p is dropped).
-func (r *reliability) markSent(p *reliable) bool {
+// cancelled records the caller's CANCEL of the initial INVITE, which sipgo
+// answers 487 right after: a CANCEL of another INVITE changes nothing.
+func (r *reliability) cancelled(cancel *sip.Request) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ended {
-		return false
+	ours := r.on && cancel != nil && r.nearBranch != "" && viaBranch(cancel) == r.nearBranch
+	r.mu.Unlock()
+	if ours {
+		r.finish(false)
 	}
-	p.sent = true
-	return true
+}
+
+func viaBranch(m *sip.Request) string {
+	if v := m.Via(); v != nil {
+		b, _ := v.Params.Get("branch")
+		return b
+	}
+	return ""
+}
+
+// transmit sends p (first or again) unless the INVITE's final response
+// stopped it: for its first transmission, any final response; afterwards a
+// final that p's PRACK does not hold up (holdsFinal).
+func (r *reliability) transmit(p *reliable, send func()) bool {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	r.mu.Lock()
+	ok := !r.ended || (p.sent && r.answered && p.sdp)
+	p.sent = p.sent || ok
+	r.mu.Unlock()
+	if ok {
+		send()
+	}
+	return ok
 }
 
 // holdsFinal tells whether p's retransmissions go on after the final

@@ -20,8 +20,10 @@ import (
 // keepalive interval instead of every minute, which the NAT needs.
 type ringingPinhole struct {
 	tick *time.Ticker
-	// last is the latest unreliable provisional sent to the caller; a
-	// reliable one is retransmitted by its own loop until PRACKed.
+	// last is the latest provisional sent to the caller when it went
+	// unreliably; nil (100 Trying) after a reliable one, which its own
+	// loop retransmits until PRACKed and which an older one must not
+	// follow.
 	last *sip.Response
 }
 
@@ -49,10 +51,14 @@ func (r *ringingPinhole) stop() {
 	}
 }
 
-// sent remembers a provisional natsbc sent the caller unreliably (nil:
-// nothing new to remember).
-func (r *ringingPinhole) sent(res *sip.Response) {
-	if r != nil && res != nil {
+// sent remembers the provisional natsbc sent the caller: res when it went
+// unreliably, none when reliable (nil res and !reliable: nothing sent).
+func (r *ringingPinhole) sent(res *sip.Response, reliable bool) {
+	switch {
+	case r == nil:
+	case reliable:
+		r.last = nil
+	case res != nil:
 		r.last = res
 	}
 }
