@@ -71,6 +71,14 @@ func (c *call) nextAlternate() (hop, bool) {
 	return h, true
 }
 
+// setAlternates replaces the addresses tryNext moves to: the INVITE now
+// goes to another target (a 3xx followed).
+func (c *call) setAlternates(hops []hop) {
+	c.mu.Lock()
+	c.alternates = hops
+	c.mu.Unlock()
+}
+
 // retargeted points the B-leg at h and copies the INVITE for it with a new
 // Via (new branch, h's transport). The B-leg is not used by anyone else
 // before its first provisional, so its fields change here unlocked as at

@@ -143,8 +143,8 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if route.Kind != policy.TargetRequestURI && !strings.EqualFold(want, uriHostPort(target)) {
 		return nil, errRedirectNoRoute
 	}
-	// RFC 3263 as for any target; only its first address is tried: the
-	// next Contact is the 3xx's own alternative.
+	// RFC 3263 as for any target: its first address now, the others
+	// by tryNext.
 	hops, err := s.locate(uriQuery(target))
 	if errors.Is(err, errOwnAddress) {
 		return nil, errRedirectLoop
@@ -169,9 +169,21 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	b.remoteTarget = target
 	b.nextHop = dst.String()
 	b.route = routeChoice{Rule: route.Rule + " (3xx)"}
+	// RFC 3261 §8.1.3.4: the redirected INVITE is a new request, To
+	// without tag. An early dialog the old target made (a provisional
+	// with To tag and Record-Route before its 3xx) ends with the 3xx:
+	// none of its tag, route set, CSeq numbers or NAT verdict carries over.
+	b.remoteTag = ""
+	b.routeSet, b.routeSetFixed = nil, false
+	b.remoteCSeq = 0
+	b.nated = false
 	b.mu.Unlock()
 	b.peer = peerFor(s.policy, dst.Addr(), route)
 	b.source = dst
+	// RFC 3263 §4.3 applies to the new target: after a timeout or 503
+	// its own next addresses are tried, never the original target's
+	// (they would get the redirect target's Request-URI).
+	c.setAlternates(hops[1:])
 
 	out := b.newInDialogRequest(sip.INVITE, 0)
 	// prev is natsbc's own B-leg INVITE: its identity headers already
