@@ -82,3 +82,35 @@ func (b *flowBed) pbxInDialogAck(pc *pbxCall) string {
 	pc.cseq--
 	return b.pbxInDialog(pc, sip.ACK, nil, "")
 }
+
+// RFC 3261 §14.2: a re-INVITE of the phone in its early dialog, while its
+// initial INVITE is pending, gets 500 with Retry-After and never reaches
+// the PBX; the phone's CANCEL of the initial INVITE still cancels the
+// B-leg (the refused re-INVITE did not take the CANCEL signal). Once the
+// initial INVITE is over the slot is free: see TestFlowReinviteCancelled.
+func TestFlowReinviteInEarlyDialogRefused(t *testing.T) {
+	t.Parallel()
+	fb := newFlowBed(t, nil)
+	b := startEarly(t, fb)
+	raw := b.inviteWith(b.phone, nil)
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, []string{b.pbxContact()}, sdpBody(pbxIP, 6000))
+	b.phoneGets(t, 183)
+
+	fb.phone.Send(t, fb.phoneInDialog(b.phone, sip.INVITE, 0, []string{"Contact: <sip:2000@" + phoneViaHop + ">",
+		"Content-Type: application/sdp"}, sdpBody(privateIP, 4002)))
+	busy := fb.phone.Expect(t, wait, "500 for the early re-INVITE", isResponse(500, sip.INVITE))
+	if ra, ok := hasHeader(busy, "Retry-After"); !ok || ra == "" || busy.CSeq().SeqNo != uint32(b.phone.cseq) {
+		t.Errorf("refusal CSeq %d Retry-After %q, want the re-INVITE's %d with a Retry-After", busy.CSeq().SeqNo, ra, b.phone.cseq)
+	}
+
+	fb.phone.Send(t, cancelOf(t, raw))
+	fb.phone.Expect(t, wait, "487 for the initial INVITE", isResponse(487, sip.INVITE))
+	fb.pbx.Expect(t, wait, "CANCEL of the B-leg INVITE", func(m sip.Message) bool {
+		return isRequestIn(sip.CANCEL, b.pbx.callID)(m) && m.CSeq().SeqNo == b.inv.CSeq().SeqNo
+	})
+	if second := fb.pbx.TakeAll(func(m sip.Message) bool {
+		return isRequestIn(sip.INVITE, b.pbx.callID)(m) && m.CSeq().SeqNo != b.inv.CSeq().SeqNo
+	}); len(second) > 0 {
+		t.Errorf("the early re-INVITE crossed the pending initial INVITE to the PBX:\n%s", second[0])
+	}
+}

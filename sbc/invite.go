@@ -62,6 +62,8 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !s.cfg.Disable100rel {
 		c.rel.start(req, bReq)
 	}
+	// setUpCall claimed the call's INVITE slot for this INVITE.
+	defer c.endInitialInvite()
 	c.watchCancel(tx)
 	c.relayInvite(media.LegA, req, tx, bReq, true)
 }
@@ -114,6 +116,11 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 	c = newCall(s, a, b, ms)
 	c.alternates = next.alternates
+	// RFC 3261 §14.2: the initial INVITE holds the call's INVITE slot
+	// until its final response, so a re-INVITE in the early dialog is
+	// refused (500), not relayed over it; claimed before the call is
+	// findable.
+	c.claimInitialInvite()
 	s.calls.add(c)
 	if c.infoEnabled() {
 		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),

@@ -199,6 +199,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial {
 		c.awaitPracks()
 	}
+	if initial {
+		c.endInitialInvite()
+	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
 		if errors.Is(err, errNoAck) || errors.Is(err, errNotSent) {
