@@ -56,10 +56,10 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	out := to.newInDialogRequest(req.Method, 0)
-	copyEndToEnd(out, req, from.peer)
+	copyEndToEnd(out, req, from.peerOf())
 	decrementMaxForwards(out, req)
 	if body := req.Body(); len(body) > 0 {
-		rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
+		rewritten, err := c.rewriteSDP(fromSide, req, to.face().adv.Addr())
 		if err != nil {
 			c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
 			rej := sdpReject(err)

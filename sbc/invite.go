@@ -129,9 +129,9 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
-	copyEndToEnd(bReq, req, a.peer)
+	copyEndToEnd(bReq, req, a.peerOf())
 	decrementMaxForwards(bReq, req)
-	body, err := c.rewriteSDP(media.LegA, req, b.adv.Addr())
+	body, err := c.rewriteSDP(media.LegA, req, b.face().adv.Addr())
 	if err != nil {
 		c.log.Warn("SDP not anchored", "leg", "a", "error", err)
 		c.end("rejected")

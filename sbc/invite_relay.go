@@ -154,8 +154,8 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		to.remoteTag = toTag(res)
 		// RFC 3261 §13.2.2.4: the 2xx recomputes an early dialog's route set.
 		to.routeSetFixed = false
-		to.mu.Unlock()
 		to.source = source
+		to.mu.Unlock()
 	}
 	c.s.learnRoute(to, res, source, true)
 	c.setConfirmed(to.side)
@@ -171,7 +171,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.infoEnabled() {
 		r := to.routeInfo()
 		c.log.Info("call answered", "status", res.StatusCode, "b_source", source.String(),
-			"b_ack_to", to.nextHop, "b_route_rule", r.Rule, "b_nat", r.Verdict)
+			"b_ack_to", to.nextHopOf(), "b_route_rule", r.Rule, "b_nat", r.Verdict)
 	}
 
 	reply, err := c.buildResponse(fromSide, in, res, true)
@@ -248,12 +248,12 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) (*sip.Response, error) {
 	near := c.leg(fromSide)
 	reply := c.s.newResponse(in, res.StatusCode, res.Reason)
-	copyEndToEnd(reply, res, c.leg(c.other(fromSide)).peer)
+	copyEndToEnd(reply, res, c.leg(c.other(fromSide)).peerOf())
 	if withContact && res.StatusCode > 100 && res.StatusCode < 300 {
 		reply.AppendHeader(near.contactHeader())
 	}
 	if body := res.Body(); len(body) > 0 {
-		rewritten, err := c.rewriteSDP(c.other(fromSide), res, near.adv.Addr())
+		rewritten, err := c.rewriteSDP(c.other(fromSide), res, near.face().adv.Addr())
 		if err != nil {
 			return reply, err
 		}

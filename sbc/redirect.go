@@ -38,7 +38,7 @@ type redirectTarget struct {
 // that natsbc's routes allow. It returns the new INVITE and its
 // transaction, or nil when the 3xx goes to the caller.
 func (c *call) followRedirect(ctx context.Context, p *pendingInvite, res *sip.Response) (*sip.Request, sip.ClientTransaction) {
-	if res.StatusCode/100 != 3 || c.b.peer.RelaysRedirects() {
+	if res.StatusCode/100 != 3 || c.b.peerOf().RelaysRedirects() {
 		return nil, nil
 	}
 	r := &p.redirects
@@ -135,7 +135,7 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if !strings.EqualFold(target.Scheme, "sip") {
 		return nil, errRedirectNoRoute
 	}
-	route, err := s.policy.Route(c.a.peer, requestURIOf(&sip.Request{Recipient: target}))
+	route, err := s.policy.Route(c.a.peerOf(), requestURIOf(&sip.Request{Recipient: target}))
 	if err != nil {
 		return nil, errRedirectNoRoute
 	}
@@ -161,7 +161,7 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if err != nil {
 		return nil, err
 	}
-	if sock != b.sock || !strings.EqualFold(transport, b.transport) {
+	if f := b.face(); sock != f.sock || !strings.EqualFold(transport, f.transport) {
 		return nil, errRedirectElsewhere
 	}
 
@@ -177,9 +177,9 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	b.routeSet, b.routeSetFixed = nil, false
 	b.remoteCSeq = 0
 	b.nated = false
-	b.mu.Unlock()
 	b.peer = peerFor(s.policy, dst.Addr(), route)
 	b.source = dst
+	b.mu.Unlock()
 	// RFC 3263 §4.3 applies to the new target: after a timeout or 503
 	// its own next addresses are tried, never the original target's
 	// (they would get the redirect target's Request-URI).
