@@ -152,3 +152,35 @@ func TestFlowOffersSerialised(t *testing.T) {
 	answer(t, b.pbx, upd, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6006))
 	b.phone.Expect(t, wait, "200 for the UPDATE", isResponse(200, sip.UPDATE))
 }
+
+// RFC 3261 §9.1: the call ends (here its media times out) before the PBX
+// has answered the B-leg INVITE at all. The phone gets 503 at once; the
+// CANCEL natsbc must hold back until a provisional goes out when the PBX's
+// 180 comes, and the PBX's 487 is ACKed.
+func TestFlowCallEndedBeforeAnyProvisionalCancelsTheCallee(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	b.phone.Send(t, b.invite(newPhoneCall()))
+	inv := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE))
+	calls, _ := b.srv.calls.snapshot()
+	if len(calls) != 1 {
+		t.Fatalf("%d calls in the table, want 1", len(calls))
+	}
+	calls[0].mediaTimedOut("test: no media")
+	b.phone.Expect(t, wait, "503 for the ended call", isResponse(503, sip.INVITE))
+	if early := b.pbx.TakeAll(isRequest(sip.CANCEL)); len(early) > 0 {
+		t.Fatalf("CANCEL before any provisional (RFC 3261 §9.1):\n%s", early[0])
+	}
+
+	answer(t, b.pbx, inv, 180, "Ringing", "late1", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">"}, "")
+	cancel := b.pbx.Expect(t, wait, "CANCEL once the PBX rang", isRequestIn(sip.CANCEL, inv.CallID().Value()))
+	if branchOf(cancel) != branchOf(inv) || cancel.CSeq().SeqNo != inv.CSeq().SeqNo {
+		t.Errorf("CANCEL branch %q CSeq %d, want the INVITE's %q %d", branchOf(cancel), cancel.CSeq().SeqNo, branchOf(inv), inv.CSeq().SeqNo)
+	}
+	answer(t, b.pbx, cancel, 200, "OK", "", nil, "")
+	answer(t, b.pbx, inv, 487, "Request Terminated", "late1", nil, "")
+	b.pbx.Expect(t, wait, "ACK for the 487", isRequestIn(sip.ACK, inv.CallID().Value()))
+	if rings := b.phone.TakeAll(isResponse(180, sip.INVITE)); len(rings) > 0 {
+		t.Errorf("the phone got the 180 of an ended call:\n%s", rings[0])
+	}
+}

@@ -43,6 +43,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	defer p.close()
 	ring := c.newRingingPinhole(fromSide, initial)
 	defer ring.stop()
+	ended := c.ended
 	for {
 		select {
 		case res := <-otx.Responses():
@@ -113,7 +114,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			}
 			c.endInitial(initial, p.stopping, "rejected")
 			return
-		case <-c.ended:
+		case <-ended:
 			if p.stopping == "" {
 				p.stop("ended")
 				// RFC 3261 §15.1.2: requests pending when the dialog
@@ -125,7 +126,15 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					s.replyStateless(in, tx, 487, "Request Terminated")
 				}
 			}
-			return
+			if p.cancelSent {
+				return
+			}
+			// RFC 3261 §9.1: the CANCEL waits for the far side's first
+			// provisional. The loop stays for it, then for the final
+			// (bounded by Timer B, or givenUp once the CANCEL is out).
+			ended = nil
+		case <-ctx.Done():
+			return // natsbc is stopping
 		}
 	}
 }
