@@ -114,3 +114,40 @@ func TestFlowReinviteInEarlyDialogRefused(t *testing.T) {
 		t.Errorf("the early re-INVITE crossed the pending initial INVITE to the PBX:\n%s", second[0])
 	}
 }
+
+// RFC 3261 §12.2.2 per early dialog: two forks of the B-leg INVITE (To tags
+// f1 and f2) number their requests each in its own CSeq space. The second
+// fork's first INFO, lower than the first fork's, is not out of order;
+// a lower one of the same fork still is.
+func TestFlowForksKeepTheirOwnCSeq(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil)
+	fork1, fork2 := *b.pbx, *b.pbx
+	fork1.tag, fork2.tag, fork2.cseq = "f1", "f2", 4
+	b.pbxSays(t, 180, "Ringing", fork1.tag, []string{b.pbxContact()}, "")
+	b.phoneGets(t, 180)
+	b.pbxSays(t, 180, "Ringing", fork2.tag, []string{b.pbxContact()}, "")
+	b.phoneGets(t, 180)
+
+	info := func(fork *pbxCall, want int) {
+		t.Helper()
+		b.flowBed.pbx.Send(t, b.pbxInDialog(fork, sip.INFO, nil, ""))
+		if want == 500 {
+			b.flowBed.pbx.Expect(t, wait, "500 for an out-of-order INFO of "+fork.tag, isResponse(500, sip.INFO))
+			return
+		}
+		got := b.flowBed.phone.Expect(t, wait, "INFO of "+fork.tag+" on the A-leg", isRequestIn(sip.INFO, b.phone.callID))
+		answer(t, b.flowBed.phone, got, 200, "OK", "", nil, "")
+		res := b.flowBed.pbx.Expect(t, wait, "200 for the INFO of "+fork.tag, isResponse(200, sip.INFO))
+		if res.CSeq().SeqNo != uint32(fork.cseq) {
+			t.Errorf("200 answers CSeq %d, want %d", res.CSeq().SeqNo, fork.cseq)
+		}
+	}
+	info(&fork1, 200) // CSeq 101
+	info(&fork2, 200) // CSeq 5: fork f2's own space
+	fork2.cseq = 3
+	info(&fork2, 500) // CSeq 4 after 5 in f2's
+	if stray := b.flowBed.phone.TakeAll(isRequestIn(sip.INFO, b.phone.callID)); len(stray) > 0 {
+		t.Errorf("the out-of-order INFO reached the phone:\n%s", stray[0])
+	}
+}

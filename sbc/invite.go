@@ -88,7 +88,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		local: *to.Address.Clone(), localName: to.DisplayName,
 		remote: *from.Address.Clone(), remName: from.DisplayName,
 		peer: peer, source: source, remoteTag: fromTag(req),
-		remoteCSeq: req.CSeq().SeqNo,
+		remoteCSeq: map[string]uint32{fromTag(req): req.CSeq().SeqNo},
 	}
 	// Every response of the A-leg transaction, including the 487 sipgo
 	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).

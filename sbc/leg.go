@@ -34,11 +34,13 @@ type leg struct {
 	transport string         // "UDP" | "TCP"
 	// peer is who sits on this leg, per policy; source is where its
 	// messages really come from.
-	peer          policy.Peer
-	source        netip.AddrPort
-	remoteTag     string
-	localCSeq     uint32
-	remoteCSeq    uint32    // RFC 3261 §12.2.2; 0: empty
+	peer      policy.Peer
+	source    netip.AddrPort
+	remoteTag string
+	localCSeq uint32
+	// remoteCSeq is RFC 3261 §12.2.2's remote sequence number per remote
+	// tag: each early dialog of a forked INVITE has its own CSeq space.
+	remoteCSeq    map[string]uint32
 	remoteTarget  sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
 	routeSet      []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
 	routeSetFixed bool
@@ -112,6 +114,30 @@ func (f legFace) via() *sip.ViaHeader {
 	v.Params.Add("branch", sip.GenerateBranch())
 	v.Params.Add("rport", "")
 	return v
+}
+
+// maxRemoteCSeqs bounds the forks whose CSeq a leg tracks; a peer that
+// makes up more tags only resets the others' numbers.
+const maxRemoteCSeqs = 8
+
+// takeRemoteCSeq applies RFC 3261 §12.2.2 to a request of the dialog whose
+// remote tag is tag: it returns the remote sequence number (0: empty) and
+// false when seq is lower; otherwise seq becomes the number.
+func (l *leg) takeRemoteCSeq(tag string, seq uint32) (last uint32, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	last = l.remoteCSeq[tag]
+	if last != 0 && seq < last {
+		return last, false
+	}
+	if _, known := l.remoteCSeq[tag]; !known && len(l.remoteCSeq) >= maxRemoteCSeqs {
+		clear(l.remoteCSeq)
+	}
+	if l.remoteCSeq == nil {
+		l.remoteCSeq = map[string]uint32{}
+	}
+	l.remoteCSeq[tag] = seq
+	return last, true
 }
 
 // nextCSeq reserves the next local CSeq number (RFC 3261 §12.2.1.1).

@@ -175,7 +175,7 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	// none of its tag, route set, CSeq numbers or NAT verdict carries over.
 	b.remoteTag = ""
 	b.routeSet, b.routeSetFixed = nil, false
-	b.remoteCSeq = 0
+	b.remoteCSeq = nil
 	b.nated = false
 	b.peer = peerFor(s.policy, dst.Addr(), route)
 	b.source = dst
