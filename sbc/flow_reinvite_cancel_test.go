@@ -57,7 +57,9 @@ func TestFlowReinviteCancelled(t *testing.T) {
 }
 
 // RFC 3261 §15.1.2: the PBX hangs up while the phone's re-INVITE is
-// pending; the phone gets natsbc's BYE and a 487 for its re-INVITE.
+// pending; the phone gets natsbc's BYE and a 487 for its re-INVITE, and
+// natsbc CANCELs its own copy of the re-INVITE at the PBX (§9.1: it had
+// the PBX's 100).
 func TestFlowByeRacesReinvite(t *testing.T) {
 	t.Parallel()
 	b := newFlowBed(t, nil)
@@ -72,6 +74,10 @@ func TestFlowByeRacesReinvite(t *testing.T) {
 	pending := b.phone.Expect(t, wait, "487 for the pending re-INVITE", isResponse(487, sip.INVITE))
 	if pending.CSeq().SeqNo != uint32(tr.phone.cseq) {
 		t.Errorf("487 answers CSeq %d, want the re-INVITE's %d", pending.CSeq().SeqNo, tr.phone.cseq)
+	}
+	cancel := b.pbx.Expect(t, wait, "CANCEL of the B-leg re-INVITE", isRequestIn(sip.CANCEL, tr.pbx.callID))
+	if branchOf(cancel) != branchOf(reinv) || cancel.CSeq().SeqNo != reinv.CSeq().SeqNo {
+		t.Errorf("CANCEL branch %q CSeq %d, want the re-INVITE's %q %d", branchOf(cancel), cancel.CSeq().SeqNo, branchOf(reinv), reinv.CSeq().SeqNo)
 	}
 	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "bye-from-b" {
 		t.Errorf("call ended = %v (%v), want bye-from-b", rec, err)
