@@ -129,6 +129,7 @@ func TestFlowForksKeepTheirOwnCSeq(t *testing.T) {
 	b.pbxSays(t, 180, "Ringing", fork2.tag, []string{b.pbxContact()}, "")
 	b.phoneGets(t, 180)
 
+	relayed := map[uint32]bool{} // A-leg CSeqs of the INFOs relayed
 	info := func(fork *pbxCall, want int) {
 		t.Helper()
 		b.flowBed.pbx.Send(t, b.pbxInDialog(fork, sip.INFO, nil, ""))
@@ -137,6 +138,7 @@ func TestFlowForksKeepTheirOwnCSeq(t *testing.T) {
 			return
 		}
 		got := b.flowBed.phone.Expect(t, wait, "INFO of "+fork.tag+" on the A-leg", isRequestIn(sip.INFO, b.phone.callID))
+		relayed[got.CSeq().SeqNo] = true
 		answer(t, b.flowBed.phone, got, 200, "OK", "", nil, "")
 		res := b.flowBed.pbx.Expect(t, wait, "200 for the INFO of "+fork.tag, isResponse(200, sip.INFO))
 		if res.CSeq().SeqNo != uint32(fork.cseq) {
@@ -147,7 +149,10 @@ func TestFlowForksKeepTheirOwnCSeq(t *testing.T) {
 	info(&fork2, 200) // CSeq 5: fork f2's own space
 	fork2.cseq = 3
 	info(&fork2, 500) // CSeq 4 after 5 in f2's
-	if stray := b.flowBed.phone.TakeAll(isRequestIn(sip.INFO, b.phone.callID)); len(stray) > 0 {
+	// Retransmissions of the relayed ones may still come (UDP).
+	if stray := b.flowBed.phone.TakeAll(func(m sip.Message) bool {
+		return isRequestIn(sip.INFO, b.phone.callID)(m) && !relayed[m.CSeq().SeqNo]
+	}); len(stray) > 0 {
 		t.Errorf("the out-of-order INFO reached the phone:\n%s", stray[0])
 	}
 }
