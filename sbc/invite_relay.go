@@ -209,6 +209,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		c.awaitPracks()
 	}
 	if initial {
+		// RFC 3261 §14.2: the slot is the initial INVITE's until its final.
 		c.endInitialInvite()
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
