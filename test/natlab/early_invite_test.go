@@ -34,3 +34,23 @@ func TestRedirectAfterRinging(t *testing.T) {
 	assertOneCallEnded(t, n)
 	n.AssertNoCrash(t)
 }
+
+// TestReinviteInEarlyDialogRefused: while the callee rings, the NATed phone
+// re-INVITEs in its early dialog. The initial INVITE holds the call's
+// INVITE slot, so the phone gets 500 with Retry-After (RFC 3261 §14.2,
+// phone_early_reinvite.xml checks it) and the callee never sees a second
+// INVITE (callee_cancel.xml would fail on it); the phone's CANCEL of the
+// initial INVITE then still reaches the callee and the call ends cancel.
+func TestReinviteInEarlyDialogRefused(t *testing.T) {
+	t.Parallel()
+	l := NewLab(t)
+	n := l.StartNatsbc(t, fastConfig(""))
+	callee := l.StartSipp(t, "callee", calleeAt("callee_cancel.xml", PBXIP))
+	phone := l.StartSipp(t, "phone", phoneCall("phone_early_reinvite.xml"))
+
+	MustSucceed(t, phone, 30*time.Second)
+	MustSucceed(t, callee, 15*time.Second)
+	awaitEnded(t, n, "cancel")
+	assertOneCallEnded(t, n)
+	n.AssertNoCrash(t)
+}
