@@ -28,7 +28,7 @@ const retransmitted = 3
 func (c *call) sendAck(l *leg, seq uint32, res *sip.Response, answer *sip.Request) {
 	ack := l.newInDialogRequest(sip.ACK, seq)
 	if answer != nil && len(answer.Body()) > 0 {
-		rewritten, err := c.rewriteSDP(c.other(l.side), answer, l.adv.Addr())
+		rewritten, err := c.rewriteSDP(c.other(l.side), answer, l.face().adv.Addr())
 		if err != nil {
 			// An ACK cannot be refused: the far leg gets no answer, and
 			// its offer stays unanswered until the call is re-negotiated.

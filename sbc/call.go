@@ -25,6 +25,8 @@ type call struct {
 	// flight on either leg: a second one gets 491 (RFC 3261 §14.2).
 	inviteBusy bool
 	inviteFrom media.Leg
+	// initialHolds: the slot is the initial INVITE's (set-up claims it).
+	initialHolds bool
 	// offers is the call's outstanding SDP offer (RFC 3311 §5.2).
 	offers offers
 	// confirmed legs have exchanged 2xx/ACK: they get a BYE on teardown.
@@ -95,7 +97,8 @@ func (c *call) isEnded() bool {
 }
 
 // beginInvite claims the call's single INVITE slot (RFC 3261 §14.2) for
-// a re-INVITE from side; when it is taken, it says by whose INVITE.
+// a re-INVITE from side (the initial INVITE holds it from set-up); when it
+// is taken, it says by whose INVITE.
 func (c *call) beginInvite(side media.Leg) (ok bool, busyFrom media.Leg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -104,6 +107,26 @@ func (c *call) beginInvite(side media.Leg) (ok bool, busyFrom media.Leg) {
 	}
 	c.inviteBusy, c.inviteFrom = true, side
 	return true, side
+}
+
+// claimInitialInvite gives the new call's INVITE slot to its initial
+// INVITE, before the call is findable.
+func (c *call) claimInitialInvite() {
+	c.mu.Lock()
+	c.inviteBusy, c.inviteFrom, c.initialHolds = true, media.LegA, true
+	c.mu.Unlock()
+}
+
+// endInitialInvite frees the slot the initial INVITE holds, once: RFC 3261
+// §14.2 bounds it by the final response, so a re-INVITE the caller sends
+// right after its ACK is not refused; when the 2xx goes out, or when the
+// INVITE is over otherwise.
+func (c *call) endInitialInvite() {
+	c.mu.Lock()
+	if c.initialHolds {
+		c.initialHolds, c.inviteBusy = false, false
+	}
+	c.mu.Unlock()
 }
 
 func (c *call) endInvite() {

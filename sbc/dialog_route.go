@@ -23,10 +23,14 @@ import (
 // a proxy staying in the path is never touched (the "excessive NAT handling"
 // that loses the callee).
 func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac bool) {
-	if t := msg.Transport(); t != "" && !strings.EqualFold(t, l.transport) && l.source.IsValid() {
+	l.mu.Lock()
+	transport, legSource, peer := l.transport, l.source, l.peer
+	establishing, routes := !l.routeSetFixed, l.routeSet
+	l.mu.Unlock()
+	if t := msg.Transport(); t != "" && !strings.EqualFold(t, transport) && legSource.IsValid() {
 		// A request too large for UDP that the peer sent over TCP on a UDP
 		// leg (RFC 3261 §18.1.1): its connection is not the leg's flow.
-		source = l.source
+		source = legSource
 	}
 	contact := firstContact(msg)
 	var rr []sip.Uri
@@ -39,7 +43,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		slices.Reverse(rr) // §12.1.2: the UAC's route set is the reversed Record-Route
 	}
 
-	obs := nat.Observation{Transport: lower(l.transport), Source: source, SDPAddrs: sdpConnectionAddrs(msg)}
+	obs := nat.Observation{Transport: lower(transport), Source: source, SDPAddrs: sdpConnectionAddrs(msg)}
 	if contact != nil {
 		obs.ContactHost, obs.ContactPort = contact.Host, contact.Port
 	}
@@ -53,21 +57,18 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		}
 	}
 	verdict := nat.Detect(s.withoutOwnAddrs(obs))
-	fix, rule := policy.ContactFix(l.peer, len(rr) > 0, verdict.NATed())
+	fix, rule := policy.ContactFix(peer, len(rr) > 0, verdict.NATed())
 
 	// Locate the next hop before taking the lock: it may ask the DNS.
-	l.mu.Lock()
-	establishing, routes := !l.routeSetFixed, l.routeSet
-	l.mu.Unlock()
 	if establishing {
 		routes = rr
 	}
 	var next dialogHop
 	switch {
 	case len(routes) > 0:
-		next = s.dialogHopOf(routes[0], l.transport)
+		next = s.dialogHopOf(routes[0], transport)
 	case !fix && contact != nil:
-		next = s.dialogHopOf(*contact, l.transport)
+		next = s.dialogHopOf(*contact, transport)
 	}
 
 	l.mu.Lock()

@@ -40,16 +40,20 @@ func newFailoverBed(t *testing.T, first, second *testPeer) *flowBed {
 // listens on TCP inside, so a TCP target faces a socket.
 func newFailoverBedTo(t *testing.T, first resolve.Target, second *testPeer) *flowBed {
 	t.Helper()
+	return newFailoverBedWith(t, first, second, nil)
+}
+
+// newFailoverBedWith is newFailoverBedTo whose policy and name table mod
+// may change.
+func newFailoverBedWith(t *testing.T, first resolve.Target, second *testPeer, mod func(*policy.Config, tableLocator)) *flowBed {
+	t.Helper()
 	b := &flowBed{log: newLogSink()}
 	b.phone = newTestPeer(t, "phone", phoneIP)
 	b.pbx = second
-	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{
+	cfg := policy.Config{Peers: []policy.Peer{{
 		Name: "pbx", Networks: []netip.Prefix{netip.MustParsePrefix(pbxIP + "/32")},
 		Address: "pbx.test", Role: policy.RolePBX,
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}}
 	outside, outPC := listenUDP(t, outsideIP)
 	inside, inPC := listenUDP(t, insideIP)
 	inTCP, err := net.Listen("tcp", insideIP+":0")
@@ -60,6 +64,13 @@ func newFailoverBedTo(t *testing.T, first resolve.Target, second *testPeer) *flo
 		first,
 		{Transport: "udp", Addr: second.addr(), Host: "b.pbx.test"},
 	}}
+	if mod != nil {
+		mod(&cfg, loc)
+	}
+	pol, err := policy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := New(Options{
 		Config: Config{T1: flowT1, T2: flowT2, T4: flowT4, DrainTimeout: 100 * time.Millisecond},
 		Listeners: []Listener{
@@ -183,5 +194,40 @@ func TestFlowFailoverAfterRefusedConnection(t *testing.T) {
 	}
 	if n := len(b.log.lines("handler panic")); n != 0 {
 		t.Errorf("%d handler panics", n)
+	}
+}
+
+// RFC 3263 §4.3 after a 3xx: the redirect target redir.test has two
+// addresses; its first answers 503, so the INVITE moves to its second, with
+// the redirect target's Request-URI. The original target's next address
+// (pbx.test's second) never gets an INVITE meant for redir.test.
+func TestFlowFailoverAfterRedirectStaysWithTheTarget(t *testing.T) {
+	t.Parallel()
+	first := newTestPeer(t, "first", pbxIP)
+	second := newTestPeer(t, "second", pbxIP)
+	redir1 := newTestPeer(t, "redir1", pbxIP)
+	redir2 := newTestPeer(t, "redir2", pbxIP)
+	b := newFailoverBedWith(t, resolve.Target{Transport: "udp", Addr: first.addr(), Host: "a.pbx.test"}, second,
+		func(cfg *policy.Config, loc tableLocator) {
+			// The Request-URI's host decides, so a 3xx may name another host.
+			cfg.Routes = []policy.Route{{From: policy.Any, To: policy.ToRequestURI}}
+			loc["redir.test"] = []resolve.Target{
+				{Transport: "udp", Addr: redir1.addr(), Host: "a.redir.test"},
+				{Transport: "udp", Addr: redir2.addr(), Host: "b.redir.test"},
+			}
+		})
+	b.phone.Send(t, strings.Replace(b.invite(newPhoneCall()), "INVITE sip:1000@"+b.outside.String(), "INVITE sip:1000@pbx.test", 1))
+	inv := first.Expect(t, wait, "INVITE at pbx.test's first address", isRequest(sip.INVITE))
+	redirect302(t, first, inv, "<sip:2222@redir.test>")
+	at1 := redir1.Expect(t, wait, "INVITE at redir.test's first address", isRequest(sip.INVITE))
+	answer(t, redir1, at1, 503, "Service Unavailable", "r1", nil, "")
+	at2 := redir2.Expect(t, wait, "INVITE at redir.test's second address", isRequest(sip.INVITE)).(*sip.Request)
+	if at2.Recipient.String() != "sip:2222@redir.test" || at2.CSeq().SeqNo != at1.CSeq().SeqNo {
+		t.Errorf("retried INVITE R-URI %s CSeq %d, want sip:2222@redir.test %d", at2.Recipient.String(), at2.CSeq().SeqNo, at1.CSeq().SeqNo)
+	}
+	answer(t, redir2, at2, 486, "Busy Here", "r2", nil, "")
+	b.phone.Expect(t, wait, "486 from redir.test's second address", isResponse(486, sip.INVITE))
+	if stray := second.TakeAll(isRequest(sip.INVITE)); len(stray) > 0 {
+		t.Errorf("pbx.test's second address got the redirected INVITE:\n%s", stray[0])
 	}
 }

@@ -57,7 +57,9 @@ func TestFlowReinviteCancelled(t *testing.T) {
 }
 
 // RFC 3261 §15.1.2: the PBX hangs up while the phone's re-INVITE is
-// pending; the phone gets natsbc's BYE and a 487 for its re-INVITE.
+// pending; the phone gets natsbc's BYE and a 487 for its re-INVITE, and
+// natsbc CANCELs its own copy of the re-INVITE at the PBX (§9.1: it had
+// the PBX's 100).
 func TestFlowByeRacesReinvite(t *testing.T) {
 	t.Parallel()
 	b := newFlowBed(t, nil)
@@ -72,6 +74,10 @@ func TestFlowByeRacesReinvite(t *testing.T) {
 	pending := b.phone.Expect(t, wait, "487 for the pending re-INVITE", isResponse(487, sip.INVITE))
 	if pending.CSeq().SeqNo != uint32(tr.phone.cseq) {
 		t.Errorf("487 answers CSeq %d, want the re-INVITE's %d", pending.CSeq().SeqNo, tr.phone.cseq)
+	}
+	cancel := b.pbx.Expect(t, wait, "CANCEL of the B-leg re-INVITE", isRequestIn(sip.CANCEL, tr.pbx.callID))
+	if branchOf(cancel) != branchOf(reinv) || cancel.CSeq().SeqNo != reinv.CSeq().SeqNo {
+		t.Errorf("CANCEL branch %q CSeq %d, want the re-INVITE's %q %d", branchOf(cancel), cancel.CSeq().SeqNo, branchOf(reinv), reinv.CSeq().SeqNo)
 	}
 	if rec, err := b.log.waitFor("call ended", wait); err != nil || rec["reason"] != "bye-from-b" {
 		t.Errorf("call ended = %v (%v), want bye-from-b", rec, err)
@@ -151,4 +157,36 @@ func TestFlowOffersSerialised(t *testing.T) {
 	upd := b.pbx.Expect(t, wait, "UPDATE on the B-leg once the offer is answered", isRequestIn(sip.UPDATE, tr.pbx.callID))
 	answer(t, b.pbx, upd, 200, "OK", "", []string{"Content-Type: application/sdp"}, sdpBody(pbxIP, 6006))
 	b.phone.Expect(t, wait, "200 for the UPDATE", isResponse(200, sip.UPDATE))
+}
+
+// RFC 3261 §9.1: the call ends (here its media times out) before the PBX
+// has answered the B-leg INVITE at all. The phone gets 503 at once; the
+// CANCEL natsbc must hold back until a provisional goes out when the PBX's
+// 180 comes, and the PBX's 487 is ACKed.
+func TestFlowCallEndedBeforeAnyProvisionalCancelsTheCallee(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	b.phone.Send(t, b.invite(newPhoneCall()))
+	inv := b.pbx.Expect(t, wait, "B-leg INVITE", isRequest(sip.INVITE))
+	calls, _ := b.srv.calls.snapshot()
+	if len(calls) != 1 {
+		t.Fatalf("%d calls in the table, want 1", len(calls))
+	}
+	calls[0].mediaTimedOut("test: no media")
+	b.phone.Expect(t, wait, "503 for the ended call", isResponse(503, sip.INVITE))
+	if early := b.pbx.TakeAll(isRequest(sip.CANCEL)); len(early) > 0 {
+		t.Fatalf("CANCEL before any provisional (RFC 3261 §9.1):\n%s", early[0])
+	}
+
+	answer(t, b.pbx, inv, 180, "Ringing", "late1", []string{"Contact: <sip:1000@" + b.pbx.addr().String() + ">"}, "")
+	cancel := b.pbx.Expect(t, wait, "CANCEL once the PBX rang", isRequestIn(sip.CANCEL, inv.CallID().Value()))
+	if branchOf(cancel) != branchOf(inv) || cancel.CSeq().SeqNo != inv.CSeq().SeqNo {
+		t.Errorf("CANCEL branch %q CSeq %d, want the INVITE's %q %d", branchOf(cancel), cancel.CSeq().SeqNo, branchOf(inv), inv.CSeq().SeqNo)
+	}
+	answer(t, b.pbx, cancel, 200, "OK", "", nil, "")
+	answer(t, b.pbx, inv, 487, "Request Terminated", "late1", nil, "")
+	b.pbx.Expect(t, wait, "ACK for the 487", isRequestIn(sip.ACK, inv.CallID().Value()))
+	if rings := b.phone.TakeAll(isResponse(180, sip.INVITE)); len(rings) > 0 {
+		t.Errorf("the phone got the 180 of an ended call:\n%s", rings[0])
+	}
 }

@@ -14,12 +14,12 @@ import (
 // and req answered.
 func (c *call) fillRelayed(fromSide media.Leg, req *sip.Request, tx sip.ServerTransaction, out *sip.Request) bool {
 	to := c.leg(c.other(fromSide))
-	copyEndToEnd(out, req, c.leg(fromSide).peer)
+	copyEndToEnd(out, req, c.leg(fromSide).peerOf())
 	decrementMaxForwards(out, req)
 	if len(req.Body()) == 0 {
 		return true
 	}
-	rewritten, err := c.rewriteSDP(fromSide, req, to.adv.Addr())
+	rewritten, err := c.rewriteSDP(fromSide, req, to.face().adv.Addr())
 	if err != nil {
 		c.log.Warn("SDP not accepted", "leg", fromSide.String(), "method", req.Method, "error", err)
 		rej := sdpReject(err)

@@ -62,6 +62,8 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !s.cfg.Disable100rel {
 		c.rel.start(req, bReq)
 	}
+	// setUpCall claimed the call's INVITE slot for this INVITE.
+	defer c.endInitialInvite()
 	c.watchCancel(tx)
 	c.relayInvite(media.LegA, req, tx, bReq, true)
 }
@@ -86,7 +88,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		local: *to.Address.Clone(), localName: to.DisplayName,
 		remote: *from.Address.Clone(), remName: from.DisplayName,
 		peer: peer, source: source, remoteTag: fromTag(req),
-		remoteCSeq: req.CSeq().SeqNo,
+		remoteCSeq: map[string]uint32{fromTag(req): req.CSeq().SeqNo},
 	}
 	// Every response of the A-leg transaction, including the 487 sipgo
 	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
@@ -114,6 +116,11 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 	c = newCall(s, a, b, ms)
 	c.alternates = next.alternates
+	// RFC 3261 §14.2: the initial INVITE holds the call's INVITE slot
+	// until its final response, so a re-INVITE in the early dialog is
+	// refused (500), not relayed over it; claimed before the call is
+	// findable.
+	c.claimInitialInvite()
 	s.calls.add(c)
 	if c.infoEnabled() {
 		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
@@ -122,9 +129,9 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	}
 
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
-	copyEndToEnd(bReq, req, a.peer)
+	copyEndToEnd(bReq, req, a.peerOf())
 	decrementMaxForwards(bReq, req)
-	body, err := c.rewriteSDP(media.LegA, req, b.adv.Addr())
+	body, err := c.rewriteSDP(media.LegA, req, b.face().adv.Addr())
 	if err != nil {
 		c.log.Warn("SDP not anchored", "leg", "a", "error", err)
 		c.end("rejected")

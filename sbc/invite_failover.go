@@ -31,7 +31,7 @@ func (c *call) tryNext(ctx context.Context, res *sip.Response, out **sip.Request
 		if !ok {
 			return false
 		}
-		if h.adv.Addr() != b.adv.Addr() {
+		if h.adv.Addr() != b.face().adv.Addr() {
 			c.log.Info("next callee address skipped: another local address", "to", h.dst.String(), "local", h.adv.String())
 			continue
 		}
@@ -71,13 +71,21 @@ func (c *call) nextAlternate() (hop, bool) {
 	return h, true
 }
 
+// setAlternates replaces the addresses tryNext moves to: the INVITE now
+// goes to another target (a 3xx followed).
+func (c *call) setAlternates(hops []hop) {
+	c.mu.Lock()
+	c.alternates = hops
+	c.mu.Unlock()
+}
+
 // retargeted points the B-leg at h and copies the INVITE for it with a new
-// Via (new branch, h's transport). The B-leg is not used by anyone else
-// before its first provisional, so its fields change here unlocked as at
-// set-up.
+// Via (new branch, h's transport). Handlers of the call may read the
+// B-leg meanwhile: its fields change under b.mu.
 func retargeted(b *leg, out *sip.Request, h hop) *sip.Request {
+	f := legFace{h.sock, h.adv, h.transport}
 	b.mu.Lock()
-	b.sock, b.adv, b.transport = h.sock, h.adv, h.transport
+	b.sock, b.adv, b.transport = f.sock, f.adv, f.transport
 	b.nextHop, b.source = h.dst.String(), h.dst
 	b.mu.Unlock()
 	req := out.Clone()
@@ -85,11 +93,11 @@ func retargeted(b *leg, out *sip.Request, h hop) *sip.Request {
 	// one (address() sets it again for UDP).
 	req.Laddr = sip.Addr{}
 	req.RemoveHeader("Via")
-	req.PrependHeader(b.via())
+	req.PrependHeader(f.via())
 	if req.Contact() != nil {
 		req.RemoveHeader("Contact")
-		req.AppendHeader(b.contactHeader())
+		req.AppendHeader(f.contactHeader())
 	}
-	b.address(req, h.dst.String())
+	f.address(req, h.dst.String())
 	return req
 }

@@ -43,6 +43,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	defer p.close()
 	ring := c.newRingingPinhole(fromSide, initial)
 	defer ring.stop()
+	ended := c.ended
 	for {
 		select {
 		case res := <-otx.Responses():
@@ -123,7 +124,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			}
 			c.endInitial(initial, p.stopping, "rejected")
 			return
-		case <-c.ended:
+		case <-ended:
 			if p.stopping == "" {
 				p.stop("ended")
 				// RFC 3261 §15.1.2: requests pending when the dialog
@@ -135,7 +136,15 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					s.replyStateless(in, tx, 487, "Request Terminated")
 				}
 			}
-			return
+			if p.cancelSent {
+				return
+			}
+			// RFC 3261 §9.1: the CANCEL waits for the far side's first
+			// provisional. The loop stays for it, then for the final
+			// (bounded by Timer B, or givenUp once the CANCEL is out).
+			ended = nil
+		case <-ctx.Done():
+			return // natsbc is stopping
 		}
 	}
 }
@@ -164,8 +173,8 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		to.remoteTag = toTag(res)
 		// RFC 3261 §13.2.2.4: the 2xx recomputes an early dialog's route set.
 		to.routeSetFixed = false
-		to.mu.Unlock()
 		to.source = source
+		to.mu.Unlock()
 	}
 	c.s.learnRoute(to, res, source, true)
 	c.setConfirmed(to.side)
@@ -181,7 +190,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.infoEnabled() {
 		r := to.routeInfo()
 		c.log.Info("call answered", "status", res.StatusCode, "b_source", source.String(),
-			"b_ack_to", to.nextHop, "b_route_rule", r.Rule, "b_nat", r.Verdict)
+			"b_ack_to", to.nextHopOf(), "b_route_rule", r.Rule, "b_nat", r.Verdict)
 	}
 
 	reply, err := c.buildResponse(fromSide, in, res, true)
@@ -209,6 +218,10 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && !c.awaitPracks() {
 		c.dropHeld2xx(fromSide, to, seq, res, delayed)
 		return
+	}
+	if initial {
+		// RFC 3261 §14.2: the slot is the initial INVITE's until its final.
+		c.endInitialInvite()
 	}
 	ack, err := c.sendFinal2xx(fromSide, in, tx, reply)
 	if err != nil {
@@ -256,12 +269,12 @@ func (c *call) relayResponse(fromSide media.Leg, in *sip.Request, tx sip.ServerT
 func (c *call) buildResponse(fromSide media.Leg, in *sip.Request, res *sip.Response, withContact bool) (*sip.Response, error) {
 	near := c.leg(fromSide)
 	reply := c.s.newResponse(in, res.StatusCode, res.Reason)
-	copyEndToEnd(reply, res, c.leg(c.other(fromSide)).peer)
+	copyEndToEnd(reply, res, c.leg(c.other(fromSide)).peerOf())
 	if withContact && res.StatusCode > 100 && res.StatusCode < 300 {
 		reply.AppendHeader(near.contactHeader())
 	}
 	if body := res.Body(); len(body) > 0 {
-		rewritten, err := c.rewriteSDP(c.other(fromSide), res, near.adv.Addr())
+		rewritten, err := c.rewriteSDP(c.other(fromSide), res, near.face().adv.Addr())
 		if err != nil {
 			return reply, err
 		}

@@ -15,10 +15,7 @@ import (
 // the UAS of the A-leg and the UAC of the B-leg. Nothing of one leg's
 // Call-ID, tags, Via, Contact or route set is ever used on the other.
 type leg struct {
-	side      media.Leg
-	sock      *socket
-	adv       netip.AddrPort // natsbc's address on this leg (Via, Contact)
-	transport string         // "UDP" | "TCP"
+	side media.Leg
 
 	callID    string
 	localTag  string
@@ -27,15 +24,23 @@ type leg struct {
 	remote    sip.Uri
 	remName   string
 
+	// mu guards what follows. The far leg's initial INVITE moves it while
+	// handlers of the call's other requests read it (an RFC 3263 retry,
+	// a 3xx followed, the 2xx's route): read under mu or through face,
+	// peerOf and nextHopOf.
+	mu        sync.Mutex
+	sock      *socket
+	adv       netip.AddrPort // natsbc's address on this leg (Via, Contact)
+	transport string         // "UDP" | "TCP"
 	// peer is who sits on this leg, per policy; source is where its
 	// messages really come from.
-	peer   policy.Peer
-	source netip.AddrPort
-
-	mu            sync.Mutex
-	remoteTag     string
-	localCSeq     uint32
-	remoteCSeq    uint32    // RFC 3261 §12.2.2; 0: empty
+	peer      policy.Peer
+	source    netip.AddrPort
+	remoteTag string
+	localCSeq uint32
+	// remoteCSeq is RFC 3261 §12.2.2's remote sequence number per remote
+	// tag: each early dialog of a forked INVITE has its own CSeq space.
+	remoteCSeq    map[string]uint32
 	remoteTarget  sip.Uri   // RFC 3261 §12.1: the peer's Contact (fixed per policy)
 	routeSet      []sip.Uri // RFC 3261 §12.1: Record-Route, in the order that routes our requests
 	routeSetFixed bool
@@ -58,25 +63,81 @@ type routeChoice struct {
 	Fixed   bool   // the Contact host:port was replaced by the source
 }
 
+// legFace is where a leg's messages leave natsbc: the socket, natsbc's
+// address on the leg and the transport.
+type legFace struct {
+	sock      *socket
+	adv       netip.AddrPort
+	transport string
+}
+
+func (l *leg) face() legFace {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return legFace{l.sock, l.adv, l.transport}
+}
+
+// peerOf is who sits on the leg now (a 3xx followed changes it).
+func (l *leg) peerOf() policy.Peer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peer
+}
+
+// nextHopOf is where the leg's requests go now.
+func (l *leg) nextHopOf() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.nextHop
+}
+
 // contactHeader is natsbc's Contact on this leg.
-func (l *leg) contactHeader() *sip.ContactHeader {
-	host, port := hostPort(l.adv)
+func (l *leg) contactHeader() *sip.ContactHeader { return l.face().contactHeader() }
+
+func (f legFace) contactHeader() *sip.ContactHeader {
+	host, port := hostPort(f.adv)
 	c := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: port}}
-	if !isUDP(l.transport) {
+	if !isUDP(f.transport) {
 		c.Address.UriParams = sip.NewParams()
-		c.Address.UriParams.Add("transport", strings.ToLower(l.transport))
+		c.Address.UriParams.Add("transport", strings.ToLower(f.transport))
 	}
 	return c
 }
 
 // via is a fresh top Via for a request natsbc sends on this leg. rport asks
 // the peer to answer symmetrically (RFC 3581 §3).
-func (l *leg) via() *sip.ViaHeader {
-	host, port := hostPort(l.adv)
-	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: l.transport, Host: host, Port: port, Params: sip.NewParams()}
+func (l *leg) via() *sip.ViaHeader { return l.face().via() }
+
+func (f legFace) via() *sip.ViaHeader {
+	host, port := hostPort(f.adv)
+	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: f.transport, Host: host, Port: port, Params: sip.NewParams()}
 	v.Params.Add("branch", sip.GenerateBranch())
 	v.Params.Add("rport", "")
 	return v
+}
+
+// maxRemoteCSeqs bounds the forks whose CSeq a leg tracks; a peer that
+// makes up more tags only resets the others' numbers.
+const maxRemoteCSeqs = 8
+
+// takeRemoteCSeq applies RFC 3261 §12.2.2 to a request of the dialog whose
+// remote tag is tag: it returns the remote sequence number (0: empty) and
+// false when seq is lower; otherwise seq becomes the number.
+func (l *leg) takeRemoteCSeq(tag string, seq uint32) (last uint32, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	last = l.remoteCSeq[tag]
+	if last != 0 && seq < last {
+		return last, false
+	}
+	if _, known := l.remoteCSeq[tag]; !known && len(l.remoteCSeq) >= maxRemoteCSeqs {
+		clear(l.remoteCSeq)
+	}
+	if l.remoteCSeq == nil {
+		l.remoteCSeq = map[string]uint32{}
+	}
+	l.remoteCSeq[tag] = seq
+	return last, true
 }
 
 // nextCSeq reserves the next local CSeq number (RFC 3261 §12.2.1.1).
@@ -98,6 +159,7 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 	routes := append([]sip.Uri(nil), l.routeSet...)
 	hop := l.nextHop
 	remoteTag := l.remoteTag
+	f := legFace{l.sock, l.adv, l.transport}
 	l.mu.Unlock()
 	if seq == 0 {
 		seq = l.nextCSeq()
@@ -105,7 +167,7 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 
 	ruri, routes := requestTarget(target, routes)
 	req := sip.NewRequest(method, *ruri.Clone())
-	req.AppendHeader(l.via())
+	req.AppendHeader(f.via())
 	for _, r := range routes {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
 	}
@@ -123,12 +185,12 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
 	if refreshesTarget(method) {
-		req.AppendHeader(l.contactHeader())
+		req.AppendHeader(f.contactHeader())
 	}
 	// RFC 3261 §20.14: Content-Length is mandatory on stream transports;
 	// callers that add a body replace it.
 	req.SetBody(nil)
-	l.address(req, hop)
+	f.address(req, hop)
 	return req
 }
 
@@ -137,11 +199,13 @@ func (l *leg) newInDialogRequest(method sip.RequestMethod, seq uint32) *sip.Requ
 // in front of the peer would not let back in); TCP requests go over the
 // pooled connection to hop, which for a NATed peer is the connection it
 // opened to us.
-func (l *leg) address(req *sip.Request, hop string) {
-	req.SetTransport(l.transport)
+func (l *leg) address(req *sip.Request, hop string) { l.face().address(req, hop) }
+
+func (f legFace) address(req *sip.Request, hop string) {
+	req.SetTransport(f.transport)
 	req.SetDestination(hop)
-	if isUDP(l.transport) {
-		l.sock.laddr.Copy(&req.Laddr)
+	if isUDP(f.transport) {
+		f.sock.laddr.Copy(&req.Laddr)
 	}
 }
 

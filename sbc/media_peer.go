@@ -16,12 +16,12 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 	l := c.leg(from)
 	l.mu.Lock()
 	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE}
+	if l.peer.RelaxedLatch() {
+		info.Latch = media.LatchRelaxed
+	}
 	l.mu.Unlock()
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
-	}
-	if l.peer.RelaxedLatch() {
-		info.Latch = media.LatchRelaxed
 	}
 	c.media.SetPeer(from, info)
 	c.s.noteRelayAddr(facing)

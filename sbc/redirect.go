@@ -38,7 +38,7 @@ type redirectTarget struct {
 // that natsbc's routes allow. It returns the new INVITE and its
 // transaction, or nil when the 3xx goes to the caller.
 func (c *call) followRedirect(ctx context.Context, p *pendingInvite, res *sip.Response) (*sip.Request, sip.ClientTransaction) {
-	if res.StatusCode/100 != 3 || c.b.peer.RelaysRedirects() {
+	if res.StatusCode/100 != 3 || c.b.peerOf().RelaysRedirects() {
 		return nil, nil
 	}
 	r := &p.redirects
@@ -135,7 +135,7 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if !strings.EqualFold(target.Scheme, "sip") {
 		return nil, errRedirectNoRoute
 	}
-	route, err := s.policy.Route(c.a.peer, requestURIOf(&sip.Request{Recipient: target}))
+	route, err := s.policy.Route(c.a.peerOf(), requestURIOf(&sip.Request{Recipient: target}))
 	if err != nil {
 		return nil, errRedirectNoRoute
 	}
@@ -143,8 +143,8 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if route.Kind != policy.TargetRequestURI && !strings.EqualFold(want, uriHostPort(target)) {
 		return nil, errRedirectNoRoute
 	}
-	// RFC 3263 as for any target; only its first address is tried: the
-	// next Contact is the 3xx's own alternative.
+	// RFC 3263 as for any target: its first address now, the others
+	// by tryNext.
 	hops, err := s.locate(uriQuery(target))
 	if errors.Is(err, errOwnAddress) {
 		return nil, errRedirectLoop
@@ -161,7 +161,7 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	if err != nil {
 		return nil, err
 	}
-	if sock != b.sock || !strings.EqualFold(transport, b.transport) {
+	if f := b.face(); sock != f.sock || !strings.EqualFold(transport, f.transport) {
 		return nil, errRedirectElsewhere
 	}
 
@@ -169,9 +169,21 @@ func (c *call) redirectTo(target sip.Uri, prev *sip.Request) (*sip.Request, erro
 	b.remoteTarget = target
 	b.nextHop = dst.String()
 	b.route = routeChoice{Rule: route.Rule + " (3xx)"}
-	b.mu.Unlock()
+	// RFC 3261 §8.1.3.4: the redirected INVITE is a new request, To
+	// without tag. An early dialog the old target made (a provisional
+	// with To tag and Record-Route before its 3xx) ends with the 3xx:
+	// none of its tag, route set, CSeq numbers or NAT verdict carries over.
+	b.remoteTag = ""
+	b.routeSet, b.routeSetFixed = nil, false
+	b.remoteCSeq = nil
+	b.nated = false
 	b.peer = peerFor(s.policy, dst.Addr(), route)
 	b.source = dst
+	b.mu.Unlock()
+	// RFC 3263 §4.3 applies to the new target: after a timeout or 503
+	// its own next addresses are tried, never the original target's
+	// (they would get the redirect target's Request-URI).
+	c.setAlternates(hops[1:])
 
 	out := b.newInDialogRequest(sip.INVITE, 0)
 	// prev is natsbc's own B-leg INVITE: its identity headers already

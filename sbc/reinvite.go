@@ -102,14 +102,7 @@ func (c *call) checkRemoteCSeq(side media.Leg, req *sip.Request, tx sip.ServerTr
 		return true
 	}
 	seq := req.CSeq().SeqNo
-	l := c.leg(side)
-	l.mu.Lock()
-	last := l.remoteCSeq
-	if seq >= last {
-		l.remoteCSeq = seq
-	}
-	l.mu.Unlock()
-	if last != 0 && seq < last {
+	if last, ok := c.leg(side).takeRemoteCSeq(fromTag(req), seq); !ok {
 		c.log.Info("in-dialog request out of order", "leg", side.String(), "method", req.Method, "cseq", seq, "last_cseq", last)
 		c.s.replyStateless(req, tx, 500, "Server Internal Error")
 		return false

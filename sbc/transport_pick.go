@@ -121,7 +121,6 @@ func (s *Server) legByTag(callID, localTag string) (*call, *leg) {
 // leg's peer (see pickTransport).
 func (l *leg) largeMayUseTCP() bool {
 	l.mu.Lock()
-	nated := l.nated
-	l.mu.Unlock()
-	return !nated && l.peer.NAT != policy.NATAlways && !l.peer.LargeOverUDP()
+	defer l.mu.Unlock()
+	return !l.nated && l.peer.NAT != policy.NATAlways && !l.peer.LargeOverUDP()
 }

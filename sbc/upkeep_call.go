@@ -167,10 +167,8 @@ func refreshOutcome(res *sip.Response, err error, update bool) outcome {
 // §12.2.1.2).
 func (u callUpkeep) keepalive(ctx context.Context, side media.Leg) outcome {
 	c, s, l := u.c, u.c.s, u.c.leg(side)
-	l.mu.Lock()
-	hop := parseAddrPort(l.nextHop)
-	l.mu.Unlock()
-	if sent, err := s.crlfKeepalive(l.transport, l.sock, hop); sent {
+	hop, face := parseAddrPort(l.nextHopOf()), l.face()
+	if sent, err := s.crlfKeepalive(face.transport, face.sock, hop); sent {
 		if err != nil {
 			return noAnswer
 		}
