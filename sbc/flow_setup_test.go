@@ -210,6 +210,11 @@ func newPhoneCall() *phoneCall {
 // invite is the phone's initial INVITE: Via and Contact name its private
 // address, no rport.
 func (b *flowBed) invite(pc *phoneCall) string {
+	return b.inviteWith(pc, sdpBody(privateIP, 4000))
+}
+
+// inviteWith is the phone's initial INVITE with body sdp.
+func (b *flowBed) inviteWith(pc *phoneCall, sdp string) string {
 	return sipMsg("INVITE sip:1000@"+b.outside.String()+" SIP/2.0", []string{
 		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + pc.branch,
 		"Max-Forwards: 70",
@@ -219,7 +224,7 @@ func (b *flowBed) invite(pc *phoneCall) string {
 		"CSeq: 1 INVITE",
 		"Contact: <sip:2000@" + phoneViaHop + ">",
 		"Content-Type: application/sdp",
-	}, sdpBody(privateIP, 4000))
+	}, sdp)
 }
 
 // ringAndAnswer plays the call set-up up to the 2xx reaching the phone and

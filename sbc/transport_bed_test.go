@@ -266,16 +266,3 @@ func largeSDP(ip string, port, n int) string {
 	return b.String()
 }
 
-// largeInvite is the phone's INVITE of pc with body sdp.
-func (b *flowBed) largeInvite(pc *phoneCall, sdp string) string {
-	return sipMsg("INVITE sip:1000@"+b.outside.String()+" SIP/2.0", []string{
-		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + pc.branch,
-		"Max-Forwards: 70",
-		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + pc.tag,
-		"To: <sip:1000@" + b.outside.String() + ">",
-		"Call-ID: " + pc.callID,
-		"CSeq: 1 INVITE",
-		"Contact: <sip:2000@" + phoneViaHop + ">",
-		"Content-Type: application/sdp",
-	}, sdp)
-}

@@ -24,7 +24,7 @@ func TestLargeInviteAnd2xxOverUDP(t *testing.T) {
 	t.Parallel()
 	b := newLargeBed(t, largeBedOpts{})
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, largeOffer))
+	b.phone.Send(t, b.inviteWith(pc, largeOffer))
 	inv := b.pbx.Expect(t, wait, "the 2 KB B-leg INVITE over UDP", isRequest(sip.INVITE)).(*sip.Request)
 	assertLarge(t, "B-leg INVITE", inv, largeOffer)
 
@@ -46,7 +46,7 @@ func TestLargeInviteOverTCPWhenPeerHasTCP(t *testing.T) {
 	t.Parallel()
 	b := newLargeBed(t, largeBedOpts{insideTCP: true, pbxTCP: true})
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, largeOffer))
+	b.phone.Send(t, b.inviteWith(pc, largeOffer))
 	inv := b.pbxTCP.Expect(t, "the 2 KB B-leg INVITE over TCP").msg.(*sip.Request)
 	assertLarge(t, "B-leg INVITE", inv, largeOffer)
 	if via := inv.Via(); via.Transport != "TCP" || via.SentBy() != b.insideTCP.String() {
@@ -82,7 +82,7 @@ func TestLargeInviteOverTCPCancelled(t *testing.T) {
 	t.Parallel()
 	b := newLargeBed(t, largeBedOpts{insideTCP: true, pbxTCP: true})
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, largeOffer))
+	b.phone.Send(t, b.inviteWith(pc, largeOffer))
 	inv := b.pbxTCP.Expect(t, "the 2 KB B-leg INVITE over TCP").msg.(*sip.Request)
 	tag := "pbx" + randomHex(4)
 	b.pbxTCP.Reply(t, replyTo(inv, 180, "Ringing", tag, nil, ""))
@@ -117,7 +117,7 @@ func TestLargeInviteFallsBackToUDPWhenTCPRefused(t *testing.T) {
 	b := newLargeBed(t, largeBedOpts{insideTCP: true})
 	for call := range 2 {
 		pc := newPhoneCall()
-		b.phone.Send(t, b.largeInvite(pc, largeOffer))
+		b.phone.Send(t, b.inviteWith(pc, largeOffer))
 		inv := b.pbx.Expect(t, wait, "the 2 KB B-leg INVITE over UDP", isRequest(sip.INVITE)).(*sip.Request)
 		assertLarge(t, "B-leg INVITE", inv, largeOffer)
 		if inv.Via().Transport != "UDP" || inv.Via().SentBy() != b.inside.String() {
@@ -140,7 +140,7 @@ func TestLargeRequestsUDPKnob(t *testing.T) {
 	t.Parallel()
 	b := newLargeBed(t, largeBedOpts{insideTCP: true, pbxTCP: true, largeRequests: "udp"})
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, largeOffer))
+	b.phone.Send(t, b.inviteWith(pc, largeOffer))
 	inv := b.pbx.Expect(t, wait, "the 2 KB B-leg INVITE over UDP", isRequest(sip.INVITE)).(*sip.Request)
 	assertLarge(t, "B-leg INVITE", inv, largeOffer)
 	select {
@@ -156,7 +156,7 @@ func TestInviteNotSentWarns(t *testing.T) {
 	t.Parallel()
 	b := newLargeBed(t, largeBedOpts{capInside: 1400})
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, largeOffer))
+	b.phone.Send(t, b.inviteWith(pc, largeOffer))
 	b.phone.Expect(t, wait, "503", isResponse(503, sip.INVITE))
 	rec, err := b.log.waitFor("request not sent", wait)
 	if err != nil {
@@ -324,7 +324,7 @@ func TestDatagramUpToMaxMessageSize(t *testing.T) {
 	b := newLargeBed(t, largeBedOpts{})
 	offer := largeSDP(privateIP, 4000, 40<<10)
 	pc := newPhoneCall()
-	b.phone.Send(t, b.largeInvite(pc, offer))
+	b.phone.Send(t, b.inviteWith(pc, offer))
 	inv := b.pbx.Expect(t, wait, "the 40 KB B-leg INVITE", isRequest(sip.INVITE))
 	assertLarge(t, "B-leg INVITE", inv, offer)
 	if n := messageSize(inv); n <= 32768 {
