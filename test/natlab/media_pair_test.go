@@ -43,13 +43,20 @@ func (m mediaPair) awaitBothReceiveAfter(t *testing.T, since time.Time, what str
 // the lost ones.
 func (m mediaPair) pauseAndCollect(t *testing.T) (phone, pbx RTPReport) {
 	t.Helper()
+	return m.pauseAndCollectBy(t, func(r RTPReport) uint64 { return r.Received })
+}
+
+// pauseAndCollectBy is pauseAndCollect counting what arrived with
+// received (RTP packets, or the UDPTL datagrams of a fax pair).
+func (m mediaPair) pauseAndCollectBy(t *testing.T, received func(RTPReport) uint64) (phone, pbx RTPReport) {
+	t.Helper()
 	paused := time.Now()
 	m.phone.Pause(t)
 	m.pbx.Pause(t)
 	silent := func(r RTPReport) bool { return !r.Sending && r.Time().After(paused) }
 	phoneSent := m.phone.Await(t, 2*time.Second, "a report after the pause", silent)
 	pbxSent := m.pbx.Await(t, 2*time.Second, "a report after the pause", silent)
-	return m.phone.settled(pbxSent.Sent), m.pbx.settled(phoneSent.Sent)
+	return m.phone.settled(pbxSent.Sent, received), m.pbx.settled(phoneSent.Sent, received)
 }
 
 // assertDelivered checks that at least 95 % of what from sent reached to.
@@ -105,8 +112,8 @@ func endedMedia(t *testing.T, e LogEntry) (aToB, bToA flowStats) {
 
 // settled is the report once the endpoint has received want packets, or
 // its last one after a second of waiting for the rest.
-func (p *RTPPeer) settled(want uint64) RTPReport {
-	if r, ok := p.WaitReport(time.Second, func(r RTPReport) bool { return r.Received >= want }); ok {
+func (p *RTPPeer) settled(want uint64, received func(RTPReport) uint64) RTPReport {
+	if r, ok := p.WaitReport(time.Second, func(r RTPReport) bool { return received(r) >= want }); ok {
 		return r
 	}
 	return p.Last()

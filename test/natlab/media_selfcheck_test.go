@@ -77,7 +77,7 @@ func TestMediaLabSelfcheck(t *testing.T) {
 		// As in TestMediaT38ReInvite: the fax machines stop 10 s after the
 		// ACK, before the phone's BYE (12 s) ends the call.
 		time.Sleep(time.Until(acked.At.Add(10 * time.Second))) // a fixed fax duration, not a wait for an event
-		phoneRep, pbxRep := fax.phone.Stop(t), fax.pbx.Stop(t)
+		phoneRep, pbxRep := fax.pauseAndCollectBy(t, udptlReceived)
 		l.AwaitTraced(t, ps.sipp, phone, 20*time.Second, "its BYE after the fax", First(Sent("BYE", "2 BYE")))
 		assertUDPTLDelivered(t, "phone -> callee", phoneRep, pbxRep)
 		assertUDPTLDelivered(t, "callee -> phone", pbxRep, phoneRep)

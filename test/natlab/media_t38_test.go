@@ -54,7 +54,7 @@ func TestMediaT38ReInvite(t *testing.T) {
 	if e, timedOut := n.Log.Wait(time.Until(acked.At.Add(10*time.Second)), "media timeout", nil); timedOut {
 		t.Fatalf("natsbc ended the fax call as silent while UDPTL flowed: %s", e.Raw)
 	}
-	phoneRep, pbxRep := fax.phone.Stop(t), fax.pbx.Stop(t)
+	phoneRep, pbxRep := fax.pauseAndCollectBy(t, udptlReceived)
 	bye := l.AwaitTraced(t, ps.sipp, phone, 20*time.Second, "its BYE after the fax", First(Sent("BYE", "2 BYE")))
 	if e, timedOut := n.Log.Wait(0, "media timeout", nil); timedOut {
 		t.Fatalf("natsbc ended the fax call as silent while UDPTL flowed: %s", e.Raw)
@@ -125,6 +125,9 @@ func startUDPTLPair(t *testing.T, l *Lab, phone, callee mediaSide) mediaPair {
 	ph.Await(t, 5*time.Second, "the PBX's first UDPTL datagram through natsbc", func(r RTPReport) bool { return r.NonRTP > 0 })
 	return mediaPair{phone: ph, pbx: pbx}
 }
+
+// udptlReceived counts the UDPTL datagrams an endpoint received.
+func udptlReceived(r RTPReport) uint64 { return r.NonRTP }
 
 // assertUDPTLDelivered: at least 95 % of what from sent reached to, and
 // enough of it that the first 100 (all starting with 0x00) were among it.
