@@ -265,4 +265,3 @@ func largeSDP(ip string, port, n int) string {
 	}
 	return b.String()
 }
-
