@@ -33,7 +33,7 @@ type GuardConfig struct {
 // GuardStats counts what a guard did with the datagrams it read.
 type GuardStats struct {
 	Passed      uint64 // handed to the reader (SIP and CRLF keepalives)
-	Answered400 uint64 // answered by the guard itself (400, or 416/483/505)
+	Answered400 uint64 // answered by the guard itself (400, or 416/483/505/513)
 	Dropped     uint64 // discarded without answer (includes STUN with no handler)
 	STUN        uint64 // STUN messages seen
 	LogsHeld    uint64 // `malformed message` lines suppressed by the rate limit

@@ -71,7 +71,9 @@ func decideDatagram(parser *sip.Parser, pkt []byte, src netip.AddrPort, limit in
 	case isSTUN(pkt):
 		return guardDecision{action: guardSTUN}
 	case len(pkt) > limit:
-		return answerOrDrop(pkt, src, 400, "Message Too Large", "message too large")
+		// RFC 3261 §21.5.14: the server refuses a message longer than it
+		// is willing to process.
+		return answerOrDrop(pkt, src, 513, "Message Too Large", "message too large")
 	}
 	msg, err := safeParse(parser, pkt)
 	if err != nil {

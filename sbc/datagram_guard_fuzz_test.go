@@ -10,7 +10,8 @@ import (
 // FuzzDatagramGuard drives the guard's decision on raw bytes. Invariants:
 // no panic; a passed datagram is a keepalive or parses and passes the
 // ingress checks; an answer is itself parseable SIP, a 4xx/5xx response
-// with Via and CSeq, and never answers an ACK or a response.
+// with Via and CSeq, and never answers an ACK or a response; it is 513
+// exactly when the datagram is over the limit (RFC 3261 §21.5.14).
 // Seeds: testdata/fuzz/FuzzDatagramGuard.
 func FuzzDatagramGuard(f *testing.F) {
 	f.Add([]byte(ingressInvite))
@@ -24,7 +25,10 @@ func FuzzDatagramGuard(f *testing.F) {
 			case guardPass:
 				assertPassable(t, parser, data)
 			case guardAnswer:
-				assertAnswer(t, data, d.reply)
+				res := assertAnswer(t, data, d.reply)
+				if over := len(data) > limit; over != (res.StatusCode == 513) {
+					t.Fatalf("%d bytes, limit %d: answered %d", len(data), limit, res.StatusCode)
+				}
 			case guardSTUN:
 				if !isSTUN(data) {
 					t.Fatal("non-STUN handed to the STUN handler")
@@ -59,7 +63,7 @@ func assertPassable(t *testing.T, parser *sip.Parser, data []byte) {
 	}
 }
 
-func assertAnswer(t *testing.T, data, reply []byte) {
+func assertAnswer(t *testing.T, data, reply []byte) *sip.Response {
 	t.Helper()
 	if len(reply) > maxReplySize {
 		t.Fatalf("answer of %d bytes", len(reply))
@@ -78,4 +82,5 @@ func assertAnswer(t *testing.T, data, reply []byte) {
 	if req, ok := scanRequest(data); !ok || req.method == "ACK" {
 		t.Fatalf("answered something that is not a non-ACK request:\n%q", data)
 	}
+	return res
 }

@@ -211,8 +211,8 @@ func TestGuardAnswersOversized(t *testing.T) {
 	big := variant("Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nX-Pad: "+strings.Repeat("a", 3000)+"\r\n")
 	r.send([]byte(big))
 	res := r.nextAnswer()
-	if res.StatusCode != 400 || res.Reason != "Message Too Large" {
-		t.Fatalf("got %d %s, want 400 Message Too Large", res.StatusCode, res.Reason)
+	if res.StatusCode != 513 || res.Reason != "Message Too Large" {
+		t.Fatalf("got %d %s, want 513 Message Too Large", res.StatusCode, res.Reason)
 	}
 	if res.CallID().Value() != "a84b4c76e66710@pc33.example.com" {
 		t.Errorf("Call-ID %q", res.CallID().Value())
@@ -228,7 +228,7 @@ func TestGuardRespectsReaderBuffer(t *testing.T) {
 	r := newGuardRig(t, GuardConfig{MaxMessageSize: 65535}, 1024)
 	big := variant("Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nX-Pad: "+strings.Repeat("a", 1500)+"\r\n")
 	r.send([]byte(big))
-	if res := r.nextAnswer(); res.Reason != "Message Too Large" {
+	if res := r.nextAnswer(); res.StatusCode != 513 || res.Reason != "Message Too Large" {
 		t.Fatalf("got %d %s", res.StatusCode, res.Reason)
 	}
 }
