@@ -151,7 +151,8 @@ func (p pbxSide) via() *sip.ViaHeader {
 }
 
 // address sends req to the PBX from the socket facing it (for UDP, the
-// listening socket itself).
+// listening socket itself). A REGISTER too large for UDP may still go over
+// TCP when it is sent (pickTransport).
 func (p pbxSide) address(req *sip.Request) {
 	if req.ContentLength() == nil {
 		req.SetBody(nil) // RFC 3261 §20.14: mandatory over TCP

@@ -2,6 +2,7 @@ package sbc
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
@@ -25,6 +26,10 @@ import (
 // transport (the peer reaches natsbc over UDP, or TCP for its own large
 // requests), and each later request of the dialog (ACK, BYE, re-INVITE)
 // is sent to the dialog's next hop and chooses again by its own size.
+//
+// Outside calls, a REGISTER to the PBX (relayed, or natsbc's un-register)
+// chooses the same way, its peer being the one its destination belongs
+// to; the binding's token Contact keeps the PBX side's transport.
 func (s *Server) pickTransport(req *sip.Request) {
 	if !isUDP(req.Transport()) {
 		return
@@ -40,9 +45,25 @@ func (s *Server) pickTransport(req *sip.Request) {
 		return
 	}
 	c, l := s.legOf(req)
-	if l == nil || !l.largeMayUseTCP() {
-		return
+	switch {
+	case l != nil:
+		if l.largeMayUseTCP() {
+			s.largeOverTCP(req, c.log, l.side.String())
+		}
+	case req.Method == sip.REGISTER:
+		// A relayed REGISTER (or natsbc's un-register) goes to the PBX,
+		// outside any call: the peer found by its address decides.
+		if peerTakesTCP(s.policy.Classify(parseAddrPort(req.Destination()).Addr())) {
+			s.largeOverTCP(req, s.log, "registrar")
+		}
 	}
+}
+
+// largeOverTCP sends req over TCP when it is too large for UDP, natsbc
+// serves TCP facing its next hop and that hop has not refused TCP lately;
+// the caller has checked that the peer may take a connection. leg names
+// where req goes in the log lines.
+func (s *Server) largeOverTCP(req *sip.Request, log *slog.Logger, leg string) {
 	size := messageSize(req)
 	if size <= udpSizeLimit {
 		return
@@ -56,20 +77,21 @@ func (s *Server) pickTransport(req *sip.Request) {
 	if err != nil {
 		return // natsbc serves no TCP: nowhere for the peer to answer
 	}
-	old := *via
+	via := req.Via()
+	old, oldLaddr := *via, req.Laddr
 	s.overTCP(req, via, adv)
 	if err := s.dialTCP(req); err != nil {
 		// The peer has no TCP (refused, or the connect timed out): back to
-		// the leg's UDP, and no new attempt for a while.
+		// the UDP socket req was built for, and no new attempt for a while.
 		*via = old
 		req.SetTransport("UDP")
-		l.sock.laddr.Copy(&req.Laddr)
+		req.Laddr = oldLaddr
 		s.refusedTCP.add(hop)
-		c.log.Info("large request sent as one UDP datagram: next hop refuses TCP",
-			"leg", l.side.String(), "method", req.Method, "bytes", size, "to", hop, "error", err)
+		log.Info("large request sent as one UDP datagram: next hop refuses TCP",
+			"leg", leg, "method", req.Method, "bytes", size, "to", hop, "error", err)
 		return
 	}
-	c.log.Debug("large request sent over TCP", "leg", l.side.String(), "method", req.Method, "bytes", size, "to", hop)
+	log.Debug("large request sent over TCP", "leg", leg, "method", req.Method, "bytes", size, "to", hop)
 }
 
 // overTCP turns req into a TCP request from natsbc's address adv (zero:
@@ -122,5 +144,11 @@ func (s *Server) legByTag(callID, localTag string) (*call, *leg) {
 func (l *leg) largeMayUseTCP() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.nated && l.peer.NAT != policy.NATAlways && !l.peer.LargeOverUDP()
+	return !l.nated && peerTakesTCP(l.peer)
+}
+
+// peerTakesTCP: the peer's configuration lets a large request try TCP
+// (a nat: always peer sits behind a NAT that lets no connection in).
+func peerTakesTCP(p policy.Peer) bool {
+	return p.NAT != policy.NATAlways && !p.LargeOverUDP()
 }
