@@ -166,3 +166,58 @@ func headerValues(m TracedMessage, name string) []string {
 	}
 	return out
 }
+
+// TestLargeRegisterOverTCPToRegistrar (issue 10, item 2): a phone behind
+// the NAT registers 25 Contacts over UDP; natsbc's relay of that REGISTER
+// is over 2 KB, so it goes to the Kamailio registrar (UDP and TCP) over TCP
+// (RFC 3261 §18.1.1: its Via says TCP), the registrar's 200 comes back on
+// that connection, and the phone gets it over UDP through the NAT. The
+// registrar stores natsbc's token Contacts, on natsbc's UDP address.
+func TestLargeRegisterOverTCPToRegistrar(t *testing.T) {
+	t.Parallel()
+	l := NewLab(t)
+	reg := l.StartKamailioRegistrar(t, PBXIP, 5060, RegistrarOptions{})
+	n := l.StartNatsbc(t, BaseConfig+registrarPeer)
+	phone := l.StartSipp(t, "phone", Sipp{Scenario: "phone_register_large.xml", OOC: "phone_answers.xml",
+		NS: NSLan, IP: PhoneIP, Port: 5060, Remote: EdgeOutIP + ":5060", Service: "alice",
+		Hold: 5 * time.Second, Keys: map[string]string{"expires": "3600"}})
+
+	awaitBinding(t, n, "alice", 10*time.Second)
+	for _, msg := range sendFailures {
+		for _, e := range n.Log.Find(msg, nil) {
+			t.Errorf("natsbc: %s", e.Raw)
+		}
+	}
+	if e, ok := n.Log.Wait(0, "large request sent as one UDP datagram: next hop refuses TCP", nil); ok {
+		t.Errorf("natsbc fell back to UDP although the registrar listens on TCP: %s", e.Raw)
+	}
+	e, ok := n.Log.Wait(0, "large request sent over TCP", nil)
+	if !ok || e.Str("leg") != "registrar" || e.Str("method") != "REGISTER" || e.Str("to") != PBXIP+":5060" {
+		t.Errorf("no `large request sent over TCP` line for the REGISTER to %s:5060 (got %q)", PBXIP, e.Raw)
+	} else if b, _ := strconv.Atoi(e.Str("bytes")); b <= 2000 {
+		t.Errorf("the REGISTER was %q bytes, want > 2000 (the test's point)", e.Str("bytes"))
+	}
+	contacts := reg.AwaitContacts(t, "alice", 5*time.Second)
+	if len(contacts) != 25 {
+		t.Errorf("registrar holds %d contacts of alice, want 25: %q", len(contacts), contacts)
+	}
+	assertPublicContacts(t, contacts)
+	for _, c := range contacts {
+		if strings.Contains(c, "transport=") {
+			t.Errorf("registrar holds %q: the token Contact must keep natsbc's UDP address", c)
+		}
+	}
+	overTCP := false
+	for _, m := range reg.Received() {
+		if strings.HasPrefix(m.Headers, "REGISTER ") && strings.Contains(m.Headers, "\nVia: SIP/2.0/TCP "+EdgeInIP+":5060") {
+			overTCP = true
+		}
+	}
+	if !overTCP {
+		t.Errorf("the registrar got no REGISTER with natsbc's SIP/2.0/TCP %s:5060 Via", EdgeInIP)
+	}
+	// sipp's trace is complete once it has ended.
+	MustSucceed(t, phone, 30*time.Second)
+	assertTracedSize(t, l, "phone", "SIP/2.0 200", 1300)
+	n.AssertNoCrash(t)
+}
