@@ -33,6 +33,16 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if (req.IsInvite() || req.Method == sip.UPDATE) && s.reject422(req, tx) {
 		return
 	}
+	if req.IsInvite() && hasToken(req, "Require", "100rel") {
+		// natsbc makes provisionals reliable on the initial INVITE only
+		// (rel100.go): a re-INVITE that requires it gets what RFC 3261
+		// §8.2.2.3 says for an extension not supported, never 18x that
+		// break the sender's requirement.
+		res := s.newResponse(req, 420, "Bad Extension")
+		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
+		s.respond(tx, req, res)
+		return
+	}
 	if req.IsInvite() {
 		if ok, busyFrom := c.beginInvite(fromSide); !ok {
 			c.refusePending(fromSide, busyFrom, req, tx)
