@@ -123,8 +123,10 @@ func (l *Lab) StartSipp(t *testing.T, name string, s Sipp) *Proc {
 }
 
 // WaitListening polls ss inside the namespace until ip:port is bound, p
-// exits, or 10 s pass. A bounded poll on an observable condition: sipp and
-// Kamailio announce nothing when their socket is ready.
+// exits, or 30 s pass (a bound for a hang: with the whole lab starting at
+// once on two cores, a process can take over 10 s to bind). A bounded poll
+// on an observable condition: sipp and Kamailio announce nothing when
+// their socket is ready.
 func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Proc) {
 	t.Helper()
 	flag := "-Hlun"
@@ -132,7 +134,8 @@ func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Pro
 		flag = "-Hltn"
 	}
 	want := fmt.Sprintf("%s:%d", ip, port)
-	deadline := time.Now().Add(10 * time.Second)
+	const wait = 30 * time.Second
+	deadline := time.Now().Add(wait)
 	for {
 		out, err := exec.Command("ip", "netns", "exec", l.NS(ns), "ss", flag).CombinedOutput()
 		if err != nil {
@@ -147,10 +150,10 @@ func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Pro
 		select {
 		case <-p.Done():
 			t.Fatalf("%s exited before listening on %s/%s: %v", p.Name, proto, want, p.Wait(0))
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: nothing listening on %s/%s in %s after 10s", p.Name, proto, want, ns)
+			t.Fatalf("%s: nothing listening on %s/%s in %s after %v", p.Name, proto, want, ns, wait)
 		}
 	}
 }
