@@ -23,9 +23,11 @@ func startMediaPair(t *testing.T, l *Lab, phone, callee mediaSide) mediaPair {
 	t.Helper()
 	pbx := l.StartRTPPeer(t, callee.endpoint, callee.rtpSpec(true))
 	ph := l.StartRTPPeer(t, phone.endpoint, phone.rtpSpec(false))
-	pbx.Await(t, 5*time.Second, "the phone's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
+	// 15 s bound a hang: a loaded CI machine can take seconds to start an
+	// endpoint process in its namespace.
+	pbx.Await(t, 15*time.Second, "the phone's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
 	pbx.Resume(t)
-	ph.Await(t, 5*time.Second, "the PBX's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
+	ph.Await(t, 15*time.Second, "the PBX's first packet through natsbc", func(r RTPReport) bool { return r.Received > 0 })
 	return mediaPair{phone: ph, pbx: pbx}
 }
 

@@ -120,9 +120,9 @@ func startUDPTLPair(t *testing.T, l *Lab, phone, callee mediaSide) mediaPair {
 	pbxSpec.UDPTL, phoneSpec.UDPTL = true, true
 	pbx := l.StartRTPPeer(t, "udptl-"+callee.sipp, pbxSpec)
 	ph := l.StartRTPPeer(t, "udptl-"+phone.sipp, phoneSpec)
-	pbx.Await(t, 5*time.Second, "the phone's first UDPTL datagram through natsbc", func(r RTPReport) bool { return r.NonRTP > 0 })
+	pbx.Await(t, 15*time.Second, "the phone's first UDPTL datagram through natsbc", func(r RTPReport) bool { return r.NonRTP > 0 })
 	pbx.Resume(t)
-	ph.Await(t, 5*time.Second, "the PBX's first UDPTL datagram through natsbc", func(r RTPReport) bool { return r.NonRTP > 0 })
+	ph.Await(t, 15*time.Second, "the PBX's first UDPTL datagram through natsbc", func(r RTPReport) bool { return r.NonRTP > 0 })
 	return mediaPair{phone: ph, pbx: pbx}
 }
 

@@ -158,10 +158,16 @@ func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Pro
 	}
 }
 
+// mustSucceedFloor is the least MustSucceed waits for a sipp run to end.
+const mustSucceedFloor = 30 * time.Second
+
 // MustSucceed waits for a sipp run and fails the test if the call failed.
+// timeout bounds a hang, never a speed: a sipp run whose last message
+// is done can take seconds to exit on a loaded machine, so it is at least
+// mustSucceedFloor. What a scenario must do in time, it checks itself.
 func MustSucceed(t *testing.T, p *Proc, timeout time.Duration) {
 	t.Helper()
-	if err := p.Wait(timeout); err != nil {
+	if err := p.Wait(max(timeout, mustSucceedFloor)); err != nil {
 		t.Errorf("sipp %s failed: %v", p.Name, err)
 	}
 }
