@@ -8,19 +8,21 @@ import (
 	"time"
 )
 
-// mediaTimeout is natsbc's media.timeout in scenario d.
-const mediaTimeout = 3 * time.Second
+// mediaTimeout is natsbc's media.timeout in scenario d: long enough that
+// the RTP endpoints, started once the call is answered, send their first
+// packets within it on a loaded CI machine.
+const mediaTimeout = 6 * time.Second
 
 // TestMediaTimeout (media scenario d): the call's media flows both ways,
 // then the PBX side's RTP endpoint dies while the phone keeps talking:
 // one-way audio is no dead call (the timeout is the call's, as
 // rtpengine's), so the call stays up beyond the timeout. Then the phone's
-// endpoint dies too: media.timeout (3 s) after the last packet natsbc logs
+// endpoint dies too: media.timeout (6 s) after the last packet natsbc logs
 // "media timeout" and sends BYE on both legs with
 // Reason: SIP;cause=408;text="media timeout" (RFC 3326);
 // both sipp runs, which wait for that BYE and check its Reason, pass, and
 // the call ends with reason media-timeout. Not before: the callee rings
-// 4 s before it answers, longer than the timeout, and silence while a
+// 7 s before it answers, longer than the timeout, and silence while a
 // call rings does not count.
 func TestMediaTimeout(t *testing.T) {
 	t.Parallel()
