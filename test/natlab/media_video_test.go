@@ -9,14 +9,14 @@ import (
 )
 
 // videoTimeout is natsbc's media.timeout in the silent video scenario.
-const videoTimeout = 3 * time.Second
+const videoTimeout = 6 * time.Second
 
 // TestMediaSilentVideo (media scenario video): the NATed phone and the PBX
 // agree on audio and video (both a=sendrecv), but the cameras stay off:
 // only the audio carries RTP. natsbc relays both streams (the SDP each side
 // gets names natsbc's relay for each) and, its media timeout being the
 // call's and not a stream's, keeps the call up for three times
-// media.timeout (3 s) with the video m= line silent, until the phone hangs
+// media.timeout (6 s) with the video m= line silent, until the phone hangs
 // up. The call must end by the phone's BYE, never by "media timeout".
 func TestMediaSilentVideo(t *testing.T) {
 	t.Parallel()
