@@ -239,17 +239,6 @@ func received(t *testing.T, msgs []TracedMessage, who, prefix string) (TracedMes
 	return m, ok
 }
 
-// FirstSent returns the first message sipp sent whose start line begins
-// with prefix.
-func FirstSent(msgs []TracedMessage, prefix string) (TracedMessage, bool) {
-	for _, m := range msgs {
-		if !m.Received && strings.HasPrefix(m.StartLine(), prefix) {
-			return m, true
-		}
-	}
-	return TracedMessage{}, false
-}
-
 // hasToken tells whether any header name of m lists token (comma lists).
 func hasToken(m TracedMessage, name, token string) bool {
 	for _, line := range strings.Split(m.Text, "\n")[1:] {

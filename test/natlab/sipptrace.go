@@ -95,8 +95,17 @@ func (m TracedMessage) Body() string {
 // FirstReceived returns the first received message whose start line
 // begins with prefix ("INVITE ", "SIP/2.0 200").
 func FirstReceived(msgs []TracedMessage, prefix string) (TracedMessage, bool) {
+	return firstTraced(msgs, true, prefix)
+}
+
+// FirstSent is FirstReceived for the messages sipp sent.
+func FirstSent(msgs []TracedMessage, prefix string) (TracedMessage, bool) {
+	return firstTraced(msgs, false, prefix)
+}
+
+func firstTraced(msgs []TracedMessage, received bool, prefix string) (TracedMessage, bool) {
 	for _, m := range msgs {
-		if m.Received && strings.HasPrefix(m.StartLine(), prefix) {
+		if m.Received == received && strings.HasPrefix(m.StartLine(), prefix) {
 			return m, true
 		}
 	}
