@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -45,8 +46,11 @@ type call struct {
 
 	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)
-	ended  chan struct{}
-	endMu  sync.Once
+	// reRel is RFC 3262 on the pending re-INVITE, nil when none is
+	// pending or 100rel is off: one INVITE at a time (RFC 3261 §14.2).
+	reRel atomic.Pointer[reliability]
+	ended chan struct{}
+	endMu sync.Once
 }
 
 type ackKey struct {

@@ -120,6 +120,7 @@ func (c *call) watchCancel(tx sip.ServerTransaction) {
 	}
 	signal := func(cancel *sip.Request) {
 		c.rel.cancelled(cancel)
+		c.reRel.Load().cancelled(cancel)
 		select {
 		case c.cancel <- struct{}{}:
 		default:

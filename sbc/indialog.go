@@ -33,11 +33,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if (req.IsInvite() || req.Method == sip.UPDATE) && s.reject422(req, tx) {
 		return
 	}
-	if req.IsInvite() && hasToken(req, "Require", "100rel") {
-		// natsbc makes provisionals reliable on the initial INVITE only
-		// (rel100.go): a re-INVITE that requires it gets what RFC 3261
-		// §8.2.2.3 says for an extension not supported, never 18x that
-		// break the sender's requirement.
+	if req.IsInvite() && s.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
+		// RFC 3262 §3: with 100rel turned off, natsbc cannot send
+		// reliable provisionals (RFC 3261 §8.2.2.3).
 		res := s.newResponse(req, 420, "Bad Extension")
 		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
 		s.respond(tx, req, res)
@@ -71,6 +69,9 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
 
 	if req.IsInvite() {
+		if !s.cfg.Disable100rel {
+			defer c.startReInviteReliability(fromSide, req, out)()
+		}
 		c.relayInvite(fromSide, req, tx, out, false)
 		return
 	}

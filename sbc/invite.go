@@ -60,7 +60,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if !s.cfg.Disable100rel {
-		c.rel.start(req, bReq)
+		c.rel.start(media.LegA, req, bReq)
 	}
 	// setUpCall claimed the call's INVITE slot for this INVITE.
 	defer c.endInitialInvite()

@@ -44,6 +44,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 	ring := c.newRingingPinhole(fromSide, initial)
 	defer ring.stop()
 	ended := c.ended
+	rel := c.reliabilityOf(initial)
 	for {
 		select {
 		case res := <-otx.Responses():
@@ -96,9 +97,9 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 			c.log.Info("INVITE cancelled", "leg", fromSide.String(), "initial", initial, "far_proceeding", p.proceeding)
 			c.finalToCaller(initial, false)
 			p.stop("cancel")
-		case u := <-c.rel.unpracked(initial):
+		case u := <-rel.unpracked():
 			if p.stopping == "" {
-				c.rejectUnpracked(in, tx, u)
+				c.rejectUnpracked(fromSide, in, tx, u, initial)
 				p.stop("no-prack")
 			}
 		case <-ring.C():
@@ -215,8 +216,19 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	if initial && c.media != nil {
 		c.media.Answered()
 	}
-	if initial && !c.awaitPracks() {
-		c.dropHeld2xx(fromSide, to, seq, res, delayed)
+	if !c.awaitPracks(c.reliabilityOf(initial)) {
+		if initial {
+			c.dropHeld2xx(fromSide, to, seq, res, delayed)
+			return
+		}
+		// The near side CANCELled the re-INVITE and got 487 while its
+		// 2xx waited for a PRACK: as for a 2xx that crossed natsbc's
+		// CANCEL, the far leg is ACKed and keeps the session it answered.
+		c.log.Warn("re-INVITE cancelled while its 2xx waited for a PRACK: far leg ACKed, keeps the session it answered",
+			"leg", fromSide.String())
+		if delayed {
+			c.sendAck(to, seq, res, nil)
+		}
 		return
 	}
 	if initial {

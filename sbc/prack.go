@@ -23,17 +23,20 @@ import (
 // whether it sent a reliable provisional instead (its own loop
 // retransmits it).
 func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, out *sip.Request, res *sip.Response, initial bool) (*sip.Response, bool) {
-	if !initial {
-		return c.relayResponse(fromSide, in, tx, res, true), false
-	}
+	r := c.reliabilityOf(initial)
 	to := c.leg(c.other(fromSide))
-	fork := c.learnEarlyDialog(to, res)
-	if !c.rel.enabled() {
+	// A re-INVITE's provisionals belong to the confirmed dialog: its PRACK
+	// goes there.
+	fork := to
+	if initial {
+		fork = c.learnEarlyDialog(to, res)
+	}
+	if !r.enabled() {
 		return c.relayResponse(fromSide, in, tx, res, true), false
 	}
 	rseq, farReliable := reliableRSeq(res)
 	farReliable = farReliable && fork != nil
-	if farReliable && !c.rel.firstSight(toTag(res), rseq) {
+	if farReliable && !r.firstSight(toTag(res), rseq) {
 		// RFC 3262 §4: a retransmission (our PRACK is on its way) or out
 		// of order: discarded.
 		return nil, false
@@ -43,10 +46,10 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 		c.log.Warn("SDP of a response not anchored", "status", res.StatusCode, "error", err)
 		stripBody(reply)
 	}
-	supports, requires, lateOffer := c.rel.modes()
+	supports, requires, lateOffer := r.modes()
 	switch {
 	case farReliable && supports:
-		c.sendReliable(in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
+		c.sendReliable(r, in, tx, reply, &reliable{far: fork, farRSeq: rseq, farCSeq: out.CSeq().SeqNo})
 		return nil, true
 	case farReliable:
 		c.prackFar(to, fork, rAck{rseq: rseq, cseq: out.CSeq().SeqNo, method: sip.INVITE})
@@ -59,7 +62,7 @@ func (c *call) relayProvisional(fromSide media.Leg, in *sip.Request, tx sip.Serv
 			// the callee never made (RFC 3262 §5).
 			stripBody(reply)
 		}
-		c.sendReliable(in, tx, reply, &reliable{})
+		c.sendReliable(r, in, tx, reply, &reliable{})
 		return nil, true
 	default:
 		c.s.respond(tx, in, reply)
@@ -72,20 +75,20 @@ func stripBody(m *sip.Response) {
 	m.RemoveHeader("Content-Type")
 }
 
-// sendReliable sends reply reliably on the A-leg (RFC 3262 §3): Require:
+// sendReliable sends reply reliably on the near leg (RFC 3262 §3): Require:
 // 100rel and natsbc's RSeq, after the previous reliable provisional was
 // acknowledged, retransmitted at T1 doubling until the PRACK comes or the
 // INVITE has its final response. No PRACK within 64*T1 rejects the INVITE
 // (the relay loop sends the 504).
-func (c *call) sendReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
+func (c *call) sendReliable(r *reliability, in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable) {
 	p.sdp = len(reply.Body()) > 0
-	prev, final, refused := c.rel.queue(p)
+	prev, final, refused := r.queue(p)
 	reply.AppendHeader(sip.NewHeader("Require", "100rel"))
 	reply.AppendHeader(sip.NewHeader("RSeq", strconv.FormatUint(uint64(p.rseq), 10)))
-	c.s.goTracked(func() { c.retransmitReliable(in, tx, reply, p, prev, final, refused) })
+	c.s.goTracked(func() { c.retransmitReliable(r, in, tx, reply, p, prev, final, refused) })
 }
 
-func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final, refused <-chan struct{}) {
+func (c *call) retransmitReliable(r *reliability, in *sip.Request, tx sip.ServerTransaction, reply *sip.Response, p *reliable, prev, final, refused <-chan struct{}) {
 	if prev != nil {
 		select {
 		case <-prev:
@@ -97,7 +100,7 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 	}
 	s := c.s
 	send := func() { s.writeProvisional(tx, in, reply) }
-	if !c.rel.transmit(p, send) {
+	if !r.transmit(p, send) {
 		return
 	}
 	interval := s.cfg.T1
@@ -112,25 +115,25 @@ func (c *call) retransmitReliable(in *sip.Request, tx sip.ServerTransaction, rep
 		case <-refused:
 			return
 		case <-final:
-			if !c.rel.holdsFinal(p) {
+			if !r.holdsFinal(p) {
 				return
 			}
 			final = nil // the 2xx waits for this PRACK (awaitPracks)
 		case <-c.ended:
 			return
 		case <-retransmit.C:
-			if !c.rel.transmit(p, send) {
+			if !r.transmit(p, send) {
 				return
 			}
 			interval *= 2
 			retransmit.Reset(interval)
 		case <-giveUp.C:
-			if c.rel.holdsFinal(p) {
-				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", "a",
+			if r.holdsFinal(p) {
+				c.log.Warn("no PRACK for a reliable provisional with SDP, sending the 2xx anyway", "leg", r.near.String(),
 					"status", reply.StatusCode, "rseq", p.rseq, "sent_to", reply.Destination())
 				return
 			}
-			c.rel.noPrackFor(unPracked{status: reply.StatusCode, rseq: p.rseq, sentTo: reply.Destination()})
+			r.noPrackFor(unPracked{status: reply.StatusCode, rseq: p.rseq, sentTo: reply.Destination()})
 			return
 		}
 	}
@@ -155,10 +158,10 @@ func (s *Server) writeProvisional(tx sip.ServerTransaction, in *sip.Request, res
 // rejectUnpracked answers the INVITE 504 when a reliable provisional was
 // never PRACKed (RFC 3262 §3: "the UAS SHOULD reject the original request
 // with a 5xx response"); the B-leg is then cancelled (p.stop).
-func (c *call) rejectUnpracked(in *sip.Request, tx sip.ServerTransaction, u unPracked) {
-	c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", "a",
+func (c *call) rejectUnpracked(fromSide media.Leg, in *sip.Request, tx sip.ServerTransaction, u unPracked, initial bool) {
+	c.log.Warn("no PRACK for a reliable provisional, rejecting the INVITE", "leg", fromSide.String(), "initial", initial,
 		"status", u.status, "rseq", u.rseq, "sent_to", u.sentTo)
-	c.answerCaller(in, tx, true, 504, "Server Time-out")
+	c.answerCaller(in, tx, initial, 504, "Server Time-out")
 }
 
 // prackFar acknowledges a far reliable provisional natsbc does not relay
@@ -195,6 +198,9 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p := c.rel.acknowledge(fromSide, rack)
 	if p == nil {
+		p = c.reRel.Load().acknowledge(fromSide, rack)
+	}
+	if p == nil {
 		// RFC 3262 §3: a PRACK matching no unacknowledged reliable
 		// provisional gets 481.
 		s.replyStateless(req, tx, 481, "Call/Transaction Does Not Exist")
@@ -224,8 +230,8 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 // response until those provisional responses are acknowledged"), at most
 // 64*T1 (their retransmission gives up then too). False: the caller
 // CANCELled first, sipgo answered it 487, and the 2xx must not follow.
-func (c *call) awaitPracks() bool {
-	if !c.waitPracks(c.rel.unacknowledgedSDP()) {
+func (c *call) awaitPracks(r *reliability) bool {
+	if !c.waitPracks(r.unacknowledgedSDP()) {
 		return false
 	}
 	// A CANCEL that came with the last PRACK, or with no PRACK to wait
@@ -272,13 +278,11 @@ func (c *call) dropHeld2xx(fromSide media.Leg, to *leg, seq uint32, res *sip.Res
 	c.hangup("cancel", &fromSide, "")
 }
 
-// finalToCaller records, before natsbc sends it, the initial INVITE's
-// final response to the caller: relayed, or natsbc's own (RFC 3262 §3: it
+// finalToCaller records, before natsbc sends it, the INVITE's final
+// response to the near side: relayed, or natsbc's own (RFC 3262 §3: it
 // ends the retransmission of reliable provisionals).
 func (c *call) finalToCaller(initial, answered bool) {
-	if initial {
-		c.rel.finish(answered)
-	}
+	c.reliabilityOf(initial).finish(answered)
 }
 
 // answerCaller sends the near leg a final response natsbc makes itself

@@ -12,23 +12,26 @@ import (
 	"github.com/natsbc/natsbc/media"
 )
 
-// reliability is the RFC 3262 state of a call's initial INVITE. Reliable
-// provisionals are per leg: natsbc offers 100rel on the B-leg, relays a
-// PRACK leg to leg when both sides use 100rel, and otherwise terminates
-// reliability on the leg that uses it (it PRACKs the callee's reliable
-// provisionals itself, or sends reliable provisionals to a caller that
-// requires them and answers its PRACKs).
+// reliability is the RFC 3262 state of one INVITE transaction relayed
+// through natsbc: the call's initial INVITE, or a re-INVITE from either
+// side (RFC 3262 applies to any INVITE, §3). Reliable provisionals are per
+// leg: natsbc offers 100rel on the far leg, relays a PRACK leg to leg when
+// both sides use 100rel, and otherwise terminates reliability on the leg
+// that uses it (it PRACKs the far side's reliable provisionals itself, or
+// sends reliable provisionals to a sender that requires them and answers
+// its PRACKs). "near" is the leg the INVITE came from.
 type reliability struct {
-	mu sync.Mutex
-	on bool // started: the initial INVITE of a call with 100rel enabled
-	// The caller's INVITE: Supported/Require 100rel, its CSeq, and
+	mu   sync.Mutex
+	on   bool      // started: an INVITE with 100rel enabled
+	near media.Leg // the leg the INVITE came in on
+	// The sender's INVITE: Supported/Require 100rel, its CSeq, and
 	// whether it had no offer (the far side's reliable provisional could
 	// then carry one that only the caller can answer).
 	nearSupports, nearRequires, lateOffer bool
 	nearCSeq                              uint32
 	nearBranch                            string // its top Via branch, which its CANCEL repeats
 	nextRSeq                              uint32
-	pending                               map[uint32]*reliable // natsbc's unacknowledged reliable provisionals on the A-leg
+	pending                               map[uint32]*reliable // natsbc's unacknowledged reliable provisionals on the near leg
 	last                                  chan struct{}        // acked channel of the last one queued
 	farLast                               map[string]uint32    // highest far RSeq handled, per far To tag
 	final                                 chan struct{}        // closed once the INVITE has its final response
@@ -69,15 +72,15 @@ type reliable struct {
 	sent    bool // transmitted (it may wait for the one before)
 }
 
-// start records what the caller's INVITE says about 100rel and offers
-// 100rel on the B-leg INVITE. The far side's reliable provisionals are
+// start records what the near side's INVITE says about 100rel and offers
+// 100rel on the far leg's INVITE. The far side's reliable provisionals are
 // relayed or PRACKed by natsbc; only when the caller cannot PRACK and its
 // INVITE had no offer is 100rel not offered: a reliable provisional could
 // then carry an offer natsbc cannot answer.
-func (r *reliability) start(in, out *sip.Request) {
+func (r *reliability) start(near media.Leg, in, out *sip.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.on = true
+	r.on, r.near = true, near
 	r.nearRequires = hasToken(in, "Require", "100rel")
 	r.nearSupports = r.nearRequires || hasToken(in, "Supported", "100rel")
 	r.lateOffer = len(in.Body()) == 0
@@ -100,7 +103,12 @@ func (r *reliability) start(in, out *sip.Request) {
 	}
 }
 
+// enabled is false for an INVITE natsbc relays without RFC 3262 (nil:
+// 100rel turned off).
 func (r *reliability) enabled() bool {
+	if r == nil {
+		return false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.on
@@ -141,10 +149,10 @@ func (r *reliability) queue(p *reliable) (prev, final, refused <-chan struct{}) 
 	return prev, r.final, r.refused
 }
 
-// unpracked is where the relay loop of the initial INVITE hears of a reliable
-// provisional never PRACKed; nil (never ready) for other INVITEs.
-func (r *reliability) unpracked(initial bool) <-chan unPracked {
-	if !initial {
+// unpracked is where the relay loop of the INVITE hears of a reliable
+// provisional never PRACKed; nil (never ready) without RFC 3262.
+func (r *reliability) unpracked() <-chan unPracked {
+	if r == nil {
 		return nil
 	}
 	r.mu.Lock()
@@ -163,9 +171,12 @@ func (r *reliability) noPrackFor(u unPracked) {
 // acknowledge matches a PRACK's RAck to natsbc's unacknowledged reliable
 // provisional on side and marks it acknowledged; nil when none matches.
 func (r *reliability) acknowledge(side media.Leg, rack rAck) *reliable {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.on || side != media.LegA || rack.method != sip.INVITE || rack.cseq != r.nearCSeq {
+	if !r.on || side != r.near || rack.method != sip.INVITE || rack.cseq != r.nearCSeq {
 		return nil
 	}
 	p, ok := r.pending[rack.rseq]
@@ -184,6 +195,9 @@ func (r *reliability) acknowledge(side media.Leg, rack rAck) *reliable {
 // held) stops those too. Once finish returns, no reliable provisional goes
 // out any more (sendMu): the caller gets nothing after its final response.
 func (r *reliability) finish(answered bool) {
+	if r == nil {
+		return
+	}
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
 	r.mu.Lock()
@@ -204,9 +218,12 @@ func (r *reliability) finish(answered bool) {
 	}
 }
 
-// cancelled records the caller's CANCEL of the initial INVITE, which sipgo
+// cancelled records the near side's CANCEL of this INVITE, which sipgo
 // answers 487 right after: a CANCEL of another INVITE changes nothing.
 func (r *reliability) cancelled(cancel *sip.Request) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	ours := r.on && cancel != nil && r.nearBranch != "" && viaBranch(cancel) == r.nearBranch
 	r.mu.Unlock()
@@ -250,6 +267,9 @@ func (r *reliability) holdsFinal(p *reliable) bool {
 // unacknowledgedSDP returns the acked channels of the reliable
 // provisionals with SDP that went out and wait for their PRACK.
 func (r *reliability) unacknowledgedSDP() []chan struct{} {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []chan struct{}
@@ -304,4 +324,23 @@ func reliableRSeq(res *sip.Response) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(n), true
+}
+
+// reliabilityOf is the RFC 3262 state of the INVITE being relayed: the
+// initial INVITE's, or the pending re-INVITE's (nil when 100rel is off).
+func (c *call) reliabilityOf(initial bool) *reliability {
+	if initial {
+		return &c.rel
+	}
+	return c.reRel.Load()
+}
+
+// startReInviteReliability gives a re-INVITE its own RFC 3262 state: its
+// RSeq space and PRACKs are its transaction's (§3), not the initial
+// INVITE's. The returned func ends it once the transaction is over.
+func (c *call) startReInviteReliability(near media.Leg, in, out *sip.Request) func() {
+	r := &reliability{}
+	r.start(near, in, out)
+	c.reRel.Store(r)
+	return func() { c.reRel.CompareAndSwap(r, nil) }
 }
