@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // phoneReg is a phone's registration as the phone keeps it.
@@ -81,7 +83,7 @@ func TestFlowRegisterThenCalled(t *testing.T) {
 	req := got.(*sip.Request)
 
 	c := contactOf(t, req)
-	if uriAddr(t, c) != b.inside || !strings.HasPrefix(c.User, tokenPrefix) {
+	if uriAddr(t, c) != b.inside || !strings.HasPrefix(c.User, registrar.TokenPrefix) {
 		t.Fatalf("Contact at the PBX = %s, want sip:<token>@%s", c.String(), b.inside)
 	}
 	if h := req.GetHeader("Authorization"); h == nil || "Authorization: "+h.Value() != auth {
@@ -212,7 +214,7 @@ func TestFlowUnregisterThenCallRejected(t *testing.T) {
 	b.pbx.Expect(t, wait, "480 for a removed binding", isResponse(480, sip.INVITE))
 
 	forged := token
-	forged.User = tokenPrefix + strings.Repeat("a", len(token.User)-len(tokenPrefix))
+	forged.User = registrar.TokenPrefix + strings.Repeat("a", len(token.User)-len(registrar.TokenPrefix))
 	_, inv = b.pbxInvite(forged.String())
 	b.pbx.SendTo(t, b.inside, inv)
 	b.pbx.Expect(t, wait, "404 for a forged token", isResponse(404, sip.INVITE))

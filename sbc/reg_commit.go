@@ -3,22 +3,15 @@ package sbc
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
 
-// refreshMargin: natsbc forwards a phone's refresh to the PBX once the PBX
-// binding would otherwise have less than one phone interval plus this left.
-const refreshMargin = 10 * time.Second
-
-// commitBindings applies the PBX's 2xx to the binding table: the contacts
-// the PBX lists with a positive interval are registered, the others
-// removed. It returns the interval granted to the phone per binding id.
-// RFC 3261 §10.3 step 8: the 2xx lists every current binding, each with
-// its expires parameter.
+// commitBindings applies the PBX's 2xx to the binding table: the
+// interval the PBX granted each of natsbc's token Contacts it lists (RFC
+// 3261 §10.3 step 8: the 2xx lists every current binding). It returns the
+// interval granted to the phone per binding id.
 func (s *Server) commitBindings(x *regExchange, res *sip.Response) map[uint64]int {
-	now := s.reg.now()
 	pbxGranted := map[uint64]int{}
 	for _, h := range res.GetHeaders("Contact") {
 		c, ok := h.(*sip.ContactHeader)
@@ -31,61 +24,7 @@ func (s *Server) commitBindings(x *regExchange, res *sip.Response) map[uint64]in
 		}
 		pbxGranted[id] = contactExpires(c, res)
 	}
-
-	granted := map[uint64]int{}
-	s.reg.mu.Lock()
-	var added, refreshed, removed []*binding
-	for i, b := range x.bindings {
-		g, listed := pbxGranted[b.id]
-		if !listed || g == 0 || x.parsed.contacts[i].asked == 0 {
-			if s.reg.store.remove(b) {
-				removed = append(removed, b)
-			}
-			continue
-		}
-		phone := g
-		if x.nat.keepalive {
-			phone = min(g, int(s.cfg.Registrations.NATExpires/time.Second))
-		}
-		_, known := s.reg.store.byID(b.id)
-		b.flow, b.pbx, b.asked = x.flow, x.pbx, x.parsed.contacts[i].asked
-		b.nat, b.checks = x.nat.kind, x.nat.checks
-		b.keepalive = x.nat.keepalive
-		b.granted = phone
-		b.expires = now.Add(time.Duration(phone) * time.Second)
-		b.pbxExpires = now.Add(time.Duration(g) * time.Second)
-		if !known {
-			b.nextPing = now.Add(s.cfg.Keepalive.Interval)
-			added = append(added, b)
-		} else {
-			refreshed = append(refreshed, b)
-		}
-		b.missed = 0
-		s.reg.store.put(b)
-		granted[b.id] = phone
-	}
-	if x.parsed.wildcard {
-		for _, b := range s.reg.store.ofAOR(x.parsed.aor) {
-			if s.reg.store.remove(b) {
-				removed = append(removed, b)
-			}
-		}
-	}
-	s.reg.mu.Unlock()
-
-	for _, b := range added {
-		s.log.Info("binding registered", "aor", b.aor, "contact", b.uri.String(), "token", b.token,
-			"source", b.flow.source.String(), "transport", lower(b.flow.transport), "socket", b.flow.sock.String(),
-			"nat", b.nat, "checks", strings.Join(b.checks, ","), "expires", b.granted,
-			"pbx_expires", pbxGranted[b.id])
-	}
-	for _, b := range refreshed {
-		s.log.Debug("binding refreshed", "aor", b.aor, "token", b.token, "source", b.flow.source.String(), "forwarded", true)
-	}
-	for _, b := range removed {
-		s.log.Info("binding removed", "aor", b.aor, "token", b.token, "reason", "unregistered")
-	}
-	return granted
+	return s.reg.Commit(x.Exchange, pbxGranted)
 }
 
 // contactExpires is a Contact's interval in a REGISTER response: its
@@ -108,36 +47,14 @@ func contactExpires(c *sip.ContactHeader, res *sip.Response) int {
 // binding table, as long as the PBX binding outlives the phone's next
 // refresh (registration caching). It reports whether it answered.
 func (s *Server) answerCachedRefresh(x *regExchange) bool {
-	if x.parsed.wildcard || len(x.parsed.contacts) == 0 {
+	granted, ok := s.reg.AnswerCached(x.Exchange)
+	if !ok {
 		return false
-	}
-	now := s.reg.now()
-	granted := map[uint64]int{}
-	s.reg.mu.Lock()
-	for i, b := range x.bindings {
-		cur, ok := s.reg.store.byID(b.id)
-		c := x.parsed.contacts[i]
-		if !ok || cur != b || c.asked == 0 || c.asked != b.asked ||
-			b.flow.source != x.flow.source || b.flow.sock != x.flow.sock ||
-			b.pbx.callID != x.pbx.callID || b.nat != x.nat.kind ||
-			b.pbxExpires.Sub(now) < time.Duration(b.granted)*time.Second+refreshMargin {
-			s.reg.mu.Unlock()
-			return false
-		}
-		granted[b.id] = b.granted
-	}
-	for _, b := range x.bindings {
-		b.expires = now.Add(time.Duration(b.granted) * time.Second)
-		b.missed = 0
-	}
-	s.reg.mu.Unlock()
-	for _, b := range x.bindings {
-		s.log.Debug("binding refreshed", "aor", b.aor, "token", b.token, "source", b.flow.source.String(), "forwarded", false)
 	}
 	res := s.newResponse(x.req, 200, "OK")
 	res.To().Params.Add("tag", newLocalTag())
 	for i, c := range x.parsed.contacts {
-		res.AppendHeader(phoneContact(c.hdr, granted[x.bindings[i].id]))
+		res.AppendHeader(phoneContact(c.hdr, granted[i]))
 	}
 	s.respond(x.tx, x.req, res)
 	return true
@@ -169,7 +86,7 @@ func (s *Server) relayRegisterResponse(x *regExchange, res *sip.Response, grante
 	}
 	// Path and Service-Route (RFC 3327, RFC 3608) name PBX-side hops, and
 	// natsbc grants its own Expires: neither is carried.
-	copyHeaders(out, res, carried{identity: s.policy.Classify(x.pbx.dst.Addr()).TrustIdentity})
+	copyHeaders(out, res, carried{identity: s.policy.Classify(x.PBX.Dst.Addr()).TrustIdentity})
 	if granted == nil {
 		return out
 	}
@@ -182,7 +99,7 @@ func (s *Server) relayRegisterResponse(x *regExchange, res *sip.Response, grante
 		id, err := s.ownToken(c.Address)
 		switch {
 		case err == nil:
-			if b, ok := s.reg.store.byID(id); ok {
+			if b, ok := s.reg.Get(id); ok {
 				g, mine := granted[id]
 				if !mine {
 					g = contactExpires(c, res)
@@ -190,7 +107,7 @@ func (s *Server) relayRegisterResponse(x *regExchange, res *sip.Response, grante
 				if mine && (minGranted < 0 || g < minGranted) {
 					minGranted = g
 				}
-				out.AppendHeader(phoneContact(&sip.ContactHeader{Address: b.uri, Params: c.Params}, g))
+				out.AppendHeader(phoneContact(&sip.ContactHeader{Address: b.URI, Params: c.Params}, g))
 			}
 		case !s.pointsAtUs(c.Address):
 			out.AppendHeader(sip.HeaderClone(c))

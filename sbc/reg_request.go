@@ -5,17 +5,15 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
-)
 
-// noExpires marks a contact that asked for no particular interval: the
-// registrar picks one (RFC 3261 §10.2.1.1).
-const noExpires = -1
+	"github.com/natsbc/natsbc/registrar"
+)
 
 // regContact is one Contact of a REGISTER and the interval it asks for.
 type regContact struct {
 	hdr   *sip.ContactHeader
 	key   string // binding key: AoR + contact URI
-	asked int    // seconds, or noExpires
+	asked int    // seconds, or registrar.NoExpires
 }
 
 // regRequest is what natsbc reads from a phone's REGISTER.
@@ -33,7 +31,7 @@ func parseRegister(req *sip.Request) (regRequest, *Reject) {
 		return regRequest{}, &Reject{Code: 400, Reason: "Missing To"}
 	}
 	r := regRequest{aor: addressOfRecord(to.Address)}
-	headerExpires := noExpires
+	headerExpires := registrar.NoExpires
 	if h := req.GetHeader("Expires"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
 		if err != nil || n < 0 {
@@ -64,6 +62,15 @@ func parseRegister(req *sip.Request) (regRequest, *Reject) {
 		return regRequest{}, &Reject{Code: 400, Reason: "Invalid Contact: *"}
 	}
 	return r, nil
+}
+
+// tableContacts is what the binding table keeps of the contacts.
+func (r regRequest) tableContacts() []registrar.Contact {
+	out := make([]registrar.Contact, len(r.contacts))
+	for i, c := range r.contacts {
+		out[i] = registrar.Contact{Key: c.key, URI: c.hdr.Address, Asked: c.asked}
+	}
+	return out
 }
 
 // addressOfRecord is the AoR a binding belongs to: the To URI without

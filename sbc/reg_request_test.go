@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/registrar"
 )
 
 func parseReq(t *testing.T, headers ...string) *sip.Request {
@@ -59,8 +61,8 @@ func TestParseRegister(t *testing.T) {
 		t.Errorf("expires=0 not an un-register: %+v", r)
 	}
 	r, _ = parseRegister(parseReq(t, "Contact: <sip:alice@192.168.1.10>"))
-	if r.contacts[0].asked != noExpires {
-		t.Errorf("no expires anywhere: asked %d, want noExpires", r.contacts[0].asked)
+	if r.contacts[0].asked != registrar.NoExpires {
+		t.Errorf("no expires anywhere: asked %d, want registrar.NoExpires", r.contacts[0].asked)
 	}
 }
 

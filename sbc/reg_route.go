@@ -1,7 +1,12 @@
 package sbc
 
 import (
+	"errors"
+	"net/netip"
+
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // hopToBinding routes a request whose Request-URI is one of natsbc's token
@@ -13,47 +18,44 @@ import (
 // binding is gone (expired, un-registered, keepalive failed) gets 480, the
 // phone being known but not reachable now (RFC 3261 §21.4.18).
 func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok bool) {
-	if !looksLikeToken(req.Recipient.User) || !s.pointsAtUs(req.Recipient) {
+	if !registrar.LooksLikeToken(req.Recipient.User) || !s.pointsAtUs(req.Recipient) {
 		return calleeHop{}, nil, false
 	}
-	id, err := s.reg.tokens.decode(req.Recipient.User)
-	if err != nil {
+	b, err := s.reg.Reach(req.Recipient.User)
+	var sock *socket
+	switch {
+	case errors.Is(err, registrar.ErrGone):
+		rej = &Reject{Code: 480, Reason: "Temporarily Unavailable"}
+	case err != nil:
 		rej = &Reject{Code: 404, Reason: "Not Found"}
-	}
-	var b *binding
-	if rej == nil {
-		var found bool
-		if b, found = s.reg.store.byID(id); !found {
+	default:
+		if sock = s.boundSocket(b.Flow.Transport, b.Flow.Local); sock == nil {
+			// Its socket is not served any more (a changed config).
+			err = errors.New("binding's socket " + b.Flow.Local.String() + " not served")
 			rej = &Reject{Code: 480, Reason: "Temporarily Unavailable"}
 		}
 	}
 	if rej != nil {
-		s.log.Info("call to binding rejected", "token", req.Recipient.User, "status", rej.Code, "reason", tokenProblem(err, rej))
+		s.log.Info("call to binding rejected", "token", req.Recipient.User, "status", rej.Code, "reason", err.Error())
 		return calleeHop{}, rej, true
 	}
-	s.reg.mu.Lock()
-	fl, uri, aor, verdict, nated := b.flow, b.uri, b.aor, b.nat, b.keepalive
-	s.reg.mu.Unlock()
+	fl := b.Flow
 	return calleeHop{
-		dst: fl.source, sock: fl.sock, adv: fl.adv, transport: fl.transport,
-		ruri: *uri.Clone(), peer: s.policy.Classify(fl.source.Addr()),
-		rule:  "registered binding of " + aor + " (" + verdict + "): phone's flow " + fl.String(),
-		nated: nated,
+		dst: fl.Source, sock: sock, adv: fl.Adv, transport: fl.Transport,
+		ruri: b.URI, peer: s.policy.Classify(fl.Source.Addr()),
+		rule:  "registered binding of " + b.AoR + " (" + b.Verdict.Kind + "): phone's flow " + fl.String(),
+		nated: b.Verdict.Keepalive,
 	}, nil, true
 }
 
-// looksLikeToken tells a mangled token (natsbc's prefix, wrong length or
-// alphabet) from an ordinary user part addressed to natsbc.
-func looksLikeToken(user string) bool {
-	return len(user) > len(tokenPrefix) && lower(user[:len(tokenPrefix)]) == tokenPrefix
-}
-
-func tokenProblem(err error, rej *Reject) string {
-	switch {
-	case err != nil:
-		return err.Error()
-	case rej.Code == 480:
-		return "binding expired or removed"
+// boundSocket is the socket bound to local for a transport: where a
+// binding's flow came in.
+func (s *Server) boundSocket(transport string, local netip.AddrPort) *socket {
+	network := lower(transport)
+	for _, sock := range s.sockets {
+		if sock.network == network && sock.local == local {
+			return sock
+		}
 	}
-	return rej.Reason
+	return nil
 }

@@ -8,20 +8,14 @@ import (
 
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/registrar"
 )
-
-// natVerdict is what natsbc concluded about a registering phone.
-type natVerdict struct {
-	kind      string   // "no NAT" | "NAT" | "NAT-aware" | "symmetric NAT"
-	checks    []string // why
-	keepalive bool     // natsbc must keep the phone's pinhole open
-}
 
 // registrationVerdict runs the NAT checks on a REGISTER (Contact and Via
 // against the real source) and the STUN knowledge natsbc has of the phone.
 // Policy wins over detection: nat: never means no keepalive, nat: always
 // means keepalive whatever the checks say.
-func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) natVerdict {
+func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) registrar.Verdict {
 	obs := nat.Observation{Transport: lower(req.Transport()), Source: source}
 	var contact netip.AddrPort
 	if c := firstContact(req); c != nil {
@@ -32,14 +26,14 @@ func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) na
 		obs.ViaHost, obs.ViaPort = v.Host, v.Port
 	}
 	kind, reasons := nat.ClassifyTransport(obs.Transport, nat.Detect(obs), contact, source, s.stunSeen)
-	out := natVerdict{kind: string(kind), checks: reasons, keepalive: kind.NeedsKeepalive()}
+	out := registrar.Verdict{Kind: string(kind), Checks: reasons, Keepalive: kind.NeedsKeepalive()}
 	switch s.policy.Classify(source.Addr()).NAT {
 	case policy.NATNever:
-		out.keepalive = false
-		out.checks = append(out.checks, "policy nat=never")
+		out.Keepalive = false
+		out.Checks = append(out.Checks, "policy nat=never")
 	case policy.NATAlways:
-		out.keepalive = true
-		out.checks = append(out.checks, "policy nat=always")
+		out.Keepalive = true
+		out.Checks = append(out.Checks, "policy nat=always")
 	}
 	return out
 }

@@ -9,19 +9,18 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/registrar"
 	"github.com/natsbc/natsbc/resolve"
 )
 
 // regExchange is one REGISTER on its way through natsbc: the phone's
-// request, its flow, the PBX it goes to and the bindings it touches.
+// request, and what the binding table sees of it (its flow, the PBX it
+// goes to and the bindings it touches).
 type regExchange struct {
-	req      *sip.Request
-	tx       sip.ServerTransaction
-	parsed   regRequest
-	flow     flow
-	nat      natVerdict
-	pbx      pbxSide
-	bindings []*binding // one per contact of the request, same order
+	req    *sip.Request
+	tx     sip.ServerTransaction
+	parsed regRequest
+	*registrar.Exchange
 }
 
 // handleRegister relays a phone's REGISTER to the PBX with natsbc's token
@@ -48,7 +47,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel()
 	res, err := s.do(ctx, out)
 	if err != nil {
-		s.log.Warn("REGISTER not answered by the registrar", "aor", x.parsed.aor, "registrar", x.pbx.dst.String(), "error", err)
+		s.log.Warn("REGISTER not answered by the registrar", "aor", x.AoR, "registrar", x.PBX.Dst.String(), "error", err)
 		s.replyStateless(req, tx, 408, "Request Timeout")
 		return
 	}
@@ -96,26 +95,17 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 	if cs := req.CSeq(); cs != nil {
 		seq = cs.SeqNo
 	}
-	x := &regExchange{
-		req: req, tx: tx, parsed: parsed,
-		flow: flow{transport: strings.ToUpper(req.Transport()), sock: aSock, source: source, adv: aAdv},
-		pbx: pbxSide{
-			ruri: *req.Recipient.Clone(), from: *from.Address.Clone(), to: *to.Address.Clone(),
-			callID: callID(req), cseq: seq,
-			dst: dst, sock: bSock, adv: bAdv, transport: transport,
+	x := &regExchange{req: req, tx: tx, parsed: parsed, Exchange: &registrar.Exchange{
+		AoR: parsed.aor, Wildcard: parsed.wildcard, Contacts: parsed.tableContacts(),
+		Flow: registrar.Flow{Transport: strings.ToUpper(req.Transport()), Local: aSock.local, Source: source, Adv: aAdv},
+		PBX: registrar.PBXSide{
+			RURI: *req.Recipient.Clone(), From: *from.Address.Clone(), To: *to.Address.Clone(),
+			CallID: callID(req), CSeq: seq,
+			Dst: dst, Local: bSock.local, Adv: bAdv, Transport: transport,
 		},
-	}
-	x.nat = s.registrationVerdict(req, source)
-	s.reg.mu.Lock()
-	defer s.reg.mu.Unlock()
-	for _, c := range parsed.contacts {
-		b, ok := s.reg.store.byKey(c.key)
-		if !ok {
-			id := newBindingID()
-			b = &binding{id: id, token: s.reg.tokens.encode(id), aor: parsed.aor, key: c.key, uri: *c.hdr.Address.Clone(), asked: c.asked}
-		}
-		x.bindings = append(x.bindings, b)
-	}
+		Verdict: s.registrationVerdict(req, source),
+	}}
+	s.reg.Begin(x.Exchange)
 	return x, nil
 }
 
@@ -125,54 +115,54 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 // the phone's, so the PBX orders refreshes and checks credentials exactly as
 // if the phone had sent it.
 func (s *Server) registerRequest(x *regExchange) *sip.Request {
-	out := sip.NewRequest(sip.REGISTER, x.pbx.ruri)
-	out.AppendHeader(x.pbx.via())
+	out := sip.NewRequest(sip.REGISTER, x.PBX.RURI)
+	out.AppendHeader(pbxVia(x.PBX))
 	copyHeaders(out, x.req, carried{dialogID: true, software: true, registerExpiry: true,
-		identity: s.policy.Classify(x.flow.source.Addr()).TrustIdentity})
+		identity: s.policy.Classify(x.Flow.Source.Addr()).TrustIdentity})
 	decrementMaxForwards(out, x.req)
-	if x.parsed.wildcard {
+	if x.Wildcard {
 		out.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Wildcard: true}})
 	}
-	for i, c := range x.parsed.contacts {
-		out.AppendHeader(tokenContact(x.bindings[i].token, x.pbx, c))
+	for i, token := range x.Tokens() {
+		out.AppendHeader(tokenContact(token, x.PBX, x.parsed.contacts[i]))
 	}
-	x.pbx.address(out)
+	s.addressPBX(x.PBX, out)
 	return out
 }
 
-// via is natsbc's Via on a REGISTER towards the PBX; rport asks for a
+// pbxVia is natsbc's Via on a REGISTER towards the PBX; rport asks for a
 // symmetric answer (RFC 3581 §3).
-func (p pbxSide) via() *sip.ViaHeader {
-	host, port := hostPort(p.adv)
-	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: p.transport, Host: host, Port: port, Params: sip.NewParams()}
+func pbxVia(p registrar.PBXSide) *sip.ViaHeader {
+	host, port := hostPort(p.Adv)
+	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: p.Transport, Host: host, Port: port, Params: sip.NewParams()}
 	v.Params.Add("branch", sip.GenerateBranch())
 	v.Params.Add("rport", "")
 	return v
 }
 
-// address sends req to the PBX from the socket facing it (for UDP, the
+// addressPBX sends req to the PBX from the socket facing it (for UDP, the
 // listening socket itself). A REGISTER too large for UDP may still go over
 // TCP when it is sent (pickTransport).
-func (p pbxSide) address(req *sip.Request) {
+func (s *Server) addressPBX(p registrar.PBXSide, req *sip.Request) {
 	if req.ContentLength() == nil {
 		req.SetBody(nil) // RFC 3261 §20.14: mandatory over TCP
 	}
-	req.SetTransport(p.transport)
-	req.SetDestination(p.dst.String())
-	if isUDP(p.transport) {
-		p.sock.laddr.Copy(&req.Laddr)
+	req.SetTransport(p.Transport)
+	req.SetDestination(p.Dst.String())
+	if sock := s.boundSocket(p.Transport, p.Local); isUDP(p.Transport) && sock != nil {
+		sock.laddr.Copy(&req.Laddr)
 	}
 }
 
 // tokenContact is natsbc's Contact for one of the phone's: the token in the
 // user part, natsbc's address facing the PBX, the phone's header parameters
 // (q, +sip.instance...) and the interval the phone asked for.
-func tokenContact(token string, pbx pbxSide, c regContact) *sip.ContactHeader {
-	host, port := hostPort(pbx.adv)
+func tokenContact(token string, pbx registrar.PBXSide, c regContact) *sip.ContactHeader {
+	host, port := hostPort(pbx.Adv)
 	h := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: token, Host: host, Port: port}, Params: sip.NewParams()}
-	if !isUDP(pbx.transport) {
+	if !isUDP(pbx.Transport) {
 		h.Address.UriParams = sip.NewParams()
-		h.Address.UriParams.Add("transport", lower(pbx.transport))
+		h.Address.UriParams.Add("transport", lower(pbx.Transport))
 	}
 	for _, k := range c.hdr.Params.Keys() {
 		if k == "expires" || k == "reg-id" {
@@ -181,7 +171,7 @@ func tokenContact(token string, pbx pbxSide, c regContact) *sip.ContactHeader {
 		v, _ := c.hdr.Params.Get(k)
 		h.Params.Add(k, v)
 	}
-	if c.asked != noExpires {
+	if c.asked != registrar.NoExpires {
 		h.Params.Add("expires", strconv.Itoa(c.asked))
 	}
 	return h
@@ -190,7 +180,7 @@ func tokenContact(token string, pbx pbxSide, c regContact) *sip.ContactHeader {
 // ownToken returns the binding id of a URI that is natsbc's token Contact.
 func (s *Server) ownToken(u sip.Uri) (uint64, error) {
 	if u.User == "" || !s.pointsAtUs(u) {
-		return 0, errTokenFormat
+		return 0, registrar.ErrNotToken
 	}
-	return s.reg.tokens.decode(u.User)
+	return s.reg.TokenID(u.User)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // Policy is what the signalling core asks of the policy package.
@@ -72,7 +73,7 @@ type Server struct {
 	listeners []Listener
 	sockets   []*socket
 	calls     *callTable
-	reg       *registrar
+	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
 	stunSeen    *nat.STUNMemory
@@ -113,14 +114,15 @@ func New(opts Options) (*Server, error) {
 		anchor = media.Passthrough{}
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         log,
-		policy:      opts.Policy,
-		router:      opts.Router,
-		media:       anchor,
-		listeners:   append([]Listener(nil), opts.Listeners...),
-		calls:       newCallTable(),
-		reg:         newRegistrar(cfg.Registrations),
+		cfg:       cfg,
+		log:       log,
+		policy:    opts.Policy,
+		router:    opts.Router,
+		media:     anchor,
+		listeners: append([]Listener(nil), opts.Listeners...),
+		calls:     newCallTable(),
+		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
+			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log}),
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
@@ -221,7 +223,7 @@ func (s *Server) Start() error {
 	for _, r := range ready {
 		<-r
 	}
-	s.goTracked(s.keepaliveLoop)
+	s.goTracked(func() { s.reg.Run(s.base, regHost{s}) })
 	return nil
 }
 

@@ -24,3 +24,6 @@ func (s *Server) Stats() Stats {
 	}
 	return st
 }
+
+// Bindings is the number of registered contacts natsbc holds.
+func (s *Server) Bindings() int { return s.reg.Count() }

@@ -1,4 +1,4 @@
-package sbc
+package registrar
 
 import (
 	"testing"
@@ -22,17 +22,17 @@ func TestKeepaliveTick(t *testing.T) {
 // one is dropped, not pinged.
 func TestDueBindings(t *testing.T) {
 	now := time.Unix(1000, 0)
-	r := newRegistrar(RegistrationConfig{})
+	r := New(Config{})
 	r.now = func() time.Time { return now }
 	const interval = 15 * time.Second
-	nated := &binding{id: 1, key: "n", keepalive: true, expires: now.Add(60 * time.Second), nextPing: now.Add(interval)}
-	public := &binding{id: 2, key: "p", expires: now.Add(60 * time.Second)}
-	stale := &binding{id: 3, key: "s", keepalive: true, expires: now.Add(10 * time.Second), nextPing: now}
-	for _, b := range []*binding{nated, public, stale} {
+	nated := &entry{Binding: Binding{ID: 1, Key: "n", Verdict: Verdict{Keepalive: true}, Expires: now.Add(60 * time.Second)}, nextPing: now.Add(interval)}
+	public := &entry{Binding: Binding{ID: 2, Key: "p", Expires: now.Add(60 * time.Second)}}
+	stale := &entry{Binding: Binding{ID: 3, Key: "s", Verdict: Verdict{Keepalive: true}, Expires: now.Add(10 * time.Second)}, nextPing: now}
+	for _, b := range []*entry{nated, public, stale} {
 		r.store.put(b)
 	}
 
-	step := func(d time.Duration) (exp, due []*binding) {
+	step := func(d time.Duration) (exp, due []*entry) {
 		now = now.Add(d)
 		return r.dueBindings(interval)
 	}
@@ -56,10 +56,10 @@ func TestDueBindings(t *testing.T) {
 	}
 }
 
-func ids(bs []*binding) []uint64 {
+func ids(bs []*entry) []uint64 {
 	out := make([]uint64, len(bs))
 	for i, b := range bs {
-		out[i] = b.id
+		out[i] = b.ID
 	}
 	return out
 }

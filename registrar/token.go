@@ -1,4 +1,4 @@
-package sbc
+package registrar
 
 import (
 	"crypto/hmac"
@@ -23,7 +23,7 @@ import (
 const (
 	tokenIDLen  = 8
 	tokenMACLen = 8
-	tokenPrefix = "nb"
+	TokenPrefix = "nb"
 )
 
 var (
@@ -58,7 +58,7 @@ func (t tokenSigner) encode(id uint64) string {
 	var raw [tokenIDLen + tokenMACLen]byte
 	binary.BigEndian.PutUint64(raw[:tokenIDLen], id)
 	copy(raw[tokenIDLen:], t.mac(raw[:tokenIDLen]))
-	return tokenPrefix + tokenEncoding.EncodeToString(raw[:])
+	return TokenPrefix + tokenEncoding.EncodeToString(raw[:])
 }
 
 // decode returns the binding id of a token natsbc issued. errTokenFormat:
@@ -66,7 +66,7 @@ func (t tokenSigner) encode(id uint64) string {
 // errTokenMAC: shaped like one but not issued with this key.
 func (t tokenSigner) decode(s string) (uint64, error) {
 	s = strings.ToLower(s)
-	body, ok := strings.CutPrefix(s, tokenPrefix)
+	body, ok := strings.CutPrefix(s, TokenPrefix)
 	if !ok || len(body) != tokenEncoding.EncodedLen(tokenIDLen+tokenMACLen) {
 		return 0, errTokenFormat
 	}

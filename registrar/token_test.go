@@ -1,4 +1,4 @@
-package sbc
+package registrar
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ func TestTokenRoundTrip(t *testing.T) {
 	s := newTokenSigner([]byte("0123456789abcdef"))
 	for _, id := range []uint64{0, 1, 1 << 63, newBindingID()} {
 		tok := s.encode(id)
-		if !strings.HasPrefix(tok, tokenPrefix) || strings.ToLower(tok) != tok {
-			t.Errorf("token %q: want lower case with prefix %q", tok, tokenPrefix)
+		if !strings.HasPrefix(tok, TokenPrefix) || strings.ToLower(tok) != tok {
+			t.Errorf("token %q: want lower case with prefix %q", tok, TokenPrefix)
 		}
 		got, err := s.decode(tok)
 		if err != nil || got != id {
@@ -30,7 +30,7 @@ func TestTokenTamperedRejected(t *testing.T) {
 	s := newTokenSigner(nil)
 	tok := s.encode(42)
 	alphabet := "abcdefghijklmnopqrstuvwxyz234567"
-	for i := len(tokenPrefix); i < len(tok); i++ {
+	for i := len(TokenPrefix); i < len(tok); i++ {
 		for _, c := range alphabet {
 			if byte(c) == tok[i] {
 				continue

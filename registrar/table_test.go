@@ -1,13 +1,13 @@
-package sbc
+package registrar
 
 import "testing"
 
 func TestMemBindings(t *testing.T) {
 	m := newMemBindings()
-	a1 := &binding{id: 1, aor: "sip:a@x", key: "sip:a@x\x00sip:a@10.0.0.1"}
-	a2 := &binding{id: 2, aor: "sip:a@x", key: "sip:a@x\x00sip:a@10.0.0.2"}
-	b1 := &binding{id: 3, aor: "sip:b@x", key: "sip:b@x\x00sip:b@10.0.0.3"}
-	for _, b := range []*binding{a1, a2, b1} {
+	a1 := &entry{Binding: Binding{ID: 1, AoR: "sip:a@x", Key: "sip:a@x\x00sip:a@10.0.0.1"}}
+	a2 := &entry{Binding: Binding{ID: 2, AoR: "sip:a@x", Key: "sip:a@x\x00sip:a@10.0.0.2"}}
+	b1 := &entry{Binding: Binding{ID: 3, AoR: "sip:b@x", Key: "sip:b@x\x00sip:b@10.0.0.3"}}
+	for _, b := range []*entry{a1, a2, b1} {
 		m.put(b)
 	}
 	m.put(a1) // a refresh puts the same binding again
@@ -17,17 +17,17 @@ func TestMemBindings(t *testing.T) {
 	if got := m.ofAOR("sip:a@x"); len(got) != 2 {
 		t.Errorf("ofAOR(a) = %d bindings, want 2", len(got))
 	}
-	if got, ok := m.byKey(a2.key); !ok || got != a2 {
+	if got, ok := m.byKey(a2.Key); !ok || got != a2 {
 		t.Errorf("byKey(a2) = %v, %v", got, ok)
 	}
 
 	// A new binding for the same contact replaces the old one entirely.
-	a1b := &binding{id: 4, aor: a1.aor, key: a1.key}
+	a1b := &entry{Binding: Binding{ID: 4, AoR: a1.AoR, Key: a1.Key}}
 	m.put(a1b)
 	if _, ok := m.byID(1); ok {
 		t.Error("replaced binding still found by id")
 	}
-	if got, _ := m.byKey(a1.key); got != a1b || m.count() != 3 {
+	if got, _ := m.byKey(a1.Key); got != a1b || m.count() != 3 {
 		t.Errorf("after replace: byKey = %v, count = %d", got, m.count())
 	}
 

@@ -1,0 +1,112 @@
+package registrar
+
+import (
+	"sync"
+)
+
+// bindingStore holds the registered bindings. It is an interface so a
+// shared store can replace the in-memory one (DESIGN §1: a binding stays
+// pinned to the instance whose socket holds its flow).
+type bindingStore interface {
+	put(b *entry)
+	byID(id uint64) (*entry, bool)
+	byKey(key string) (*entry, bool)
+	ofAOR(aor string) []*entry
+	remove(b *entry) bool
+	all() []*entry
+	count() int
+}
+
+// memBindings is the in-memory bindingStore.
+type memBindings struct {
+	mu   sync.Mutex
+	ids  map[uint64]*entry
+	keys map[string]*entry
+	aors map[string]map[uint64]*entry
+}
+
+func newMemBindings() *memBindings {
+	return &memBindings{ids: map[uint64]*entry{}, keys: map[string]*entry{}, aors: map[string]map[uint64]*entry{}}
+}
+
+func (m *memBindings) put(b *entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.keys[b.Key]; ok && old.ID != b.ID {
+		m.removeLocked(old)
+	}
+	m.ids[b.ID] = b
+	m.keys[b.Key] = b
+	set := m.aors[b.AoR]
+	if set == nil {
+		set = map[uint64]*entry{}
+		m.aors[b.AoR] = set
+	}
+	set[b.ID] = b
+}
+
+func (m *memBindings) byID(id uint64) (*entry, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.ids[id]
+	return b, ok
+}
+
+func (m *memBindings) byKey(key string) (*entry, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.keys[key]
+	return b, ok
+}
+
+func (m *memBindings) ofAOR(aor string) []*entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*entry, 0, len(m.aors[aor]))
+	for _, b := range m.aors[aor] {
+		out = append(out, b)
+	}
+	return out
+}
+
+// remove reports whether b was still present, so that two paths removing
+// the same binding (expiry and keepalive) log and un-register it once.
+func (m *memBindings) remove(b *entry) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.ids[b.ID]
+	if !ok || cur != b {
+		return false
+	}
+	m.removeLocked(b)
+	return true
+}
+
+func (m *memBindings) removeLocked(b *entry) {
+	delete(m.ids, b.ID)
+	if m.keys[b.Key] == b {
+		delete(m.keys, b.Key)
+	}
+	if set := m.aors[b.AoR]; set != nil {
+		delete(set, b.ID)
+		if len(set) == 0 {
+			delete(m.aors, b.AoR)
+		}
+	}
+}
+
+func (m *memBindings) all() []*entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*entry, 0, len(m.ids))
+	for _, b := range m.ids {
+		out = append(out, b)
+	}
+	return out
+}
+
+func (m *memBindings) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.ids)
+}
