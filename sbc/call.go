@@ -45,6 +45,7 @@ type call struct {
 
 	cancel chan struct{} // the pending INVITE (initial or re-INVITE) was CANCELled
 	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)
+	refers referIDs      // the REFERs relayed, for their NOTIFYs' id (refer_event.go)
 	ended  chan struct{}
 	endMu  sync.Once
 }

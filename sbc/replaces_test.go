@@ -1,0 +1,116 @@
+package sbc
+
+import (
+	"testing"
+
+	"github.com/natsbc/natsbc/media"
+)
+
+func TestParseReplaces(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string // want: the value written back; "" for an error
+	}{
+		{"425928@bobster.example.org;to-tag=7743;from-tag=6472", "425928@bobster.example.org;to-tag=7743;from-tag=6472"},
+		{" abc ; From-Tag = 1 ;TO-TAG=2;early-only;x=y", "abc;from-tag=1;to-tag=2;early-only;x=y"},
+		{"abc;to-tag=1", ""},                     // from-tag required (RFC 3891 §6.1)
+		{"abc;to-tag=1;from-tag=2;to-tag=3", ""}, // one to-tag only
+		{";to-tag=1;from-tag=2", ""},             // no Call-ID
+		{"abc;to-tag=;from-tag=2", ""},
+		{"abc;to-tag=1;from-tag=2;;", ""},
+	} {
+		got, err := parseReplaces(tc.in)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("parseReplaces(%q) = %q, want an error", tc.in, got.String())
+		case tc.want != "" && err != nil:
+			t.Errorf("parseReplaces(%q): %v", tc.in, err)
+		case tc.want != "" && got.String() != tc.want:
+			t.Errorf("parseReplaces(%q) writes back %q, want %q", tc.in, got.String(), tc.want)
+		}
+	}
+	r, _ := parseReplaces("abc;to-tag=1;from-tag=2;early-only")
+	r.callID, r.toTag, r.fromTag = "new", "t", "f"
+	if got := r.String(); got != "new;to-tag=t;from-tag=f;early-only" {
+		t.Errorf("renamed Replaces %q, want early-only kept", got)
+	}
+}
+
+func TestReferToReplacesRewrite(t *testing.T) {
+	in := `"Carol" <sip:carol@pbx.example.com;transport=udp?Subject=hi&Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2%3Bearly-only>;x=1`
+	r, start, end, found, err := referToReplaces(in)
+	if err != nil || !found {
+		t.Fatalf("referToReplaces: found %v err %v", found, err)
+	}
+	if r.callID != "abc@h" || r.toTag != "1" || r.fromTag != "2" {
+		t.Errorf("Replaces read as %+v", r)
+	}
+	r.callID, r.toTag, r.fromTag = "new@id", "t", "f"
+	want := `"Carol" <sip:carol@pbx.example.com;transport=udp?Subject=hi&Replaces=new%40id%3Bto-tag%3Dt%3Bfrom-tag%3Df%3Bearly-only>;x=1`
+	if got := in[:start] + escapeURIHeader(r.String()) + in[end:]; got != want {
+		t.Errorf("rewritten Refer-To\n got %s\nwant %s", got, want)
+	}
+	for _, plain := range []string{"<sip:carol@pbx.example.com>", "sip:carol@pbx.example.com", "<sip:c@h?Subject=x>"} {
+		if _, _, _, found, err := referToReplaces(plain); found || err != nil {
+			t.Errorf("referToReplaces(%q): found %v err %v, want neither", plain, found, err)
+		}
+	}
+	for _, bad := range []string{"<sip:c@h?Replaces=%zz>", "<sip:c@h?Replaces=abc%3Bto-tag%3D1>"} {
+		if _, _, _, _, err := referToReplaces(bad); err == nil {
+			t.Errorf("referToReplaces(%q) accepted", bad)
+		}
+	}
+}
+
+func TestReferEventIDAcrossLegs(t *testing.T) {
+	var ids referIDs
+	// The phone's REFER CSeq 7 on the A-leg went out as CSeq 2 on the B-leg.
+	ids.remember(referSeq{media.LegA, 7}, referSeq{media.LegB, 2})
+	across := func(side media.Leg) func(uint32) (uint32, bool) {
+		return func(id uint32) (uint32, bool) { return ids.across(side, id) }
+	}
+	if got, ok := rewriteReferEventID("refer;id=2;x=y", across(media.LegB)); !ok || got != "refer;id=7;x=y" {
+		t.Errorf("NOTIFY from the B-leg: Event %q (changed %v), want refer;id=7;x=y", got, ok)
+	}
+	if got, ok := rewriteReferEventID("refer;id=7", across(media.LegA)); !ok || got != "refer;id=2" {
+		t.Errorf("SUBSCRIBE from the A-leg: Event %q (changed %v), want refer;id=2", got, ok)
+	}
+	for _, v := range []string{"refer", "refer;id=3", "refer;id=x", "message-summary;id=2"} {
+		if got, ok := rewriteReferEventID(v, across(media.LegB)); ok || got != v {
+			t.Errorf("Event %q rewritten to %q", v, got)
+		}
+	}
+	for i := range maxReferIDs + 4 {
+		ids.remember(referSeq{media.LegA, uint32(100 + i)}, referSeq{media.LegB, uint32(200 + i)})
+	}
+	if _, ok := ids.across(media.LegB, 2); ok {
+		t.Errorf("the oldest REFER is still mapped after %d more", maxReferIDs+4)
+	}
+	if len(ids.peer) != 2*maxReferIDs || len(ids.order) != maxReferIDs {
+		t.Errorf("map holds %d ids, %d REFERs; want %d and %d", len(ids.peer), len(ids.order), 2*maxReferIDs, maxReferIDs)
+	}
+}
+
+// FuzzTransferParsers: the Replaces, Refer-To and Event readers never panic,
+// and what they write back reads the same.
+func FuzzTransferParsers(f *testing.F) {
+	f.Add("425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only")
+	f.Add(`<sip:c@h?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>;x=1`)
+	f.Add("refer;id=12")
+	f.Add("<sip:c@h?Replaces=&Replaces>")
+	f.Fuzz(func(t *testing.T, s string) {
+		if r, err := parseReplaces(s); err == nil {
+			again, err := parseReplaces(r.String())
+			if err != nil || again.String() != r.String() {
+				t.Fatalf("Replaces %q written as %q reads back as %q (%v)", s, r.String(), again.String(), err)
+			}
+		}
+		if r, start, end, found, err := referToReplaces(s); err == nil && found {
+			out := s[:start] + escapeURIHeader(r.String()) + s[end:]
+			back, _, _, found2, err := referToReplaces(out)
+			if err != nil || !found2 || back.String() != r.String() {
+				t.Fatalf("Refer-To %q rewritten as %q reads back %q found %v err %v, want %q", s, out, back.String(), found2, err, r.String())
+			}
+		}
+		rewriteReferEventID(s, func(id uint32) (uint32, bool) { return id + 1, true })
+	})
+}
