@@ -25,13 +25,25 @@ func (c *call) relayTransfer(fromSide media.Leg, req *sip.Request, tx sip.Server
 		if !c.s.mapReferTo(req, tx, out) {
 			return false
 		}
-		c.refers.remember(referSeq{fromSide, req.CSeq().SeqNo}, referSeq{c.other(fromSide), out.CSeq().SeqNo})
+		c.refers.remember(referSeq{fromSide, req.CSeq().SeqNo, false}, referSeq{c.other(fromSide), out.CSeq().SeqNo, true})
+	}
+	// The NOTIFY comes from the REFER's receiver: the id is natsbc's CSeq
+	// on its leg. A SUBSCRIBE refreshing the subscription comes from the
+	// REFER's sender: the id is that sender's own CSeq.
+	var byNatsbc bool
+	switch req.Method {
+	case sip.NOTIFY:
+		byNatsbc = true
+	case sip.SUBSCRIBE:
+		byNatsbc = false
+	default:
+		return true
 	}
 	for _, h := range allHeaders(out) {
 		if name := strings.ToLower(h.Name()); name != "event" && name != "o" {
 			continue
 		}
-		v, changed := rewriteReferEventID(h.Value(), func(id uint32) (uint32, bool) { return c.refers.across(fromSide, id) })
+		v, changed := rewriteReferEventID(h.Value(), func(id uint32) (uint32, bool) { return c.refers.across(fromSide, id, byNatsbc) })
 		if changed {
 			out.ReplaceHeader(sip.NewHeader(h.Name(), v))
 		}

@@ -12,10 +12,13 @@ import (
 // maps; a call that transfers more forgets the oldest.
 const maxReferIDs = 16
 
-// referSeq is a REFER's CSeq number on one leg.
+// referSeq is a REFER's CSeq number on one leg. A leg has two CSeq
+// spaces (RFC 3261 §12.2: natsbc's and its peer's): byNatsbc says whose
+// number it is, so a REFER each way in one call cannot collide.
 type referSeq struct {
-	side media.Leg
-	seq  uint32
+	side     media.Leg
+	seq      uint32
+	byNatsbc bool
 }
 
 // referIDs maps the ids of a call's REFER subscriptions between its legs.
@@ -48,11 +51,12 @@ func (r *referIDs) remember(in, out referSeq) {
 	r.peer[in], r.peer[out] = out, in
 }
 
-// across is the id on the other leg of the REFER that has id seq on side.
-func (r *referIDs) across(side media.Leg, seq uint32) (uint32, bool) {
+// across is the id on the other leg of the REFER that has id seq on side,
+// numbered there by natsbc (byNatsbc) or by the peer.
+func (r *referIDs) across(side media.Leg, seq uint32, byNatsbc bool) (uint32, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p, ok := r.peer[referSeq{side, seq}]
+	p, ok := r.peer[referSeq{side, seq, byNatsbc}]
 	return p.seq, ok
 }
 

@@ -64,25 +64,31 @@ func TestReferToReplacesRewrite(t *testing.T) {
 func TestReferEventIDAcrossLegs(t *testing.T) {
 	var ids referIDs
 	// The phone's REFER CSeq 7 on the A-leg went out as CSeq 2 on the B-leg.
-	ids.remember(referSeq{media.LegA, 7}, referSeq{media.LegB, 2})
-	across := func(side media.Leg) func(uint32) (uint32, bool) {
-		return func(id uint32) (uint32, bool) { return ids.across(side, id) }
+	ids.remember(referSeq{media.LegA, 7, false}, referSeq{media.LegB, 2, true})
+	// And the PBX's REFER CSeq 2 on the B-leg went out as CSeq 5 on the
+	// A-leg: same number on the B-leg, the PBX's space, not natsbc's.
+	ids.remember(referSeq{media.LegB, 2, false}, referSeq{media.LegA, 5, true})
+	across := func(side media.Leg, byNatsbc bool) func(uint32) (uint32, bool) {
+		return func(id uint32) (uint32, bool) { return ids.across(side, id, byNatsbc) }
 	}
-	if got, ok := rewriteReferEventID("refer;id=2;x=y", across(media.LegB)); !ok || got != "refer;id=7;x=y" {
+	if got, ok := rewriteReferEventID("refer;id=2;x=y", across(media.LegB, true)); !ok || got != "refer;id=7;x=y" {
 		t.Errorf("NOTIFY from the B-leg: Event %q (changed %v), want refer;id=7;x=y", got, ok)
 	}
-	if got, ok := rewriteReferEventID("refer;id=7", across(media.LegA)); !ok || got != "refer;id=2" {
+	if got, ok := rewriteReferEventID("refer;id=7", across(media.LegA, false)); !ok || got != "refer;id=2" {
 		t.Errorf("SUBSCRIBE from the A-leg: Event %q (changed %v), want refer;id=2", got, ok)
 	}
+	if got, ok := rewriteReferEventID("refer;id=5", across(media.LegA, true)); !ok || got != "refer;id=2" {
+		t.Errorf("NOTIFY from the A-leg for the PBX's REFER: Event %q (changed %v), want refer;id=2", got, ok)
+	}
 	for _, v := range []string{"refer", "refer;id=3", "refer;id=x", "message-summary;id=2"} {
-		if got, ok := rewriteReferEventID(v, across(media.LegB)); ok || got != v {
+		if got, ok := rewriteReferEventID(v, across(media.LegB, true)); ok || got != v {
 			t.Errorf("Event %q rewritten to %q", v, got)
 		}
 	}
 	for i := range maxReferIDs + 4 {
-		ids.remember(referSeq{media.LegA, uint32(100 + i)}, referSeq{media.LegB, uint32(200 + i)})
+		ids.remember(referSeq{media.LegA, uint32(100 + i), false}, referSeq{media.LegB, uint32(200 + i), true})
 	}
-	if _, ok := ids.across(media.LegB, 2); ok {
+	if _, ok := ids.across(media.LegB, 2, true); ok {
 		t.Errorf("the oldest REFER is still mapped after %d more", maxReferIDs+4)
 	}
 	if len(ids.peer) != 2*maxReferIDs || len(ids.order) != maxReferIDs {
