@@ -120,3 +120,66 @@ func FuzzTransferParsers(f *testing.F) {
 		rewriteReferEventID(s, func(id uint32) (uint32, bool) { return id + 1, true })
 	})
 }
+
+// TestMapReplaces: a Replaces naming a leg natsbc holds becomes the name
+// the receiver knows (RFC 3891 §3: to-tag its local tag, from-tag its
+// remote one); anything else is unknown, never guessed.
+func TestMapReplaces(t *testing.T) {
+	calls := newCallTable()
+	// Call 1: phone (tag ph1) → natsbc A-leg (natsbc tag na1) | natsbc
+	// B-leg (call-id b1, natsbc tag nb1) → PBX (tag px1). Answered.
+	c1 := &call{
+		a: &leg{side: media.LegA, callID: "a1@phone", localTag: "na1", remoteTag: "ph1"},
+		b: &leg{side: media.LegB, callID: "b1", localTag: "nb1", remoteTag: "px1"},
+	}
+	// Call 2: the PBX's call to a phone, still ringing; the phone's 180
+	// made the B-leg's early dialog (tag ph2).
+	c2 := &call{
+		a: &leg{side: media.LegA, callID: "a2@pbx", localTag: "na2", remoteTag: "caller2"},
+		b: &leg{side: media.LegB, callID: "b2", localTag: "nb2", remoteTag: "ph2"},
+	}
+	// Call 3: not yet answered with a tag on its B-leg.
+	c3 := &call{
+		a: &leg{side: media.LegA, callID: "a3@phone", localTag: "na3", remoteTag: "ph3"},
+		b: &leg{side: media.LegB, callID: "b3", localTag: "nb3"},
+	}
+	for _, c := range []*call{c1, c2, c3} {
+		calls.add(c)
+	}
+	for _, tc := range []struct {
+		name, in, want string // want "" : unknown (481)
+	}{
+		{"attended transfer names the phone's A-leg: the PBX gets the B-leg",
+			"a1@phone;to-tag=na1;from-tag=ph1", "b1;to-tag=px1;from-tag=nb1"},
+		{"tags in the other order, parameters kept",
+			"a1@phone;from-tag=ph1;to-tag=na1;x=1", "b1;from-tag=nb1;to-tag=px1;x=1"},
+		{"pickup of the ringing call named as the PBX has it passes as it is",
+			"a2@pbx;to-tag=caller2;from-tag=na2;early-only", "a2@pbx;to-tag=caller2;from-tag=na2;early-only"},
+		{"pickup named from the phone side maps to the early B-leg dialog",
+			"b2;to-tag=nb2;from-tag=ph2;early-only", "a2@pbx;to-tag=caller2;from-tag=na2;early-only"},
+		{"the B-leg named as the PBX knows it passes as it is",
+			"b1;to-tag=px1;from-tag=nb1", "b1;to-tag=px1;from-tag=nb1"},
+		{"other leg without a dialog yet", "a3@phone;to-tag=na3;from-tag=ph3", ""},
+		{"unknown Call-ID", "zz;to-tag=na1;from-tag=ph1", ""},
+		{"known Call-ID, wrong remote tag", "a1@phone;to-tag=na1;from-tag=other", ""},
+		{"known Call-ID, both tags natsbc's", "a1@phone;to-tag=na1;from-tag=na1", ""},
+	} {
+		r, err := parseReplaces(tc.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got, known := calls.mapReplaces(r)
+		switch {
+		case tc.want == "" && known:
+			t.Errorf("%s: %q mapped to %q, want unknown", tc.name, tc.in, got.String())
+		case tc.want != "" && !known:
+			t.Errorf("%s: %q unknown, want %q", tc.name, tc.in, tc.want)
+		case tc.want != "" && got.String() != tc.want:
+			t.Errorf("%s: %q mapped to %q, want %q", tc.name, tc.in, got.String(), tc.want)
+		}
+	}
+	calls.remove(c1)
+	if _, known := calls.mapReplaces(replacesValue{callID: "a1@phone", toTag: "na1", fromTag: "ph1"}); known {
+		t.Errorf("a call that ended is still found")
+	}
+}
