@@ -48,9 +48,10 @@ type call struct {
 	rel    reliability   // RFC 3262 on the initial INVITE (rel100.go)
 	// reRel is RFC 3262 on the pending re-INVITE, nil when none is
 	// pending or 100rel is off: one INVITE at a time (RFC 3261 §14.2).
-	reRel atomic.Pointer[reliability]
-	ended chan struct{}
-	endMu sync.Once
+	reRel  atomic.Pointer[reliability]
+	refers referIDs // the REFERs relayed, for their NOTIFYs' id (refer_event.go)
+	ended  chan struct{}
+	endMu  sync.Once
 }
 
 type ackKey struct {

@@ -62,7 +62,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 
 	out := to.newInDialogRequest(req.Method, 0)
-	if !c.fillRelayed(fromSide, req, tx, out) {
+	if !c.fillRelayed(fromSide, req, tx, out) || !c.relayTransfer(fromSide, req, tx, out) {
 		return
 	}
 	c.offerTimers(to.side, out, true)

@@ -131,6 +131,12 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req, a.peerOf())
 	decrementMaxForwards(bReq, req)
+	// RFC 3891 §3: attended transfer and call pickup name a dialog; the
+	// callee must get the name it knows.
+	if rej := s.mapReplacesHeader(bReq); rej != nil {
+		c.end("rejected")
+		return nil, nil, rej
+	}
 	body, err := c.rewriteSDP(media.LegA, req, b.face().adv.Addr())
 	if err != nil {
 		c.log.Warn("SDP not anchored", "leg", "a", "error", err)
