@@ -53,7 +53,8 @@ func (r *registrar) dueBindings(interval time.Duration) (expired, due []*binding
 		switch {
 		case now.After(b.expires):
 			expired = append(expired, b)
-		case b.keepalive && !b.pingPending && !now.Before(b.nextPing):
+		// A TCP flow lost in a restart only comes back from the phone.
+		case b.keepalive && !b.pingPending && !b.awaitsReconnect && !now.Before(b.nextPing):
 			b.pingPending = true
 			b.nextPing = now.Add(interval)
 			due = append(due, b)

@@ -22,7 +22,7 @@ func TestKeepaliveTick(t *testing.T) {
 // one is dropped, not pinged.
 func TestDueBindings(t *testing.T) {
 	now := time.Unix(1000, 0)
-	r := newRegistrar(RegistrationConfig{})
+	r := newRegistrar(RegistrationConfig{}, nil)
 	r.now = func() time.Time { return now }
 	const interval = 15 * time.Second
 	nated := &binding{id: 1, key: "n", keepalive: true, expires: now.Add(60 * time.Second), nextPing: now.Add(interval)}

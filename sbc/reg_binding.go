@@ -55,12 +55,16 @@ type binding struct {
 	// asked is the Expires the phone asked for (-1: none), as the PBX saw it.
 	asked int
 
-	granted     int       // Expires told to the phone
-	expires     time.Time // phone side: gone when not refreshed by then
-	pbxExpires  time.Time // PBX side: refreshed by natsbc before then
-	missed      int       // keepalives unanswered in a row
-	nextPing    time.Time
-	pingPending bool
+	granted    int       // Expires told to the phone
+	expires    time.Time // phone side: gone when not refreshed by then
+	pbxExpires time.Time // PBX side: refreshed by natsbc before then
+	// awaitsReconnect: a TCP binding loaded from the state file, whose
+	// connection died with the previous process; calls get 480 until the
+	// phone registers again on a new connection.
+	awaitsReconnect bool
+	missed          int // keepalives unanswered in a row
+	nextPing        time.Time
+	pingPending     bool
 }
 
 // bindingStore holds the registered bindings. It is an interface so a

@@ -61,6 +61,7 @@ func (s *Server) commitBindings(x *regExchange, res *sip.Response) map[uint64]in
 			refreshed = append(refreshed, b)
 		}
 		b.missed = 0
+		b.awaitsReconnect = false
 		s.reg.store.put(b)
 		granted[b.id] = phone
 	}
@@ -71,7 +72,9 @@ func (s *Server) commitBindings(x *regExchange, res *sip.Response) map[uint64]in
 			}
 		}
 	}
+	disk := s.reg.toDisk(append(added, refreshed...), removed)
 	s.reg.mu.Unlock()
+	s.reg.writeDisk(disk, s.log)
 
 	for _, b := range added {
 		s.log.Info("binding registered", "aor", b.aor, "contact", b.uri.String(), "token", b.token,
@@ -119,7 +122,7 @@ func (s *Server) answerCachedRefresh(x *regExchange) bool {
 		c := x.parsed.contacts[i]
 		if !ok || cur != b || c.asked == 0 || c.asked != b.asked ||
 			b.flow.source != x.flow.source || b.flow.sock != x.flow.sock ||
-			b.pbx.callID != x.pbx.callID || b.nat != x.nat.kind ||
+			b.pbx.callID != x.pbx.callID || b.nat != x.nat.kind || b.awaitsReconnect ||
 			b.pbxExpires.Sub(now) < time.Duration(b.granted)*time.Second+refreshMargin {
 			s.reg.mu.Unlock()
 			return false
@@ -130,7 +133,10 @@ func (s *Server) answerCachedRefresh(x *regExchange) bool {
 		b.expires = now.Add(time.Duration(b.granted) * time.Second)
 		b.missed = 0
 	}
+	// The phone side's expiry moved: a restart must not drop it earlier.
+	disk := s.reg.toDisk(x.bindings, nil)
 	s.reg.mu.Unlock()
+	s.reg.writeDisk(disk, s.log)
 	for _, b := range x.bindings {
 		s.log.Debug("binding refreshed", "aor", b.aor, "token", b.token, "source", b.flow.source.String(), "forwarded", false)
 	}

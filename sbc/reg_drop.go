@@ -15,7 +15,12 @@ func (s *Server) dropBinding(b *binding, reason string) {
 	pbx := b.pbx
 	pbx.cseq++
 	b.pbx.cseq = pbx.cseq
+	var disk diskChange
+	if removed {
+		disk = s.reg.toDisk(nil, []*binding{b})
+	}
 	s.reg.mu.Unlock()
+	s.reg.writeDisk(disk, s.log)
 	if !removed {
 		return
 	}

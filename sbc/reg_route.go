@@ -32,8 +32,14 @@ func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok 
 		return calleeHop{}, rej, true
 	}
 	s.reg.mu.Lock()
-	fl, uri, aor, verdict, nated := b.flow, b.uri, b.aor, b.nat, b.keepalive
+	fl, uri, aor, verdict, nated, lost := b.flow, b.uri, b.aor, b.nat, b.keepalive, b.awaitsReconnect
 	s.reg.mu.Unlock()
+	if lost {
+		// RFC 3261 §21.4.18: known, not reachable now.
+		s.log.Info("call to binding rejected", "token", req.Recipient.User, "status", 480,
+			"reason", "its TCP connection was lost in a restart; waiting for the phone to register again")
+		return calleeHop{}, &Reject{Code: 480, Reason: "Temporarily Unavailable"}, true
+	}
 	return calleeHop{
 		dst: fl.source, sock: fl.sock, adv: fl.adv, transport: fl.transport,
 		ruri: *uri.Clone(), peer: s.policy.Classify(fl.source.Addr()),

@@ -21,10 +21,14 @@ type registrar struct {
 	// and expiry run concurrently). Never held across network I/O.
 	mu  sync.Mutex
 	now func() time.Time
+	// disk keeps the table across restarts (nil: memory only); diskMu
+	// orders its writes (reg_persist.go).
+	disk   BindingDisk
+	diskMu sync.Mutex
 }
 
-func newRegistrar(cfg RegistrationConfig) *registrar {
-	return &registrar{store: newMemBindings(), tokens: newTokenSigner(cfg.TokenSecret), now: time.Now}
+func newRegistrar(cfg RegistrationConfig, disk BindingDisk) *registrar {
+	return &registrar{store: newMemBindings(), tokens: newTokenSigner(cfg.TokenSecret), now: time.Now, disk: disk}
 }
 
 // Bindings is the number of registered contacts natsbc holds.

@@ -50,6 +50,9 @@ type Options struct {
 	// (nat.WatchAddresses in production): natsbc logs them and re-learns
 	// its STUN-advertised addresses at once.
 	WatchAddresses func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
+	// State keeps the registrations across restarts (registrar/store);
+	// nil keeps them in memory only. New loads what it holds.
+	State BindingDisk
 }
 
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
@@ -120,7 +123,7 @@ func New(opts Options) (*Server, error) {
 		media:       anchor,
 		listeners:   append([]Listener(nil), opts.Listeners...),
 		calls:       newCallTable(),
-		reg:         newRegistrar(cfg.Registrations),
+		reg:         newRegistrar(cfg.Registrations, opts.State),
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
@@ -150,6 +153,10 @@ func New(opts Options) (*Server, error) {
 				},
 			})
 		}
+	}
+
+	if err := s.loadBindings(); err != nil {
+		return nil, err
 	}
 
 	ua, err := sipgo.NewUA(

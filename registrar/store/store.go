@@ -132,20 +132,36 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error { return s.db.Close() }
 
 // Put writes (or replaces) a binding; it is on disk when Put returns.
-func (s *Store) Put(b Binding) error {
-	v, err := encodeBinding(b)
-	if err != nil {
-		return err
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBindings).Put(idKey(b.ID), v)
-	})
-}
+func (s *Store) Put(b Binding) error { return s.Apply([]Binding{b}, nil) }
 
 // Delete removes a binding; removing one that is not there is no error.
-func (s *Store) Delete(id uint64) error {
+func (s *Store) Delete(id uint64) error { return s.Apply(nil, []uint64{id}) }
+
+// Apply writes put and removes del in one transaction: one fsync for all
+// the bindings of one REGISTER, and all or none of them after a crash.
+// Deleting a binding that is not there is no error.
+func (s *Store) Apply(put []Binding, del []uint64) error {
+	vals := make([][]byte, len(put))
+	for i, b := range put {
+		v, err := encodeBinding(b)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBindings).Delete(idKey(id))
+		bk := tx.Bucket(bucketBindings)
+		for _, id := range del {
+			if err := bk.Delete(idKey(id)); err != nil {
+				return err
+			}
+		}
+		for i, b := range put {
+			if err := bk.Put(idKey(b.ID), vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
