@@ -112,13 +112,19 @@ func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
 	return l.startNatsbc(t, natsbcBin, args...)
 }
 
+// StateFile is the state file of the lab's natsbc: a restarted natsbc finds
+// its predecessor's registrations there.
+func (l *Lab) StateFile() string { return filepath.Join(l.Dir, "state.db") }
+
 func (l *Lab) startNatsbc(t *testing.T, bin string, args ...string) *Natsbc {
 	t.Helper()
 	if bin == "" {
 		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
 	}
 	w := NewLogWatcher()
-	argv := append([]string{bin, "--log-format", "json", "--log-level", "debug"}, args...)
+	// Each lab's natsbc keeps its registrations in the lab directory, never
+	// in /var/lib; a later --state-file in args wins.
+	argv := append([]string{bin, "--log-format", "json", "--log-level", "debug", "--state-file", l.StateFile()}, args...)
 	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
 	n := &Natsbc{Proc: p, Log: w}
 	// Registered after the lab's teardown, so it runs first, while natsbc
