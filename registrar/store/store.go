@@ -78,6 +78,8 @@ func Open(path string) (*Store, error) {
 		return nil, &OpenError{Path: path, Problem: ErrLocked, Detail: fmt.Sprintf("no lock within %s", LockTimeout)}
 	case errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("state file %s: %w", path, err)
+	case errors.Is(err, bolterrors.ErrInvalid):
+		return nil, &OpenError{Path: path, Problem: ErrCorrupt, Detail: "not a bbolt database (no bbolt header): not a natsbc state file, or its first page is damaged"}
 	case err != nil:
 		return nil, &OpenError{Path: path, Problem: ErrCorrupt, Detail: err.Error()}
 	}

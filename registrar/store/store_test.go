@@ -172,7 +172,7 @@ func TestGarbageFileFailsOpen(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 2000)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	expectUnreadable(t, path, ErrCorrupt, "invalid")
+	expectUnreadable(t, path, ErrCorrupt, "not a bbolt database")
 }
 
 func TestOtherBoltFileFailsOpen(t *testing.T) {
