@@ -18,9 +18,11 @@ type BindingDisk interface {
 }
 
 // diskChange is one change of the binding table as it goes to disk.
+// held: toDisk took r.diskMu for it, and writeDisk releases it.
 type diskChange struct {
-	put []store.Binding
-	del []uint64
+	put  []store.Binding
+	del  []uint64
+	held bool
 }
 
 // toDisk records a change made to the table; the caller holds r.mu (the
@@ -32,7 +34,7 @@ func (r *registrar) toDisk(put, del []*binding) diskChange {
 		return diskChange{}
 	}
 	r.diskMu.Lock()
-	ch := diskChange{put: make([]store.Binding, 0, len(put)), del: make([]uint64, 0, len(del))}
+	ch := diskChange{put: make([]store.Binding, 0, len(put)), del: make([]uint64, 0, len(del)), held: true}
 	for _, b := range put {
 		ch.put = append(ch.put, b.record())
 	}
@@ -46,7 +48,7 @@ func (r *registrar) toDisk(put, del []*binding) diskChange {
 // write is logged, not refused: the binding works from memory, and only a
 // restart would lose it.
 func (r *registrar) writeDisk(ch diskChange, log *slog.Logger) {
-	if ch.put == nil && ch.del == nil {
+	if !ch.held {
 		return
 	}
 	defer r.diskMu.Unlock()
