@@ -28,6 +28,9 @@ type natsbcProc struct {
 // range stays below the kernel's ephemeral ports (32768-60999), which the
 // sipp and generator sockets take.
 //
+// registrations.state_file is "": the benchmark measures natsbc's CPU and
+// memory, not the disk's fsync (README "State on disk" has that cost).
+//
 // t1 (0: natsbc's default) shortens every transaction timer: the memory
 // part uses it to see the heap once transactions have ended (64*T1), without
 // waiting 32 s.
@@ -41,6 +44,8 @@ func natsbcConfig(n *netPlan, o natsbcOpts) string {
   format: text
 %sshutdown:
   drain_timeout: 0s
+registrations:
+  state_file: ""
 admin:
   listen: %s
 media:

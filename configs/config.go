@@ -75,6 +75,9 @@ type RegistrationsConfig struct {
 	// TokenSecret is hex text ("" for a random key per start); the mapping
 	// decodes it.
 	TokenSecret string
+	// StateFile keeps the bindings and the token key across restarts
+	// (registrar/store); "" keeps them in memory only.
+	StateFile string
 }
 
 // KeepaliveConfig is the `keepalive:` section.

@@ -36,6 +36,10 @@ func (c *Config) SBC() sbc.Config {
 	}
 }
 
+// StateFile is registrations.state_file: the registrations' file, "" for
+// memory only.
+func (c *Config) StateFile() string { return c.Registrations.StateFile }
+
 // TokenSecret is registrations.token_secret as bytes; nil (a random key
 // per start) when unset. Validate has checked it is hex.
 func (c *Config) TokenSecret() []byte {

@@ -22,6 +22,9 @@ type Overrides struct {
 	Advertise []string
 	LogFormat string
 	LogLevel  string
+	// StateFile, when set, replaces registrations.state_file ("" keeps
+	// registrations in memory only).
+	StateFile *string
 }
 
 // ParseListen reads one --listen value, or several separated by commas:
@@ -91,6 +94,10 @@ func (c *Config) Apply(o Overrides) error {
 		if err := c.applyPBX(o.PBX); err != nil {
 			flagErr("--pbx", "%v", err)
 		}
+	}
+	if o.StateFile != nil {
+		c.Registrations.StateFile = *o.StateFile
+		c.pos["registrations.state_file"] = position{flag: "--state-file"}
 	}
 	for _, a := range o.Advertise {
 		if err := c.applyAdvertise(a); err != nil {

@@ -100,6 +100,10 @@ func Parse(name string, data []byte) (c *Config, err error) {
 // public STUN servers' rate limits.
 const DefaultSTUNRefresh = 5 * time.Minute
 
+// DefaultStateFile is where natsbc keeps its registrations when
+// registrations.state_file is left out.
+const DefaultStateFile = "/var/lib/natsbc/state.db"
+
 // baseConfig holds the defaults of the keys a file may leave out: those of
 // the packages' DefaultConfig.
 func baseConfig(name string) *Config {
@@ -109,11 +113,12 @@ func baseConfig(name string) *Config {
 		Log: LogConfig{Level: "info", Format: "text"},
 		SIP: SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, TimerC: s.TimerC, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent,
 			SessionExpires: s.SessionExpires, MinSE: s.MinSE, Rel100: !s.Disable100rel},
-		Shutdown:      ShutdownConfig{DrainTimeout: s.DrainTimeout},
-		Limits:        LimitsConfig{MaxCalls: s.MaxCalls},
-		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret)},
-		Keepalive:     KeepaliveConfig{Method: s.Keepalive.Method, Interval: s.Keepalive.Interval, MaxMissed: s.Keepalive.MaxMissed},
-		NAT:           NATConfig{STUNRefresh: DefaultSTUNRefresh},
+		Shutdown: ShutdownConfig{DrainTimeout: s.DrainTimeout},
+		Limits:   LimitsConfig{MaxCalls: s.MaxCalls},
+		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret),
+			StateFile: DefaultStateFile},
+		Keepalive: KeepaliveConfig{Method: s.Keepalive.Method, Interval: s.Keepalive.Interval, MaxMissed: s.Keepalive.MaxMissed},
+		NAT:       NATConfig{STUNRefresh: DefaultSTUNRefresh},
 		Relay: MediaConfig{
 			Anchor:      true,
 			PortMin:     m.PortMin,

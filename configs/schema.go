@@ -53,6 +53,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
 				"nat_expires":  d.duration(&c.Registrations.NATExpires),
 				"token_secret": d.str(&c.Registrations.TokenSecret),
+				"state_file":   d.str(&c.Registrations.StateFile),
 			})
 		},
 		"keepalive": func(n *yaml.Node, p string) {

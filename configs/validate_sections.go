@@ -2,6 +2,8 @@ package configs
 
 import (
 	"encoding/hex"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/natsbc/natsbc/sbc"
@@ -47,6 +49,11 @@ func (k *checker) positive(path string, v, hi time.Duration) {
 
 func (k *checker) checkRegistrations(r *RegistrationsConfig) {
 	k.between("registrations.nat_expires", r.NATExpires, minNATExpires, maxNATExpires)
+	// natsbc may be started from any directory: a relative path would be
+	// a different file each time.
+	if r.StateFile != "" && (!filepath.IsAbs(r.StateFile) || strings.HasSuffix(r.StateFile, "/")) {
+		k.fail("registrations.state_file", "%q is not an absolute path to a file (\"\" keeps registrations in memory only)", r.StateFile)
+	}
 	if r.TokenSecret == "" {
 		return
 	}

@@ -71,6 +71,10 @@ type entry struct {
 	missed      int // keepalives unanswered in a row
 	nextPing    time.Time
 	pingPending bool
+	// awaitsReconnect: a TCP binding restored from the state file, whose
+	// connection died with the previous process; calls get 480 until the
+	// phone registers again on a new connection.
+	awaitsReconnect bool
 }
 
 // snapshot copies the binding for use outside the registrar's lock.

@@ -76,7 +76,7 @@ func (r *Registrar) AnswerCached(x *Exchange) ([]int, bool) {
 		cur, ok := r.store.byID(e.ID)
 		c := x.Contacts[i]
 		if !ok || cur != e || c.Asked == 0 || c.Asked != e.Asked ||
-			e.Flow != x.Flow || e.PBX.CallID != x.PBX.CallID || e.Verdict.Kind != x.Verdict.Kind ||
+			e.Flow != x.Flow || e.PBX.CallID != x.PBX.CallID || e.Verdict.Kind != x.Verdict.Kind || e.awaitsReconnect ||
 			e.PBXExpires.Sub(now) < time.Duration(e.Granted)*time.Second+refreshMargin {
 			r.mu.Unlock()
 			return nil, false
@@ -87,7 +87,10 @@ func (r *Registrar) AnswerCached(x *Exchange) ([]int, bool) {
 		e.Expires = now.Add(time.Duration(e.Granted) * time.Second)
 		e.missed = 0
 	}
+	// The phone side's expiry moved: a restart must not drop it earlier.
+	disk := r.toDisk(x.entries, nil)
 	r.mu.Unlock()
+	r.writeDisk(disk)
 	for _, e := range x.entries {
 		r.log.Debug("binding refreshed", "aor", e.AoR, "token", e.Token, "source", e.Flow.Source.String(), "forwarded", false)
 	}
@@ -129,6 +132,7 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 			refreshed = append(refreshed, e)
 		}
 		e.missed = 0
+		e.awaitsReconnect = false
 		r.store.put(e)
 		granted[e.ID] = phone
 	}
@@ -139,7 +143,10 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 			}
 		}
 	}
+	// On disk before the phone's 200: what the phone was told survives.
+	disk := r.toDisk(append(added, refreshed...), removed)
 	r.mu.Unlock()
+	r.writeDisk(disk)
 
 	for _, e := range added {
 		r.log.Info("binding registered", "aor", e.AoR, "contact", e.URI.String(), "token", e.Token,

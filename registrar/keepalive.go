@@ -62,7 +62,8 @@ func (r *Registrar) dueBindings(interval time.Duration) (expired, due []*entry) 
 		switch {
 		case now.After(e.Expires):
 			expired = append(expired, e)
-		case e.Verdict.Keepalive && !e.pingPending && !now.Before(e.nextPing):
+		// A TCP flow lost in a restart only comes back from the phone.
+		case e.Verdict.Keepalive && !e.pingPending && !e.awaitsReconnect && !now.Before(e.nextPing):
 			e.pingPending = true
 			e.nextPing = now.Add(interval)
 			due = append(due, e)
@@ -104,7 +105,12 @@ func (r *Registrar) drop(e *entry, reason string, host Host) {
 	removed := r.store.remove(e)
 	e.PBX.CSeq++
 	b := e.snapshot()
+	var disk diskChange
+	if removed {
+		disk = r.toDisk(nil, []*entry{e})
+	}
 	r.mu.Unlock()
+	r.writeDisk(disk)
 	if !removed {
 		return
 	}

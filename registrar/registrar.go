@@ -38,6 +38,9 @@ type Config struct {
 	KeepaliveInterval time.Duration
 	MaxMissed         int
 	Log               *slog.Logger
+	// Disk keeps the bindings across restarts (nil: memory only); Restore
+	// loads what it holds.
+	Disk Disk
 }
 
 // Registrar holds the bindings.
@@ -48,8 +51,10 @@ type Registrar struct {
 	tokens tokenSigner
 	// mu guards the mutable fields of every entry (refresh, keepalive
 	// and expiry run concurrently). Never held across network I/O.
-	mu  sync.Mutex
-	now func() time.Time
+	mu sync.Mutex
+	// saveMu orders the writes to a durable store (persist.go).
+	saveMu sync.Mutex
+	now    func() time.Time
 }
 
 // New returns an empty registrar.
@@ -58,7 +63,11 @@ func New(cfg Config) *Registrar {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Registrar{cfg: cfg, log: log, store: newMemBindings(), tokens: newTokenSigner(cfg.TokenSecret), now: time.Now}
+	var table bindingStore = newMemBindings()
+	if cfg.Disk != nil {
+		table = durableBindings{memBindings: newMemBindings(), file: cfg.Disk}
+	}
+	return &Registrar{cfg: cfg, log: log, store: table, tokens: newTokenSigner(cfg.TokenSecret), now: time.Now}
 }
 
 // Count is the number of registered contacts.
@@ -83,6 +92,9 @@ var (
 	// ErrGone: a token natsbc issued whose binding is gone (expired,
 	// un-registered, keepalive failed).
 	ErrGone = errors.New("binding expired or removed")
+	// ErrAwaitsReconnect: a TCP binding restored after a restart, whose
+	// phone has not connected again yet.
+	ErrAwaitsReconnect = errors.New("its TCP connection was lost in a restart; waiting for the phone to register again")
 )
 
 // LooksLikeToken tells a mangled token (natsbc's prefix, wrong length or
@@ -104,9 +116,14 @@ func (r *Registrar) Reach(token string) (Binding, error) {
 	if err != nil {
 		return Binding{}, err
 	}
-	b, ok := r.Get(id)
-	if !ok {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.store.byID(id)
+	switch {
+	case !ok:
 		return Binding{}, ErrGone
+	case e.awaitsReconnect:
+		return Binding{}, ErrAwaitsReconnect
 	}
-	return b, nil
+	return e.snapshot(), nil
 }

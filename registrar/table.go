@@ -2,11 +2,14 @@ package registrar
 
 import (
 	"sync"
+
+	"github.com/natsbc/natsbc/registrar/store"
 )
 
 // bindingStore holds the registered bindings. It is an interface so a
 // shared store can replace the in-memory one (DESIGN §1: a binding stays
-// pinned to the instance whose socket holds its flow).
+// pinned to the instance whose socket holds its flow). The lookups serve
+// from memory; a durable store also saves every change (persist.go).
 type bindingStore interface {
 	put(b *entry)
 	byID(id uint64) (*entry, bool)
@@ -15,6 +18,14 @@ type bindingStore interface {
 	remove(b *entry) bool
 	all() []*entry
 	count() int
+
+	// durable reports whether changes are saved anywhere.
+	durable() bool
+	// save makes a change durable before the phone hears of it; the
+	// registrar calls it outside its lock, in the order of the changes.
+	save(put []store.Binding, del []uint64) error
+	// saved returns what a previous process saved.
+	saved() ([]store.Binding, error)
 }
 
 // memBindings is the in-memory bindingStore.
@@ -110,3 +121,8 @@ func (m *memBindings) count() int {
 	defer m.mu.Unlock()
 	return len(m.ids)
 }
+
+// The memory-only store saves nothing: a restart forgets its bindings.
+func (m *memBindings) durable() bool                                { return false }
+func (m *memBindings) save(put []store.Binding, del []uint64) error { return nil }
+func (m *memBindings) saved() ([]store.Binding, error)              { return nil, nil }

@@ -44,8 +44,9 @@ type RegistrationConfig struct {
 	// open. The PBX still sees the interval the phone asked for.
 	NATExpires time.Duration
 	// TokenSecret keys the tokens in natsbc's Contact towards the PBX.
-	// Empty: a random key per start (bindings do not survive a restart
-	// anyway: phones re-register within NATExpires).
+	// Empty: a random key per start. cmd passes the key kept in the state
+	// file instead, so tokens the PBX holds survive a restart with the
+	// bindings (Options.State).
 	TokenSecret []byte
 }
 

@@ -24,7 +24,7 @@ func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok 
 	b, err := s.reg.Reach(req.Recipient.User)
 	var sock *socket
 	switch {
-	case errors.Is(err, registrar.ErrGone):
+	case errors.Is(err, registrar.ErrGone), errors.Is(err, registrar.ErrAwaitsReconnect):
 		rej = &Reject{Code: 480, Reason: "Temporarily Unavailable"}
 	case err != nil:
 		rej = &Reject{Code: 404, Reason: "Not Found"}

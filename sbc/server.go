@@ -51,6 +51,9 @@ type Options struct {
 	// (nat.WatchAddresses in production): natsbc logs them and re-learns
 	// its STUN-advertised addresses at once.
 	WatchAddresses func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
+	// State keeps the registrations across restarts (registrar/store);
+	// nil keeps them in memory only. New loads what it holds.
+	State registrar.Disk
 }
 
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
@@ -122,7 +125,7 @@ func New(opts Options) (*Server, error) {
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
-			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log}),
+			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log, Disk: opts.State}),
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,
 		watchAddrs:  opts.WatchAddresses,
@@ -152,6 +155,11 @@ func New(opts Options) (*Server, error) {
 				},
 			})
 		}
+	}
+
+	served := func(transport string, local netip.AddrPort) bool { return s.boundSocket(transport, local) != nil }
+	if err := s.reg.Restore(served); err != nil {
+		return nil, err
 	}
 
 	ua, err := sipgo.NewUA(

@@ -86,7 +86,7 @@ func TestAdminPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	if code := run([]string{"--config", file}, &stderr); code != exitFailure {
+	if code := run([]string{"--config", file, "--state-file", ""}, &stderr); code != exitFailure {
 		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitFailure, stderr.String())
 	}
 	if want := "cannot listen on admin.listen tcp " + busy.Addr().String() + ": address already in use"; !strings.Contains(stderr.String(), want) {

@@ -25,6 +25,8 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 type options struct {
 	configFile string
 	overrides  configs.Overrides
+	// resetState moves an unreadable state file aside instead of failing.
+	resetState bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -38,6 +40,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&advertise, "advertise", "public `IP` to put in Via/Contact (natsbc behind a 1:1 NAT), or stun:HOST[:PORT] to learn it from a STUN server (port 3478 by default); LISTEN=VALUE for one socket; repeatable")
 	fs.StringVar(&o.overrides.LogFormat, "log-format", "", "log format: text or json")
 	fs.StringVar(&o.overrides.LogLevel, "log-level", "", "log level: debug, info, warn or error")
+	fs.Func("state-file", "`PATH` of the file that keeps registrations across restarts (default "+configs.DefaultStateFile+`); "" keeps them in memory only`, func(v string) error {
+		o.overrides.StateFile = &v
+		return nil
+	})
+	fs.BoolVar(&o.resetState, "reset-state", false, "move a corrupt or unreadable state file aside (to PATH.corrupt-UNIXTIME) and start with no registrations")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: natsbc [flags]\n       natsbc check-config FILE\n\nflags:\n")
 		fs.PrintDefaults()

@@ -16,6 +16,8 @@ import (
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
+	"github.com/natsbc/natsbc/registrar"
+	"github.com/natsbc/natsbc/registrar/store"
 	"github.com/natsbc/natsbc/sbc"
 )
 
@@ -37,10 +39,16 @@ func run(args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	log := slog.New(cfg.LogHandler(stderr))
+	state, err := openState(cfg.StateFile(), opts.resetState, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "natsbc: %v\n", err)
+		return exitUsage
+	}
+	defer closeState(state, log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, state, log); err != nil {
 		log.Error("natsbc stopped", "error", err)
 		fmt.Fprintf(stderr, "natsbc: %v\n", err)
 		return exitFailure
@@ -50,8 +58,20 @@ func run(args []string, stderr io.Writer) int {
 
 // serve wires the packages (the only place that does), runs until ctx is
 // cancelled, then drains.
-func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *slog.Logger) error {
 	sc := cfg.SBC()
+	var disk registrar.Disk
+	if state != nil {
+		disk = state
+		if sc.Registrations.TokenSecret == nil {
+			// Tokens the PBX holds stay valid across restarts.
+			key, err := state.TokenKey(tokenKeySize)
+			if err != nil {
+				return fmt.Errorf("state file %s: token key: %w", state.Path(), err)
+			}
+			sc.Registrations.TokenSecret = key
+		}
+	}
 	// sipgo keeps its timers and size limits in package globals: set them
 	// once, here.
 	sip.SetTimers(sc.T1, sc.T2, sc.T4)
@@ -88,6 +108,7 @@ func serve(ctx context.Context, cfg *configs.Config, log *slog.Logger) error {
 		Logger:         log,
 		STUNRefresh:    cfg.NATRefresh(),
 		WatchAddresses: watchAddresses(log),
+		State:          disk,
 	})
 	if err != nil {
 		closeListeners(listeners)

@@ -30,7 +30,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"bad listen address", []string{"--listen", "999.1.1.1:5060"}, exitUsage, "--listen"},
 		{"unreadable file", []string{"--config", "/nonexistent/natsbc.yaml"}, exitUsage, "/nonexistent/natsbc.yaml"},
 		{"bad config names file and line", []string{"--config", bad}, exitUsage, "bad.yaml:2:3"},
-		{"port in use", []string{"--listen", "udp:" + busy.LocalAddr().String()}, exitFailure, "cannot listen on udp " + busy.LocalAddr().String()},
+		{"port in use", []string{"--listen", "udp:" + busy.LocalAddr().String(), "--state-file", ""}, exitFailure, "cannot listen on udp " + busy.LocalAddr().String()},
 		{"check-config without file", []string{"check-config"}, exitUsage, "usage: natsbc check-config FILE"},
 		{"check-config bad file", []string{"check-config", bad}, exitUsage, "bad.yaml:2:3"},
 		{"check-config bad media", []string{"check-config", "../../configs/testdata/bad/bad-media.yaml"}, exitUsage,

@@ -92,7 +92,7 @@ func (l *Lab) StartNatsbc(t *testing.T, config string, extraArgs ...string) *Nat
 // detector, for scenarios that measure its memory.
 func (l *Lab) StartNatsbcPlain(t *testing.T, config string) *Natsbc {
 	t.Helper()
-	return l.startNatsbc(t, natsbcPlainBin, "--config", l.writeNatsbcConfig(t, config))
+	return l.startNatsbc(t, natsbcPlainBin, "natsbc", "--config", l.writeNatsbcConfig(t, config))
 }
 
 // writeNatsbcConfig writes config to the lab directory and returns its path.
@@ -109,17 +109,30 @@ func (l *Lab) writeNatsbcConfig(t *testing.T, config string) string {
 // logging): the embedded default config and the command-line overrides.
 func (l *Lab) StartNatsbcArgs(t *testing.T, args ...string) *Natsbc {
 	t.Helper()
-	return l.startNatsbc(t, natsbcBin, args...)
+	return l.startNatsbc(t, natsbcBin, "natsbc", args...)
 }
 
-func (l *Lab) startNatsbc(t *testing.T, bin string, args ...string) *Natsbc {
+// RestartNatsbc starts another natsbc in the lab, logging to name.log, on
+// the same state file as the first: a restart after a crash.
+func (l *Lab) RestartNatsbc(t *testing.T, name, config string, extraArgs ...string) *Natsbc {
+	t.Helper()
+	return l.startNatsbc(t, natsbcBin, name, append([]string{"--config", l.writeNatsbcConfig(t, config)}, extraArgs...)...)
+}
+
+// StateFile is the state file of the lab's natsbc: a restarted natsbc finds
+// its predecessor's registrations there.
+func (l *Lab) StateFile() string { return filepath.Join(l.Dir, "state.db") }
+
+func (l *Lab) startNatsbc(t *testing.T, bin, name string, args ...string) *Natsbc {
 	t.Helper()
 	if bin == "" {
 		t.Fatalf("natsbc binary unavailable: %v", natsbcBuildErr)
 	}
 	w := NewLogWatcher()
-	argv := append([]string{bin, "--log-format", "json", "--log-level", "debug"}, args...)
-	p := l.start(t, NSEdge, "natsbc", w.Line, argv...)
+	// Each lab's natsbc keeps its registrations in the lab directory, never
+	// in /var/lib; a later --state-file in args wins.
+	argv := append([]string{bin, "--log-format", "json", "--log-level", "debug", "--state-file", l.StateFile()}, args...)
+	p := l.start(t, NSEdge, name, w.Line, argv...)
 	n := &Natsbc{Proc: p, Log: w}
 	// Registered after the lab's teardown, so it runs first, while natsbc
 	// may still be running: whatever the test checked, a race or a panic
