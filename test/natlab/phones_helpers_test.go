@@ -224,6 +224,31 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
+// AwaitPacket waits until the capture file holds a packet that matches.
+// The capture hands packets over in blocks (libpcap's TPACKET_V3), up to
+// its buffer timeout after they crossed the wire, and a block not handed
+// over when the capture stops is lost: a test that stops it right after
+// the traffic it checks awaits that traffic first.
+func (c *Capture) AwaitPacket(t *testing.T, timeout time.Duration, what string, match func(WirePacket) bool) {
+	t.Helper()
+	var seen []WirePacket
+	if !poll(timeout, func() bool {
+		pkts, err := readCapture(c.file) // a block half written reads as an error: next round
+		if err != nil {
+			return false
+		}
+		seen = pkts
+		for _, p := range pkts {
+			if match(p) {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("capture %s: no %s within %s; SIP seen:\n%s", c.Name, what, timeout, listPackets(SIPAt(seen)))
+	}
+}
+
 func sipSeen(pkts []WirePacket, match func(WirePacket) bool) bool {
 	for _, p := range SIPAt(pkts) {
 		if match(p) {
