@@ -69,6 +69,8 @@ type WirePacket struct {
 	// Media are the SDP m= lines of the message ("audio 16000 RTP/AVP 96 9 0"),
 	// MediaAttrs its a= lines ("rtpmap:96 opus/48000/2").
 	Media, MediaAttrs []string
+	// The SIP dialog it belongs to, and its Replaces header (RFC 3891).
+	CallID, FromTag, ToTag, Replaces string
 }
 
 // IsSIP reports whether the packet is a SIP message.
@@ -91,7 +93,7 @@ func (p WirePacket) String() string {
 var wireFields = []string{"frame.time_epoch", "ip.src", "udp.srcport", "ip.dst", "udp.dstport",
 	"rtp.p_type", "sip.Method", "sip.Status-Code", "sip.CSeq.method",
 	"sip.WWW-Authenticate", "sip.Proxy-Authenticate", "sip.Authorization", "sip.Proxy-Authorization",
-	"sdp.media", "sdp.media_attr"}
+	"sdp.media", "sdp.media_attr", "sip.Call-ID", "sip.from.tag", "sip.to.tag", "sip.Replaces"}
 
 // readCapture dissects a capture file. RTP is found from the SDP of the
 // SIP in the same capture, and by heuristics for what precedes it.
@@ -136,6 +138,7 @@ func readCapture(file string) ([]WirePacket, error) {
 			p.RTPType = pt
 		}
 		p.Status, _ = strconv.Atoi(first(7))
+		p.CallID, p.FromTag, p.ToTag, p.Replaces = first(15), first(16), first(17), first(18)
 		if f[13] != "" {
 			p.Media = strings.Split(f[13], "|")
 		}
