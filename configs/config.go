@@ -104,6 +104,8 @@ type MediaConfig struct {
 	Timeout          time.Duration
 	HoldTimeout      time.Duration
 	LatchWindow      time.Duration
+	// MaxStreams bounds the m= lines of one SDP (more: 488, no port taken).
+	MaxStreams int
 }
 
 // ListenEntry is one item of `listen:`.

@@ -19,6 +19,7 @@ func (c *Config) Media() (anchor bool, cfg media.Config) {
 	cfg.Timeout = m.Timeout
 	cfg.HoldTimeout = m.HoldTimeout
 	cfg.LatchWindow = m.LatchWindow
+	cfg.MaxStreams = m.MaxStreams
 	return m.Anchor, cfg
 }
 

@@ -128,6 +128,7 @@ func baseConfig(name string) *Config {
 			Timeout:     m.Timeout,
 			HoldTimeout: m.HoldTimeout,
 			LatchWindow: m.LatchWindow,
+			MaxStreams:  m.MaxStreams,
 		},
 		file: name,
 		pos:  make(map[string]position),

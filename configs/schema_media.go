@@ -19,6 +19,7 @@ func (d *decoder) media(n *yaml.Node, path string, m *MediaConfig) {
 		"timeout":      d.duration(&m.Timeout),
 		"hold_timeout": d.duration(&m.HoldTimeout),
 		"latch_window": d.duration(&m.LatchWindow),
+		"max_streams":  d.integer(&m.MaxStreams),
 	})
 }
 

@@ -66,6 +66,9 @@ func TestMediaTimeouts(t *testing.T) {
 		{yaml: "  latch_window: 0s\n", err: "media.latch_window: 0s must be more than 0"},
 		{yaml: "  drain: 11m\n", err: "media.drain: 11m0s must be more than 0 and at most 10m0s"},
 		{yaml: "  listen_ip: \"\"\n", err: `"" is not an IP address`},
+		{yaml: "  max_streams: 32\n"},
+		{yaml: "  max_streams: 0\n", err: "media.max_streams: 0 is out of range 1-32"},
+		{yaml: "  max_streams: 33\n", err: "media.max_streams: 33 is out of range 1-32"},
 	}
 	for _, tt := range tests {
 		_, err := parseWith(t, "media:\n"+tt.yaml)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/sbc"
 )
 
@@ -99,6 +100,9 @@ func (k *checker) checkMedia(m *MediaConfig) {
 		k.between("media.hold_timeout", m.HoldTimeout, minMediaTimeout, maxMediaTimeout)
 	}
 	k.positive("media.latch_window", m.LatchWindow, maxLatchWindow)
+	if m.MaxStreams < 1 || m.MaxStreams > media.MaxStreamsBound {
+		k.fail("media.max_streams", "%d is out of range 1-%d", m.MaxStreams, media.MaxStreamsBound)
+	}
 }
 
 // checkPorts: RFC 3550 §11 puts RTP on an even port and RTCP on the odd

@@ -69,6 +69,9 @@ func (c Config) withDefaults() Config {
 	if c.LatchWindow == 0 {
 		c.LatchWindow = d.LatchWindow
 	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = d.MaxStreams
+	}
 	if !c.ListenIP.IsValid() {
 		c.ListenIP = d.ListenIP
 	}

@@ -33,12 +33,19 @@ func (l Leg) String() string {
 // other is the leg across the call from l.
 func (l Leg) other() Leg { return 1 - l }
 
+// DefaultMaxStreams is enough for audio, video, a presentation stream,
+// text and fax, each with a spare.
+const DefaultMaxStreams = 8
+
 // Errors the signalling core maps to SIP answers.
 var (
 	// ErrUnparsableSDP: the body is not SDP natsbc can rewrite (sbc answers 488).
 	ErrUnparsableSDP = errors.New("unparsable SDP")
 	// ErrNoPorts: the relay port range is exhausted (sbc answers 503).
 	ErrNoPorts = errors.New("no free relay ports")
+	// ErrTooManyStreams: the SDP has more m= lines than Config.MaxStreams
+	// (sbc answers 488); no port was taken for it.
+	ErrTooManyStreams = errors.New("too many media streams")
 )
 
 // LatchMode says which sources may latch a leg's media (see Config.LatchWindow).
@@ -87,7 +94,8 @@ type Session interface {
 	// part of a multipart body (RFC 5621) is rewritten and its other parts
 	// kept; bodies without SDP pass through untouched. The o= line is
 	// natsbc's own per leg (RFC 3264 §8).
-	// Errors wrap ErrUnparsableSDP (answer 488) or ErrNoPorts (answer 503).
+	// Errors wrap ErrUnparsableSDP or ErrTooManyStreams (answer 488) or
+	// ErrNoPorts (answer 503).
 	Rewrite(from Leg, contentType string, body []byte, facing netip.Addr) ([]byte, error)
 	// Answered says the call was answered (2xx). Silence counts only from
 	// then on: before it a ringing call may carry early media or none at all
@@ -121,6 +129,10 @@ type Config struct {
 	// may come long after its own (a ringing callee). Outside the window
 	// only the latched source is relayed.
 	LatchWindow time.Duration
+	// MaxStreams bounds the m= lines of one SDP. Each relayed one takes a
+	// port pair per leg, so without a bound a handful of offers with many
+	// m= lines empties the pool for everyone.
+	MaxStreams int
 	// ListenIP is where relay sockets bind; the unspecified address lets the
 	// kernel pick the source facing each peer.
 	ListenIP netip.Addr
@@ -139,6 +151,7 @@ func DefaultConfig() Config {
 		Timeout:     60 * time.Second,
 		HoldTimeout: 2 * time.Hour,
 		LatchWindow: 10 * time.Second,
+		MaxStreams:  DefaultMaxStreams,
 		ListenIP:    netip.IPv4Unspecified(),
 		Listen:      listenUDP,
 		Logger:      slog.Default(),

@@ -7,8 +7,8 @@ import "strings"
 // RFC 8866 §5.14: m=<media> <port>[/<number of ports>] <proto> <fmt> ...
 func (p *sdpParser) media(l sdpLine) error {
 	p.endSection()
-	if len(p.streams) == maxStreams {
-		return unparsable(l.num, "more than %d m= lines", maxStreams)
+	if len(p.streams) == MaxStreamsBound {
+		return unparsable(l.num, "more than %d m= lines", MaxStreamsBound)
 	}
 	kind, rest := nextField(l.value)
 	portField, rest := nextField(rest)

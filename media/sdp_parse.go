@@ -2,9 +2,10 @@ package media
 
 import "net/netip"
 
-// maxStreams bounds the m= lines of one body: each enabled one costs a relay
-// port pair on each side, so a hostile offer must not drain the pool.
-const maxStreams = 32
+// MaxStreamsBound is the most m= lines the reader accepts in one body:
+// each enabled one costs a relay port pair on each side, so a hostile offer
+// must not drain the pool. Config.MaxStreams can only lower it.
+const MaxStreamsBound = 32
 
 // ParseStreams reads where the author of an SDP body wants each stream's
 // media. A body it cannot read returns an error wrapping ErrUnparsableSDP

@@ -163,7 +163,7 @@ var unparsableBodies = []struct {
 	{"a=rtcp port", sdpBody("m=audio 4000 RTP/AVP 0", "a=rtcp:x"), "a=rtcp port"},
 	{"a=rtcp port 0", sdpBody("m=audio 4000 RTP/AVP 0", "a=rtcp:0"), "a=rtcp port"},
 	{"a=rtcp address", sdpBody("m=audio 4000 RTP/AVP 0", "a=rtcp:4001 IN IP4 rtcp.example.com"), "a=rtcp address"},
-	{"too many m= lines", sdpBody(slicesRepeat("m=audio 4000 RTP/AVP 0", maxStreams+1)...), "more than 32 m= lines"},
+	{"too many m= lines", sdpBody(slicesRepeat("m=audio 4000 RTP/AVP 0", MaxStreamsBound+1)...), "more than 32 m= lines"},
 }
 
 func slicesRepeat(s string, n int) []string {
@@ -179,7 +179,7 @@ func TestUnparsableSDP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseStreams(tc.body)
 			checkUnparsable(t, "ParseStreams", err, tc.why)
-			_, err = RewriteSDP(tc.body, outsideFacing, make([]RelayPorts, maxStreams+1), false)
+			_, err = RewriteSDP(tc.body, outsideFacing, make([]RelayPorts, MaxStreamsBound+1), false)
 			checkUnparsable(t, "RewriteSDP", err, tc.why)
 		})
 	}

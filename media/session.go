@@ -80,6 +80,10 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 	if err != nil {
 		return nil, asUnparsable(err)
 	}
+	// Checked before any port is taken: a refused offer costs nothing.
+	if limit := s.anchor.cfg.MaxStreams; len(streams) > limit {
+		return nil, fmt.Errorf("%w: %d m= lines, at most %d (media.max_streams)", ErrTooManyStreams, len(streams), limit)
+	}
 	to := from.other()
 
 	s.mu.Lock()

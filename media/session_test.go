@@ -255,6 +255,25 @@ func TestSessionDisabledStreamTakesNoPorts(t *testing.T) {
 	}
 }
 
+// An SDP with more m= lines than MaxStreams is refused before any port is
+// taken: a caller cannot empty the pool with a few such offers. One at
+// the limit is relayed.
+func TestSessionTooManyStreamsTakesNoPorts(t *testing.T) {
+	r := newSessionRig(t, Config{MaxStreams: 3})
+	free := r.anchor.pool.free()
+	over := phoneOffer + strings.Repeat("m=audio 4002 RTP/AVP 0\r\n", 3)
+	if _, err := r.s.Rewrite(LegA, "application/sdp", []byte(over), facingB); !errors.Is(err, ErrTooManyStreams) {
+		t.Fatalf("err = %v, want ErrTooManyStreams", err)
+	}
+	if got := r.anchor.pool.free(); got != free {
+		t.Fatalf("free pairs %d after the refused offer, want %d: it took ports", got, free)
+	}
+	atLimit := phoneOffer + strings.Repeat("m=audio 4002 RTP/AVP 0\r\n", 2)
+	if _, err := r.s.Rewrite(LegA, "application/sdp", []byte(atLimit), facingB); err != nil {
+		t.Fatalf("an offer of exactly MaxStreams m= lines: %v", err)
+	}
+}
+
 func TestSessionPortExhaustion(t *testing.T) {
 	// Three pairs: a call takes two, the next finds one and must give it back.
 	r := newSessionRig(t, Config{PortMin: 20000, PortMax: 20005, Drain: time.Hour})

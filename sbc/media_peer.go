@@ -39,5 +39,6 @@ func sdpReject(err error) *Reject {
 	if errors.Is(err, media.ErrNoPorts) {
 		return &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
+	// ErrTooManyStreams too: the offer asks for more than natsbc relays.
 	return &Reject{Code: 488, Reason: "Not Acceptable Here"}
 }
