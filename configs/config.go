@@ -67,6 +67,9 @@ type ShutdownConfig struct {
 // LimitsConfig is the `limits:` section.
 type LimitsConfig struct {
 	MaxCalls int // 0: no bound
+	// MaxCallsPerSource bounds the calls from one address that is not a
+	// configured peer (0: no bound).
+	MaxCallsPerSource int
 }
 
 // RegistrationsConfig is the `registrations:` section.

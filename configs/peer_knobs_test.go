@@ -86,3 +86,26 @@ func TestPeerLargeRequestsKnob(t *testing.T) {
 		t.Errorf("peer b = %+v; want the default: large requests over TCP", b)
 	}
 }
+
+// limits.max_calls_per_source reaches natsbc, peers[].max_calls the peer;
+// a negative one fails with the file and line.
+func TestCallLimitsKnobs(t *testing.T) {
+	c, err := parseWith(t, "limits:\n  max_calls: 100\n  max_calls_per_source: 4\npeers:\n  - name: pbx\n    networks: [192.0.2.0/24]\n    address: 192.0.2.5:5060\n    max_calls: 30\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := c.SBC(); sc.MaxCalls != 100 || sc.MaxCallsPerSource != 4 {
+		t.Errorf("SBC() limits = %d, %d; want 100, 4", sc.MaxCalls, sc.MaxCallsPerSource)
+	}
+	if p := c.Policy().Peers[0]; p.MaxCalls != 30 {
+		t.Errorf("peer max_calls = %d, want 30", p.MaxCalls)
+	}
+	for yaml, want := range map[string]string{
+		"limits:\n  max_calls_per_source: -1\n":                                    "t.yaml:2:25: limits.max_calls_per_source: -1 is negative",
+		"peers:\n  - name: pbx\n    networks: [192.0.2.0/24]\n    max_calls: -2\n": "t.yaml:4:16: peers[0].max_calls: -2 is negative",
+	} {
+		if _, err := parseWith(t, yaml); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", yaml, err, want)
+		}
+	}
+}

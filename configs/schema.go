@@ -46,7 +46,8 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		},
 		"limits": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"max_calls": d.integer(&c.Limits.MaxCalls),
+				"max_calls":            d.integer(&c.Limits.MaxCalls),
+				"max_calls_per_source": d.integer(&c.Limits.MaxCallsPerSource),
 			})
 		},
 		"registrations": func(n *yaml.Node, p string) {
@@ -123,7 +124,8 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 				trustSet = true
 				d.boolean(&peer.TrustIdentity)(n, p)
 			},
-			"redirect": d.str(&peer.Redirect),
+			"redirect":  d.str(&peer.Redirect),
+			"max_calls": d.integer(&peer.MaxCalls),
 
 			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
 			"large_requests": d.str(&peer.LargeRequests),

@@ -84,6 +84,9 @@ func (c *Config) problems(crossCheck bool) problems {
 	if c.Limits.MaxCalls < 0 {
 		k.fail("limits.max_calls", "%d is negative (0 means no limit)", c.Limits.MaxCalls)
 	}
+	if c.Limits.MaxCallsPerSource < 0 {
+		k.fail("limits.max_calls_per_source", "%d is negative (0 means no limit)", c.Limits.MaxCallsPerSource)
+	}
 	k.checkRegistrations(&c.Registrations)
 	k.checkKeepalive(&c.Keepalive)
 	k.checkNAT(&c.NAT)

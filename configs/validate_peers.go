@@ -40,6 +40,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		if peer.Redirect != "" {
 			k.oneOf(p+".redirect", peer.Redirect, redirectModes)
 		}
+		if peer.MaxCalls < 0 {
+			k.fail(p+".max_calls", "%d is negative (0 means no limit)", peer.MaxCalls)
+		}
 		if peer.LargeRequests != "" {
 			k.oneOf(p+".large_requests", peer.LargeRequests, largeRequestModes)
 		}

@@ -79,6 +79,9 @@ type Peer struct {
 	// §18.1.1) reaches this peer when it is sent UDP: LargeRequestsTCP (""
 	// means the same) or LargeRequestsUDP.
 	LargeRequests string
+	// MaxCalls bounds the calls this peer takes part in at once, as caller
+	// or callee (0: no bound); over it an INVITE gets 503.
+	MaxCalls int
 }
 
 // What natsbc does with a peer's 3xx (RFC 3261 §8.1.3.4).

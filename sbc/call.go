@@ -52,6 +52,7 @@ type call struct {
 	refers referIDs // the REFERs relayed, for their NOTIFYs' id (refer_event.go)
 	ended  chan struct{}
 	endMu  sync.Once
+	slot   *slot // its hold on the call limits (admission.go)
 }
 
 type ackKey struct {
@@ -187,6 +188,7 @@ func (c *call) end(reason string) {
 	c.endMu.Do(func() {
 		close(c.ended)
 		c.s.calls.remove(c)
+		c.slot.release()
 		var stats media.CallStats
 		if c.media != nil {
 			stats = c.media.Stats()

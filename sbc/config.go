@@ -16,8 +16,10 @@ type Config struct {
 	// MaxMessageSize bounds an incoming SIP message; larger ones get 400
 	// (or are dropped when they cannot be answered).
 	MaxMessageSize int
-	// MaxCalls bounds concurrent calls (0: no bound); over it INVITEs get 503.
-	MaxCalls int
+	// MaxCalls bounds concurrent calls (0: no bound); over it INVITEs get
+	// 503. MaxCallsPerSource bounds those from one address that is not a
+	// configured peer (admission.go).
+	MaxCalls, MaxCallsPerSource int
 	// TimerC bounds how long an INVITE may ring without a final response
 	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
 	// the near leg 408.

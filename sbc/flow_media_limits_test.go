@@ -32,3 +32,37 @@ func TestFlowTooManyStreamsRefused(t *testing.T) {
 		t.Errorf("SDP not anchored with error %q, want it to name the count and the knob", reason)
 	}
 }
+
+// limits.max_calls is exact and its slot comes back when a call ends: with
+// one call ringing a second INVITE gets 503 without reaching the PBX, and
+// once the first is refused by the PBX the next one goes through.
+func TestFlowMaxCallsSlotComesBack(t *testing.T) {
+	t.Parallel()
+	fb := newFlowBed(t, func(c *Config) { c.MaxCalls = 1 })
+	fb.phone.Send(t, fb.invite(newPhoneCall()))
+	first := fb.pbx.Expect(t, wait, "the first INVITE at the PBX", isRequest(sip.INVITE))
+
+	fb.phone.Send(t, fb.invite(newPhoneCall()))
+	fb.phone.Expect(t, wait, "503 for the second call", isResponse(503, sip.INVITE))
+	rec, err := fb.log.waitFor("call limit reached", wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec["limit"] != "limits.max_calls" {
+		t.Errorf("call limit reached names %v, want limits.max_calls", rec["limit"])
+	}
+
+	answer(t, fb.pbx, first, 486, "Busy Here", "busy1", nil, "")
+	fb.phone.Expect(t, wait, "486 for the first call", isResponse(486, sip.INVITE))
+	if _, err := fb.log.waitFor("call ended", wait); err != nil {
+		t.Fatal(err)
+	}
+	if n := fb.srv.admit.held(); n != 0 {
+		t.Fatalf("%d call slots held after the only call ended", n)
+	}
+	fb.phone.Send(t, fb.invite(newPhoneCall()))
+	third := fb.pbx.Expect(t, wait, "the third INVITE at the PBX", isRequest(sip.INVITE))
+	if third.CallID().Value() == first.CallID().Value() {
+		t.Fatal("the PBX saw the first INVITE again, not the third call")
+	}
+}

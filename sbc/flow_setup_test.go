@@ -159,6 +159,10 @@ func startFlowServerWith(t *testing.T, sink *logSink, pbxAddr netip.AddrPort, mo
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
+		// Every way a call of any flow test ended gave its slot back.
+		if n := srv.admit.held(); n != 0 {
+			t.Errorf("%d call slots still held after Shutdown", n)
+		}
 		if t.Failed() {
 			t.Logf("natsbc log:\n%s", sink.String())
 		}

@@ -29,11 +29,6 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, res)
 		return
 	}
-	if s.cfg.MaxCalls > 0 && s.calls.count() >= s.cfg.MaxCalls {
-		s.log.Warn("call limit reached", "max_calls", s.cfg.MaxCalls, "a_call_id", callID(req))
-		s.replyStateless(req, tx, 503, "Service Unavailable")
-		return
-	}
 	// RFC 3262 §3: with 100rel turned off, natsbc cannot send reliable
 	// provisionals.
 	if s.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
@@ -45,12 +40,22 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if s.reject422(req, tx) {
 		return
 	}
+	source := parseAddrPort(req.Source())
+	slot, err := s.admit.take(source.Addr(), s.policy.Classify(source.Addr()))
+	if err != nil {
+		s.log.Warn("call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
+		s.replyStateless(req, tx, 503, "Service Unavailable")
+		return
+	}
 	// RFC 3261 §8.2.6.1: tell the caller at once that natsbc has it, so it
 	// stops retransmitting while the B-leg is set up.
 	s.respond(tx, req, s.newResponse(req, 100, "Trying"))
 
-	c, bReq, err := s.setUpCall(req, tx)
+	c, bReq, err := s.setUpCall(req, tx, slot)
 	if err != nil {
+		// No call holds the slot (a call set up and ended at once, e.g. an
+		// unanswerable Replaces, gave it back already: release is once).
+		slot.release()
 		var rej *Reject
 		if !errors.As(err, &rej) {
 			rej = &Reject{Code: 500, Reason: "Server Internal Error"}
@@ -69,12 +74,16 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // setUpCall builds both legs of a new call and the B-leg INVITE.
-func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *sip.Request, error) {
+func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slot) (*call, *sip.Request, error) {
 	source := parseAddrPort(req.Source())
 	peer := s.policy.Classify(source.Addr())
 	next, err := s.calleeHop(req, peer)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := slot.alsoTo(next.peer); err != nil {
+		s.log.Warn("call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
+		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
 	aSock, aAdv, err := s.arrivedOn(lower(req.Transport()), localAddrOf(tx), source.Addr())
 	if err != nil {
@@ -115,6 +124,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction) (*call, *
 		return nil, nil, sdpReject(err)
 	}
 	c = newCall(s, a, b, ms)
+	c.slot = slot
 	c.alternates = next.alternates
 	// RFC 3261 §14.2: the initial INVITE holds the call's INVITE slot
 	// until its final response, so a re-INVITE in the early dialog is

@@ -76,6 +76,7 @@ type Server struct {
 	listeners []Listener
 	sockets   []*socket
 	calls     *callTable
+	admit     *admission // call slots: limits.max_calls and the like
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
@@ -124,6 +125,7 @@ func New(opts Options) (*Server, error) {
 		media:     anchor,
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
+		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
 			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log, Disk: opts.State}),
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),

@@ -1,0 +1,125 @@
+package sbc
+
+import (
+	"net/netip"
+	"sync"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// admission holds the call slots. A slot is taken before a call is set up
+// and given back when the call ends, whichever way, under one lock: the
+// limits are exact under concurrency, where comparing the call table's
+// size and adding the call later let a burst of INVITEs through.
+//
+// Three limits, each 0 for none: every call (limits.max_calls); calls
+// from one source address that is not a configured peer (phones and
+// strangers: limits.max_calls_per_source; a PBX carries many calls from
+// one address); and calls a configured peer takes part in, as caller or
+// callee (peers[].max_calls).
+type admission struct {
+	maxTotal, maxPerSource int
+
+	mu       sync.Mutex
+	total    int
+	bySource map[netip.Addr]int
+	byPeer   map[string]int
+}
+
+func newAdmission(maxTotal, maxPerSource int) *admission {
+	return &admission{maxTotal: maxTotal, maxPerSource: maxPerSource,
+		bySource: map[netip.Addr]int{}, byPeer: map[string]int{}}
+}
+
+// slot is one call's hold on the limits. release gives it back; it is
+// safe to call more than once and on a nil slot.
+type slot struct {
+	a      *admission
+	source netip.Addr // zero: a configured peer's call, not counted by source
+	peers  []string
+	once   sync.Once
+}
+
+// limitError names the limit a call ran into, for the log.
+type limitError struct{ limit string }
+
+func (e *limitError) Error() string { return "call limit reached: " + e.limit }
+
+// take holds a slot for a call from source, classified as from.
+func (a *admission) take(source netip.Addr, from policy.Peer) (*slot, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.maxTotal > 0 && a.total >= a.maxTotal {
+		return nil, &limitError{"limits.max_calls"}
+	}
+	s := &slot{a: a}
+	if from.Name == "" {
+		if a.maxPerSource > 0 && a.bySource[source] >= a.maxPerSource {
+			return nil, &limitError{"limits.max_calls_per_source"}
+		}
+		s.source = source
+		a.bySource[source]++
+	} else if !a.countPeerLocked(s, from) {
+		return nil, &limitError{"peers[" + from.Name + "].max_calls"}
+	}
+	a.total++
+	return s, nil
+}
+
+// alsoTo counts the call against the peer it goes to; a *limitError (and
+// nothing more counted) when that peer is at its limit. The caller
+// releases the slot either way.
+func (s *slot) alsoTo(to policy.Peer) error {
+	s.a.mu.Lock()
+	defer s.a.mu.Unlock()
+	if to.Name == "" {
+		return nil
+	}
+	for _, p := range s.peers {
+		if p == to.Name {
+			return nil // a peer calling itself through natsbc is one call
+		}
+	}
+	if !s.a.countPeerLocked(s, to) {
+		return &limitError{"peers[" + to.Name + "].max_calls"}
+	}
+	return nil
+}
+
+func (a *admission) countPeerLocked(s *slot, p policy.Peer) bool {
+	if p.MaxCalls > 0 && a.byPeer[p.Name] >= p.MaxCalls {
+		return false
+	}
+	a.byPeer[p.Name]++
+	s.peers = append(s.peers, p.Name)
+	return true
+}
+
+func (s *slot) release() {
+	if s == nil {
+		return
+	}
+	s.once.Do(func() {
+		a := s.a
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.total--
+		if s.source.IsValid() {
+			if a.bySource[s.source]--; a.bySource[s.source] == 0 {
+				delete(a.bySource, s.source)
+			}
+		}
+		for _, p := range s.peers {
+			if a.byPeer[p]--; a.byPeer[p] == 0 {
+				delete(a.byPeer, p)
+			}
+		}
+	})
+}
+
+// held is the number of slots held, for tests and stats.
+func (a *admission) held() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.total
+}

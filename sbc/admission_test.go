@@ -1,0 +1,92 @@
+package sbc
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/natsbc/natsbc/policy"
+)
+
+// Under a burst of concurrent INVITEs exactly max_calls get a slot, and
+// once they end every counter is back to zero.
+func TestAdmissionExactUnderConcurrency(t *testing.T) {
+	a := newAdmission(10, 0)
+	var got atomic.Int32
+	var wg sync.WaitGroup
+	slots := make(chan *slot, 100)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			src := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+			if s, err := a.take(src, policy.Peer{}); err == nil {
+				got.Add(1)
+				slots <- s
+			}
+		}()
+	}
+	wg.Wait()
+	close(slots)
+	if got.Load() != 10 || a.held() != 10 {
+		t.Fatalf("%d slots taken (held %d), want exactly 10", got.Load(), a.held())
+	}
+	for s := range slots {
+		s.release()
+		s.release() // twice: once counts
+	}
+	if a.held() != 0 || len(a.bySource) != 0 || len(a.byPeer) != 0 {
+		t.Fatalf("after release: held %d, sources %v, peers %v", a.held(), a.bySource, a.byPeer)
+	}
+}
+
+// max_calls_per_source bounds one address that is not a peer; a peer's
+// calls are bounded by its own max_calls, as caller or callee, and never
+// by the per-source limit.
+func TestAdmissionPerSourceAndPerPeer(t *testing.T) {
+	a := newAdmission(0, 2)
+	phone := netip.MustParseAddr("198.51.100.7")
+	pbx := policy.Peer{Name: "pbx", MaxCalls: 3}
+	var held []*slot
+	take := func(src netip.Addr, from policy.Peer) error {
+		s, err := a.take(src, from)
+		if err == nil {
+			held = append(held, s)
+		}
+		return err
+	}
+	for range 2 {
+		if err := take(phone, policy.Peer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var le *limitError
+	if err := take(phone, policy.Peer{}); !errors.As(err, &le) || le.limit != "limits.max_calls_per_source" {
+		t.Fatalf("third call from one phone: %v, want the per-source limit", err)
+	}
+	if err := take(netip.MustParseAddr("198.51.100.8"), policy.Peer{}); err != nil {
+		t.Fatalf("another phone: %v", err)
+	}
+	// The three phone calls go to the pbx: it takes part in three.
+	for i, s := range held {
+		if err := s.alsoTo(pbx); err != nil {
+			t.Fatalf("call %d to the pbx: %v", i, err)
+		}
+	}
+	pbxAddr := netip.MustParseAddr("10.0.0.5")
+	if err := take(pbxAddr, pbx); !errors.As(err, &le) || le.limit != "peers[pbx].max_calls" {
+		t.Fatalf("a fourth call of the pbx: %v, want its max_calls", err)
+	}
+	held[0].release()
+	if err := take(pbxAddr, pbx); err != nil {
+		t.Fatalf("a pbx call after one ended: %v", err)
+	}
+	for _, s := range held {
+		s.release()
+	}
+	if a.held() != 0 || len(a.bySource) != 0 || len(a.byPeer) != 0 {
+		t.Fatalf("after release: held %d, sources %v, peers %v", a.held(), a.bySource, a.byPeer)
+	}
+}
