@@ -30,6 +30,7 @@ type natsbcProc struct {
 //
 // registrations.state_file is "": the benchmark measures natsbc's CPU and
 // memory, not the disk's fsync (README "State on disk" has that cost).
+// max_per_source is 0: the generator registers every phone from one address.
 //
 // t1 (0: natsbc's default) shortens every transaction timer: the memory
 // part uses it to see the heap once transactions have ended (64*T1), without
@@ -46,6 +47,7 @@ func natsbcConfig(n *netPlan, o natsbcOpts) string {
   drain_timeout: 0s
 registrations:
   state_file: ""
+  max_per_source: 0
 admin:
   listen: %s
 media:

@@ -81,6 +81,9 @@ type RegistrationsConfig struct {
 	// StateFile keeps the bindings and the token key across restarts
 	// (registrar/store); "" keeps them in memory only.
 	StateFile string
+	// MaxPerSource bounds the bindings of one source address that is not a
+	// configured peer (0: no bound).
+	MaxPerSource int
 }
 
 // KeepaliveConfig is the `keepalive:` section.

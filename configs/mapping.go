@@ -26,8 +26,9 @@ func (c *Config) SBC() sbc.Config {
 		MinSE:             c.SIP.MinSE,
 		Disable100rel:     !c.SIP.Rel100,
 		Registrations: sbc.RegistrationConfig{
-			NATExpires:  c.Registrations.NATExpires,
-			TokenSecret: c.TokenSecret(),
+			NATExpires:   c.Registrations.NATExpires,
+			TokenSecret:  c.TokenSecret(),
+			MaxPerSource: c.Registrations.MaxPerSource,
 		},
 		Keepalive: sbc.KeepaliveConfig{
 			Method:    c.Keepalive.Method,

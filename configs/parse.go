@@ -116,7 +116,7 @@ func baseConfig(name string) *Config {
 		Shutdown: ShutdownConfig{DrainTimeout: s.DrainTimeout},
 		Limits:   LimitsConfig{MaxCalls: s.MaxCalls},
 		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret),
-			StateFile: DefaultStateFile},
+			StateFile: DefaultStateFile, MaxPerSource: s.Registrations.MaxPerSource},
 		Keepalive: KeepaliveConfig{Method: s.Keepalive.Method, Interval: s.Keepalive.Interval, MaxMissed: s.Keepalive.MaxMissed},
 		NAT:       NATConfig{STUNRefresh: DefaultSTUNRefresh},
 		Relay: MediaConfig{

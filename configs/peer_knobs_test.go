@@ -109,3 +109,23 @@ func TestCallLimitsKnobs(t *testing.T) {
 		}
 	}
 }
+
+// registrations.max_per_source reaches natsbc (default 100); a negative
+// one fails with the file and line.
+func TestBindingsPerSourceKnob(t *testing.T) {
+	c, err := parseWith(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.SBC().Registrations.MaxPerSource; n != 100 {
+		t.Errorf("default max_per_source = %d, want 100", n)
+	}
+	c, err = parseWith(t, "registrations:\n  max_per_source: 500\n")
+	if err != nil || c.SBC().Registrations.MaxPerSource != 500 {
+		t.Fatalf("max_per_source 500: %v", err)
+	}
+	_, err = parseWith(t, "registrations:\n  max_per_source: -1\n")
+	if want := "t.yaml:2:19: registrations.max_per_source: -1 is negative"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

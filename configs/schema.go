@@ -52,9 +52,10 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		},
 		"registrations": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"nat_expires":  d.duration(&c.Registrations.NATExpires),
-				"token_secret": d.str(&c.Registrations.TokenSecret),
-				"state_file":   d.str(&c.Registrations.StateFile),
+				"nat_expires":    d.duration(&c.Registrations.NATExpires),
+				"token_secret":   d.str(&c.Registrations.TokenSecret),
+				"state_file":     d.str(&c.Registrations.StateFile),
+				"max_per_source": d.integer(&c.Registrations.MaxPerSource),
 			})
 		},
 		"keepalive": func(n *yaml.Node, p string) {

@@ -50,6 +50,9 @@ func (k *checker) positive(path string, v, hi time.Duration) {
 
 func (k *checker) checkRegistrations(r *RegistrationsConfig) {
 	k.between("registrations.nat_expires", r.NATExpires, minNATExpires, maxNATExpires)
+	if r.MaxPerSource < 0 {
+		k.fail("registrations.max_per_source", "%d is negative (0 means no limit)", r.MaxPerSource)
+	}
 	// natsbc may be started from any directory: a relative path would be
 	// a different file each time.
 	if r.StateFile != "" && (!filepath.IsAbs(r.StateFile) || strings.HasSuffix(r.StateFile, "/")) {

@@ -75,6 +75,9 @@ type entry struct {
 	// connection died with the previous process; calls get 480 until the
 	// phone registers again on a new connection.
 	awaitsReconnect bool
+	// countedAt is the source address the table counts this binding
+	// under (memBindings.sources); only the table touches it.
+	countedAt netip.Addr
 }
 
 // snapshot copies the binding for use outside the registrar's lock.

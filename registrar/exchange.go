@@ -162,3 +162,24 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 	}
 	return granted
 }
+
+// Admit checks a REGISTER against Config.MaxPerSource: the bindings it
+// would add (contacts not yet registered, not being removed) plus those
+// its source address holds already. Refreshes and removals always pass. It
+// is checked as the REGISTER arrives, so two at once from one address may
+// overshoot the bound by one REGISTER's contacts.
+func (r *Registrar) Admit(x *Exchange) error {
+	if r.cfg.MaxPerSource <= 0 {
+		return nil
+	}
+	added := 0
+	for i, e := range x.entries {
+		if _, known := r.store.byID(e.ID); !known && x.Contacts[i].Asked != 0 {
+			added++
+		}
+	}
+	if added > 0 && r.store.fromSource(x.Flow.Source.Addr())+added > r.cfg.MaxPerSource {
+		return ErrTooManyBindings
+	}
+	return nil
+}

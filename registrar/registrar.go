@@ -38,6 +38,9 @@ type Config struct {
 	KeepaliveInterval time.Duration
 	MaxMissed         int
 	Log               *slog.Logger
+	// MaxPerSource bounds the bindings whose flow comes from one address
+	// (0: no bound): Admit refuses a REGISTER that would add more.
+	MaxPerSource int
 	// Disk keeps the bindings across restarts (nil: memory only); Restore
 	// loads what it holds.
 	Disk Disk
@@ -92,6 +95,9 @@ var (
 	// ErrGone: a token natsbc issued whose binding is gone (expired,
 	// un-registered, keepalive failed).
 	ErrGone = errors.New("binding expired or removed")
+	// ErrTooManyBindings: the REGISTER would give its source address more
+	// bindings than Config.MaxPerSource.
+	ErrTooManyBindings = errors.New("too many bindings from this source address")
 	// ErrAwaitsReconnect: a TCP binding restored after a restart, whose
 	// phone has not connected again yet.
 	ErrAwaitsReconnect = errors.New("its TCP connection was lost in a restart; waiting for the phone to register again")

@@ -122,3 +122,52 @@ func TestRunDropsSilentPhone(t *testing.T) {
 		t.Errorf("pings %d, count %d; want 3 pings and no binding", host.pings, r.Count())
 	}
 }
+
+// MaxPerSource bounds the bindings one source address can make; its
+// refreshes and removals always pass, and a binding whose flow moves to
+// another address is counted there.
+func TestAdmitBoundsBindingsPerSource(t *testing.T) {
+	r := New(Config{NATExpires: time.Minute, KeepaliveInterval: 15 * time.Second, MaxMissed: 3, MaxPerSource: 2})
+	register := func(aor string, x *Exchange) error {
+		r.Begin(x)
+		if err := r.Admit(x); err != nil {
+			return err
+		}
+		id, _ := r.TokenID(x.Tokens()[0])
+		r.Commit(x, map[uint64]int{id: 3600})
+		return nil
+	}
+	for _, aor := range []string{"sip:a@example.com", "sip:b@example.com"} {
+		if err := register(aor, testExchange(aor, 3600, true)); err != nil {
+			t.Fatalf("%s: %v", aor, err)
+		}
+	}
+	if err := register("sip:c@example.com", testExchange("sip:c@example.com", 3600, true)); !errors.Is(err, ErrTooManyBindings) {
+		t.Fatalf("a third binding from one address: %v, want ErrTooManyBindings", err)
+	}
+	if err := register("sip:a@example.com", testExchange("sip:a@example.com", 3600, true)); err != nil {
+		t.Fatalf("a refresh at the bound: %v", err)
+	}
+	// b's phone moves to another address (a NAT rebinding): a's address
+	// has room again.
+	moved := testExchange("sip:b@example.com", 3600, true)
+	moved.Flow.Source = netip.MustParseAddrPort("198.51.100.99:40000")
+	if err := register("sip:b@example.com", moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := register("sip:c@example.com", testExchange("sip:c@example.com", 3600, true)); err != nil {
+		t.Fatalf("after b moved away: %v", err)
+	}
+	if n := r.store.fromSource(netip.MustParseAddr("198.51.100.7")); n != 2 {
+		t.Errorf("bindings counted for the first address: %d, want 2", n)
+	}
+	bye := testExchange("sip:a@example.com", 0, true)
+	r.Begin(bye)
+	if err := r.Admit(bye); err != nil {
+		t.Fatalf("an un-register at the bound: %v", err)
+	}
+	r.Commit(bye, map[uint64]int{})
+	if n := r.store.fromSource(netip.MustParseAddr("198.51.100.7")); n != 1 {
+		t.Errorf("bindings counted after a's un-register: %d, want 1", n)
+	}
+}

@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"net/netip"
 	"sync"
 
 	"github.com/natsbc/natsbc/registrar/store"
@@ -18,6 +19,8 @@ type bindingStore interface {
 	remove(b *entry) bool
 	all() []*entry
 	count() int
+	// fromSource is the number of bindings whose flow comes from addr.
+	fromSource(addr netip.Addr) int
 
 	// durable reports whether changes are saved anywhere.
 	durable() bool
@@ -34,10 +37,14 @@ type memBindings struct {
 	ids  map[uint64]*entry
 	keys map[string]*entry
 	aors map[string]map[uint64]*entry
+	// sources counts bindings per source address, each under its entry's
+	// countedAt (a refresh may move its flow).
+	sources map[netip.Addr]int
 }
 
 func newMemBindings() *memBindings {
-	return &memBindings{ids: map[uint64]*entry{}, keys: map[string]*entry{}, aors: map[string]map[uint64]*entry{}}
+	return &memBindings{ids: map[uint64]*entry{}, keys: map[string]*entry{}, aors: map[string]map[uint64]*entry{},
+		sources: map[netip.Addr]int{}}
 }
 
 func (m *memBindings) put(b *entry) {
@@ -54,6 +61,27 @@ func (m *memBindings) put(b *entry) {
 		m.aors[b.AoR] = set
 	}
 	set[b.ID] = b
+	if src := b.Flow.Source.Addr(); b.countedAt != src {
+		m.uncount(b)
+		b.countedAt = src
+		m.sources[src]++
+	}
+}
+
+func (m *memBindings) uncount(b *entry) {
+	if !b.countedAt.IsValid() {
+		return
+	}
+	if m.sources[b.countedAt]--; m.sources[b.countedAt] <= 0 {
+		delete(m.sources, b.countedAt)
+	}
+	b.countedAt = netip.Addr{}
+}
+
+func (m *memBindings) fromSource(addr netip.Addr) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sources[addr]
 }
 
 func (m *memBindings) byID(id uint64) (*entry, bool) {
@@ -95,6 +123,7 @@ func (m *memBindings) remove(b *entry) bool {
 
 func (m *memBindings) removeLocked(b *entry) {
 	delete(m.ids, b.ID)
+	m.uncount(b)
 	if m.keys[b.Key] == b {
 		delete(m.keys, b.Key)
 	}

@@ -169,10 +169,14 @@ func (s *Server) handleAck(req *sip.Request, _ sip.ServerTransaction) {
 	}
 }
 
-// onStrayResponse gets responses no transaction matches: mostly 2xx
-// retransmissions after the INVITE client transaction is gone. Each one
-// gets our ACK again.
+// onStrayResponse gets responses no transaction matches: answers to the
+// keepalives natsbc sends without one (keepalive_once.go), and 2xx
+// retransmissions after the INVITE client transaction is gone, each of
+// which gets our ACK again.
 func (s *Server) onStrayResponse(res *sip.Response) {
+	if s.pings.answer(res) {
+		return
+	}
 	if !res.IsSuccess() || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE {
 		return
 	}

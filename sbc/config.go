@@ -50,6 +50,9 @@ type RegistrationConfig struct {
 	// file instead, so tokens the PBX holds survive a restart with the
 	// bindings (Options.State).
 	TokenSecret []byte
+	// MaxPerSource bounds the bindings of one source address that is not
+	// a configured peer (0: no bound); over it a REGISTER gets 503.
+	MaxPerSource int
 }
 
 // KeepaliveConfig governs how natsbc keeps NATed phones' pinholes open
@@ -83,7 +86,7 @@ func DefaultConfig() Config {
 		UserAgent:      "natsbc",
 		SessionExpires: 1800 * time.Second,
 		MinSE:          90 * time.Second,
-		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second},
+		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100},
 		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
 }

@@ -262,6 +262,12 @@ func TestFlowKeepaliveDropsSilentPhone(t *testing.T) {
 	if b.srv.Bindings() != 0 {
 		t.Errorf("Bindings() = %d after keepalive failure", b.srv.Bindings())
 	}
+	// Each unanswered keepalive cost the silent address one datagram, not
+	// a transaction's retransmissions (T1 10 ms would give four or more
+	// per 100 ms interval): natsbc is no amplifier.
+	if got := b.phone.TakeAll(isRequest(sip.OPTIONS)); len(got) != 2 {
+		t.Errorf("the silent phone got %d OPTIONS datagrams for 2 unanswered keepalives, want 2", len(got))
+	}
 }
 
 // A binding the phone does not refresh expires.
@@ -275,4 +281,26 @@ func TestFlowBindingExpires(t *testing.T) {
 		t.Fatalf("binding removed = %v, %v", rec, err)
 	}
 	b.pbx.Expect(t, wait, "un-REGISTER for the expired binding", isRequestIn(sip.REGISTER, r.callID))
+}
+
+// registrations.max_per_source: one address may hold that many bindings; a
+// REGISTER that would add more gets 503 from natsbc and never reaches the
+// PBX (svwar's REGISTERs from one scanner stop making bindings there),
+// while the phone's refresh still passes.
+func TestFlowBindingsPerSourceBounded(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) { c.Registrations.MaxPerSource = 1 })
+	alice := newPhoneReg("alice")
+	b.registerThrough(t, alice, 3600, 3600)
+	bob := newPhoneReg("bob")
+	b.phone.Send(t, b.register(bob, 3600))
+	b.phone.Expect(t, wait, "503 for a second binding from one address", isResponse(503, sip.REGISTER))
+	if got := b.pbx.TakeAll(isRequestIn(sip.REGISTER, bob.callID)); len(got) != 0 {
+		t.Fatalf("the PBX got bob's REGISTER over the bound")
+	}
+	b.phone.Send(t, b.register(alice, 3600))
+	b.phone.Expect(t, wait, "200 to alice's refresh at the bound", isResponse(200, sip.REGISTER))
+	if n := b.srv.Bindings(); n != 1 {
+		t.Errorf("Bindings() = %d, want 1", n)
+	}
 }

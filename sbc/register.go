@@ -106,6 +106,10 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 		Verdict: s.registrationVerdict(req, source),
 	}}
 	s.reg.Begin(x.Exchange)
+	// A peer (a proxy in front of many phones) registers for all of them.
+	if peer.Name == "" && s.reg.Admit(x.Exchange) != nil {
+		return nil, &Reject{Code: 503, Reason: "Too Many Registered Contacts"}
+	}
 	return x, nil
 }
 

@@ -76,7 +76,8 @@ type Server struct {
 	listeners []Listener
 	sockets   []*socket
 	calls     *callTable
-	admit     *admission // call slots: limits.max_calls and the like
+	admit     *admission  // call slots: limits.max_calls and the like
+	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
@@ -127,6 +128,7 @@ func New(opts Options) (*Server, error) {
 		calls:     newCallTable(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
+			MaxPerSource:      cfg.Registrations.MaxPerSource,
 			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log, Disk: opts.State}),
 		stunSeen:    nat.NewSTUNMemory(nat.STUNMemoryConfig{}),
 		stunRefresh: opts.STUNRefresh,

@@ -176,7 +176,7 @@ func (u callUpkeep) keepalive(ctx context.Context, side media.Leg) outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.keepaliveWait())
 	defer cancel()
-	res, err := s.do(ctx, l.newInDialogRequest(sip.OPTIONS, 0))
+	res, err := s.keepaliveRequest(ctx, l.newInDialogRequest(sip.OPTIONS, 0))
 	switch {
 	case err != nil || res == nil:
 		return noAnswer
