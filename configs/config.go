@@ -84,6 +84,9 @@ type RegistrationsConfig struct {
 	// MaxPerSource bounds the bindings of one source address that is not a
 	// configured peer (0: no bound).
 	MaxPerSource int
+	// AnswerQualify: natsbc answers the PBX's OPTIONS to a NATed phone it
+	// keeps alive itself; false forwards every OPTIONS to the phone.
+	AnswerQualify bool
 }
 
 // KeepaliveConfig is the `keepalive:` section.

@@ -26,9 +26,10 @@ func (c *Config) SBC() sbc.Config {
 		MinSE:             c.SIP.MinSE,
 		Disable100rel:     !c.SIP.Rel100,
 		Registrations: sbc.RegistrationConfig{
-			NATExpires:   c.Registrations.NATExpires,
-			TokenSecret:  c.TokenSecret(),
-			MaxPerSource: c.Registrations.MaxPerSource,
+			NATExpires:    c.Registrations.NATExpires,
+			TokenSecret:   c.TokenSecret(),
+			MaxPerSource:  c.Registrations.MaxPerSource,
+			AnswerQualify: c.Registrations.AnswerQualify,
 		},
 		Keepalive: sbc.KeepaliveConfig{
 			Method:    c.Keepalive.Method,

@@ -129,3 +129,18 @@ func TestBindingsPerSourceKnob(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// registrations.answer_qualify is off by default and reaches natsbc.
+func TestAnswerQualifyKnob(t *testing.T) {
+	c, err := parseWith(t, "")
+	if err != nil || c.SBC().Registrations.AnswerQualify {
+		t.Fatalf("default answer_qualify: %v, %v; want false", c.SBC().Registrations.AnswerQualify, err)
+	}
+	c, err = parseWith(t, "registrations:\n  answer_qualify: true\n")
+	if err != nil || !c.SBC().Registrations.AnswerQualify {
+		t.Fatalf("answer_qualify: true: %v", err)
+	}
+	if _, err = parseWith(t, "registrations:\n  answer_qualify: sometimes\n"); err == nil || !strings.Contains(err.Error(), "t.yaml:2:19") {
+		t.Errorf("answer_qualify: sometimes: error %v, want one at t.yaml:2:19", err)
+	}
+}

@@ -56,6 +56,7 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"token_secret":   d.str(&c.Registrations.TokenSecret),
 				"state_file":     d.str(&c.Registrations.StateFile),
 				"max_per_source": d.integer(&c.Registrations.MaxPerSource),
+				"answer_qualify": d.boolean(&c.Registrations.AnswerQualify),
 			})
 		},
 		"keepalive": func(n *yaml.Node, p string) {

@@ -53,6 +53,9 @@ type RegistrationConfig struct {
 	// MaxPerSource bounds the bindings of one source address that is not
 	// a configured peer (0: no bound); over it a REGISTER gets 503.
 	MaxPerSource int
+	// AnswerQualify: natsbc answers an OPTIONS to the token of a binding
+	// it keeps alive itself (NATed) instead of forwarding it to the phone.
+	AnswerQualify bool
 }
 
 // KeepaliveConfig governs how natsbc keeps NATed phones' pinholes open

@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // routeHandlers registers one handler per method. Every handler runs
@@ -16,8 +18,12 @@ func (s *Server) routeHandlers() {
 	s.srv.OnCancel(s.guarded(s.handleStrayCancel))
 	s.srv.OnBye(s.guarded(s.handleBye))
 	s.srv.OnOptions(s.guarded(s.handleOptions))
-	for _, m := range []sip.RequestMethod{sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY, sip.MESSAGE} {
+	for _, m := range []sip.RequestMethod{sip.UPDATE, sip.INFO, sip.REFER} {
 		s.srv.OnRequest(m, s.guarded(s.handleInDialog))
+	}
+	// In a dialog or not (ood.go).
+	for _, m := range []sip.RequestMethod{sip.NOTIFY, sip.MESSAGE, sip.PUBLISH} {
+		s.srv.OnRequest(m, s.guarded(s.handleOutOfDialog))
 	}
 	s.srv.OnRequest(sip.PRACK, s.guarded(s.handlePrack))
 	s.srv.OnRegister(s.guarded(s.handleRegister))
@@ -47,21 +53,60 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 	}
 }
 
+// handleUnsupported relays any other method to a registered phone's token
+// (the phone decides what it supports) and answers the rest 405.
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
+	if s.addressesToken(req) {
+		s.handleOutOfDialog(req, tx)
+		return
+	}
 	res := s.newResponse(req, 405, "Method Not Allowed")
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	s.respond(tx, req, res)
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE, PRACK"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE, PUBLISH, PRACK"
 
-// handleOptions answers OPTIONS addressed to natsbc itself (no To tag:
-// out of dialog) and relays in-dialog OPTIONS leg to leg.
+// addressesToken reports whether req's Request-URI is one of natsbc's
+// binding tokens (whether or not its binding still exists).
+func (s *Server) addressesToken(req *sip.Request) bool {
+	return registrar.LooksLikeToken(req.Recipient.User) && s.pointsAtUs(req.Recipient)
+}
+
+// handleOptions relays in-dialog OPTIONS leg to leg, and an OPTIONS to a
+// registered phone's token (a PBX's qualify) to the phone, so the PBX sees
+// whether the phone itself is there; with registrations.answer_qualify,
+// natsbc answers for a NATed phone it keeps alive itself. Any other OPTIONS
+// is addressed to natsbc, which answers it.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if toTag(req) != "" {
 		s.handleInDialog(req, tx)
 		return
 	}
+	if s.addressesToken(req) {
+		s.qualify(req, tx)
+		return
+	}
+	s.answerOptions(req, tx)
+}
+
+// qualify forwards a PBX's OPTIONS to the phone a token names.
+func (s *Server) qualify(req *sip.Request, tx sip.ServerTransaction) {
+	next, err := s.calleeHop(req, s.policy.Classify(parseAddrPort(req.Source()).Addr()))
+	switch {
+	case err != nil:
+		s.refuseOutOfDialog(req, tx, err)
+	case s.cfg.Registrations.AnswerQualify && next.nated:
+		// The keepalive proves this phone's flow every interval; the
+		// operator chose to spare the phone the PBX's own probe.
+		s.answerOptions(req, tx)
+	default:
+		s.relayOutOfDialog(req, tx, next)
+	}
+}
+
+// answerOptions is natsbc's own answer to an OPTIONS (RFC 3261 §11.2).
+func (s *Server) answerOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := s.newResponse(req, 200, "OK")
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))

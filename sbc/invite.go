@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -85,35 +84,10 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 		s.log.Warn("call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
 		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
-	aSock, aAdv, err := s.arrivedOn(lower(req.Transport()), localAddrOf(tx), source.Addr())
+	a, b, err := s.newLegPair(req, tx, source, peer, next)
 	if err != nil {
 		return nil, nil, err
 	}
-
-	from, to := req.From(), req.To()
-	a := &leg{
-		side: media.LegA, sock: aSock, adv: aAdv, transport: strings.ToUpper(req.Transport()),
-		callID: callID(req), localTag: newLocalTag(),
-		local: *to.Address.Clone(), localName: to.DisplayName,
-		remote: *from.Address.Clone(), remName: from.DisplayName,
-		peer: peer, source: source, remoteTag: fromTag(req),
-		remoteCSeq: map[string]uint32{fromTag(req): req.CSeq().SeqNo},
-	}
-	// Every response of the A-leg transaction, including the 487 sipgo
-	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
-	to.Params.Add("tag", a.localTag)
-	s.learnRoute(a, req, source, false)
-
-	b := &leg{
-		side: media.LegB, sock: next.sock, adv: next.adv, transport: next.transport,
-		callID: newCallID(), localTag: newLocalTag(),
-		local: *from.Address.Clone(), localName: from.DisplayName,
-		remote: *to.Address.Clone(), remName: to.DisplayName,
-		peer: next.peer, source: next.dst,
-		remoteTarget: next.ruri, nextHop: next.dst.String(),
-		route: routeChoice{Rule: next.rule},
-	}
-	b.nated = next.nated
 	var c *call
 	ms, err := s.media.NewSession(a.callID, func(reason string) {
 		// From the anchor's goroutine: end the call on one of ours.
@@ -133,7 +107,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 	c.claimInitialInvite()
 	s.calls.add(c)
 	if c.infoEnabled() {
-		c.log.Info("call started", "from", from.Address.String(), "to", req.Recipient.String(),
+		c.log.Info("call started", "from", req.From().Address.String(), "to", req.Recipient.String(),
 			"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,
 			"route", next.rule, "b_next_hop", b.nextHop, "b_socket", next.sock.String())
 	}
