@@ -52,7 +52,8 @@ type call struct {
 	refers referIDs // the REFERs relayed, for their NOTIFYs' id (refer_event.go)
 	ended  chan struct{}
 	endMu  sync.Once
-	slot   *slot // its hold on the call limits (admission.go)
+	slot   *slot         // its hold on the call limits (admission.go)
+	sub    *subscription // set when this is a subscription, not a call (subscribe.go)
 }
 
 type ackKey struct {
@@ -189,12 +190,17 @@ func (c *call) end(reason string) {
 		close(c.ended)
 		c.s.calls.remove(c)
 		c.slot.release()
+		c.sub.stop()
 		var stats media.CallStats
 		if c.media != nil {
 			stats = c.media.Stats()
 			_ = c.media.Close()
 		}
-		if c.infoEnabled() {
+		switch {
+		case !c.infoEnabled():
+		case c.sub != nil:
+			c.log.Info("subscription ended", "reason", reason, "event", c.sub.event, "duration", time.Since(c.started).Round(time.Millisecond).String())
+		default:
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 		}
 	})

@@ -26,6 +26,7 @@ func (s *Server) routeHandlers() {
 		s.srv.OnRequest(m, s.guarded(s.handleOutOfDialog))
 	}
 	s.srv.OnRequest(sip.PRACK, s.guarded(s.handlePrack))
+	s.srv.OnRequest(sip.SUBSCRIBE, s.guarded(s.handleSubscribe))
 	s.srv.OnRegister(s.guarded(s.handleRegister))
 	s.srv.OnNoRoute(s.guarded(s.handleUnsupported))
 }
@@ -65,7 +66,7 @@ func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(tx, req, res)
 }
 
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, MESSAGE, PUBLISH, PRACK"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, SUBSCRIBE, NOTIFY, MESSAGE, PUBLISH, PRACK"
 
 // addressesToken reports whether req's Request-URI is one of natsbc's
 // binding tokens (whether or not its binding still exists).

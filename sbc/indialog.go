@@ -61,10 +61,12 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		s.learnRoute(from, req, parseAddrPort(req.Source()), false)
 	}
 
+	c.noteSubscriptionRequest(fromSide, req)
 	out := to.newInDialogRequest(req.Method, 0)
 	if !c.fillRelayed(fromSide, req, tx, out) || !c.relayTransfer(fromSide, req, tx, out) {
 		return
 	}
+	copySubscriptionExpires(out, req)
 	c.offerTimers(to.side, out, true)
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
 
@@ -75,12 +77,15 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 		c.relayInvite(fromSide, req, tx, out, false)
 		return
 	}
-	res, reply := c.exchange(fromSide, req, tx, out, req.Method == sip.UPDATE)
+	// RFC 6665 §4.1.2.1: a 2xx to SUBSCRIBE carries a Contact, like UPDATE's.
+	res, reply := c.exchange(fromSide, req, tx, out, req.Method == sip.UPDATE || req.Method == sip.SUBSCRIBE)
 	if res == nil {
 		return
 	}
 	c.timersOn2xx(fromSide, req, res, reply)
+	copySubscriptionExpires(reply, res)
 	s.respond(tx, req, reply)
+	c.subscriptionAnswered(req, res)
 }
 
 // handleBye ends the call: the sender gets 200 at once (its dialog is over

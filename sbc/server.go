@@ -262,7 +262,7 @@ func (s *Server) Sockets() []string {
 }
 
 // ActiveCalls is the number of calls natsbc is carrying.
-func (s *Server) ActiveCalls() int { return s.calls.count() }
+func (s *Server) ActiveCalls() int { return s.Stats().ActiveCalls }
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()

@@ -13,6 +13,15 @@ import (
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.log.Info("draining", "active_calls", s.calls.count(), "drain_timeout", s.cfg.DrainTimeout.String())
+	// Subscriptions do not end by themselves within a drain: natsbc forgets
+	// them now, and each subscriber re-subscribes (elsewhere) when its
+	// refresh gets 481 (RFC 6665 §4.1.2.2).
+	subs, _ := s.calls.snapshot()
+	for _, c := range subs {
+		if c.sub != nil {
+			c.end("shutdown")
+		}
+	}
 
 	deadline := time.NewTimer(s.cfg.DrainTimeout)
 	defer deadline.Stop()

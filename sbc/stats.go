@@ -4,6 +4,8 @@ package sbc
 type Stats struct {
 	// ActiveCalls counts calls from INVITE until they end.
 	ActiveCalls int
+	// Subscriptions counts the SUBSCRIBE dialogs natsbc holds.
+	Subscriptions int
 	// Bindings counts registered contacts (one per AoR and Contact).
 	Bindings int
 	// MediaSessions counts active calls with at least one relayed stream:
@@ -16,8 +18,13 @@ type Stats struct {
 // for the packet or message path.
 func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
-	st := Stats{ActiveCalls: len(calls), Bindings: s.Bindings()}
+	st := Stats{Bindings: s.Bindings()}
 	for _, c := range calls {
+		if c.sub != nil {
+			st.Subscriptions++
+			continue
+		}
+		st.ActiveCalls++
 		if len(c.media.Stats().Streams) > 0 {
 			st.MediaSessions++
 		}

@@ -83,6 +83,8 @@ var (
 		"Calls from INVITE until they end.", nil, nil)
 	registrationsDesc = prometheus.NewDesc("natsbc_registrations",
 		"Registered contacts (bindings) natsbc holds.", nil, nil)
+	subscriptionsDesc = prometheus.NewDesc("natsbc_subscriptions",
+		"SUBSCRIBE dialogs (voicemail lights, busy lamps, presence) natsbc holds.", nil, nil)
 	mediaSessionsDesc = prometheus.NewDesc("natsbc_media_sessions",
 		"Active calls whose media natsbc relays.", nil, nil)
 )
@@ -91,6 +93,7 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- activeCallsDesc
 	ch <- registrationsDesc
 	ch <- mediaSessionsDesc
+	ch <- subscriptionsDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -98,6 +101,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(activeCallsDesc, prometheus.GaugeValue, float64(st.ActiveCalls))
 	ch <- prometheus.MustNewConstMetric(registrationsDesc, prometheus.GaugeValue, float64(st.Bindings))
 	ch <- prometheus.MustNewConstMetric(mediaSessionsDesc, prometheus.GaugeValue, float64(st.MediaSessions))
+	ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(st.Subscriptions))
 }
 
 // listenAdmin opens admin.listen; nil when the endpoint is off.
