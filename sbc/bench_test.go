@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
 )
@@ -79,8 +80,8 @@ func BenchmarkIngressGuard(b *testing.B) {
 				// one and a good one, so each op is one of each.
 				conn.pkts = append(conn.pkts, []byte(benchInvite))
 			}
-			g := NewGuardedPacketConn(conn, GuardConfig{Logger: slog.New(slog.DiscardHandler)})
-			buf := make([]byte, maxDatagram)
+			g := ingress.NewGuardedPacketConn(conn, ingress.GuardConfig{Logger: slog.New(slog.DiscardHandler)})
+			buf := make([]byte, ingress.MaxDatagram)
 			// ReadFrom reads until a datagram passes: a message the guard
 			// refuses would spin forever, so the first op may read only
 			// two datagrams.
@@ -135,7 +136,7 @@ func BenchmarkCheckRequest(b *testing.B) {
 	req := msg.(*sip.Request)
 	b.ReportAllocs()
 	for b.Loop() {
-		if rej := CheckRequest(req); rej != nil {
+		if rej := ingress.CheckRequest(req); rej != nil {
 			b.Fatal(rej)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/registrar"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 				}
 			}
 		}()
-		if rej := CheckRequest(req); rej != nil {
+		if rej := ingress.CheckRequest(req); rej != nil {
 			s.log.Info("malformed message", "src", req.Source(), "method", req.Method, "reason", rej.Reason, "code", rej.Code)
 			if !req.IsAck() {
 				s.replyStateless(req, tx, rej.Code, rej.Reason)

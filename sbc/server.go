@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
@@ -150,7 +151,7 @@ func New(opts Options) (*Server, error) {
 		if l.Packet != nil {
 			sock.packet = l.Packet
 			// Garbage never reaches sipgo: the guard answers 400 or drops.
-			s.listeners[i].Packet = NewGuardedPacketConn(l.Packet, GuardConfig{
+			s.listeners[i].Packet = ingress.NewGuardedPacketConn(l.Packet, ingress.GuardConfig{
 				MaxMessageSize: cfg.MaxMessageSize,
 				Logger:         log,
 				OnSTUN:         s.answerSTUN(l.Packet),

@@ -1,4 +1,4 @@
-package sbc
+package ingress
 
 import (
 	"bytes"
@@ -101,7 +101,7 @@ func (r *guardRig) nextRead() readResult {
 // nextAnswer waits for a datagram the guard sent back to the client.
 func (r *guardRig) nextAnswer() *sip.Response {
 	r.t.Helper()
-	buf := make([]byte, maxDatagram)
+	buf := make([]byte, MaxDatagram)
 	_ = r.client.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, _, err := r.client.ReadFrom(buf)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sbc
+package ingress
 
 import (
 	"net/netip"
@@ -52,4 +52,15 @@ Content-Length: 0
 			}
 		})
 	}
+}
+
+// mustParse reads a message written with \n line ends.
+func mustParse(t *testing.T, raw string) sip.Message {
+	t.Helper()
+	raw = strings.ReplaceAll(strings.TrimLeft(raw, "\n"), "\n", "\r\n")
+	msg, err := sip.ParseMessage([]byte(raw))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, raw)
+	}
+	return msg
 }

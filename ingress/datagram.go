@@ -1,4 +1,4 @@
-package sbc
+package ingress
 
 import (
 	"log/slog"
@@ -57,9 +57,9 @@ type GuardedPacketConn struct {
 	passed, answered, dropped, stun atomic.Uint64
 }
 
-// maxDatagram holds any UDP payload (65507 bytes for IPv4), so oversized
+// MaxDatagram holds any UDP payload (65507 bytes for IPv4), so oversized
 // messages are seen whole and not silently truncated by the kernel.
-const maxDatagram = 65536
+const MaxDatagram = 65536
 
 // NewGuardedPacketConn wraps pc.
 func NewGuardedPacketConn(pc net.PacketConn, cfg GuardConfig) *GuardedPacketConn {
@@ -74,14 +74,14 @@ func NewGuardedPacketConn(pc net.PacketConn, cfg GuardConfig) *GuardedPacketConn
 		log = slog.Default()
 	}
 	parser := sip.NewParser()
-	parser.MaxMessageLength = maxDatagram
+	parser.MaxMessageLength = MaxDatagram
 	return &GuardedPacketConn{
 		PacketConn: pc,
 		cfg:        cfg,
 		log:        log,
 		limit:      newLogLimiter(cfg.LogsPerSecond),
 		parser:     parser,
-		buf:        make([]byte, maxDatagram),
+		buf:        make([]byte, MaxDatagram),
 	}
 }
 
