@@ -28,6 +28,10 @@ type GuardConfig struct {
 	ForceRport func(src netip.AddrPort) bool
 	// LogsPerSecond bounds `malformed message` lines (0: 10).
 	LogsPerSecond int
+	// Shield (nil: none) decides which sources may send (Endpoints: which
+	// non-peers may use this socket), rate-limits requests and bans.
+	Shield    *Shield
+	Endpoints Endpoints
 }
 
 // GuardStats counts what a guard did with the datagrams it read.
@@ -96,8 +100,17 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			return 0, from, err
 		}
 		pkt := g.buf[:n]
+		src := addrPortOf(from)
+		// Before parsing: a dropped source costs no more than this.
+		if g.cfg.Shield != nil && g.cfg.Shield.Admit(src.Addr(), g.cfg.Endpoints) != Pass {
+			g.dropped.Add(1)
+			continue
+		}
 		limit := min(g.cfg.MaxMessageSize, len(b))
-		d := decideDatagram(g.parser, pkt, addrPortOf(from), limit)
+		d := decideDatagram(g.parser, pkt, src, limit)
+		if d.action == guardPass && d.req != nil && !g.shieldPasses(d.req, src, from) {
+			continue
+		}
 		switch d.action {
 		case guardPass:
 			g.passed.Add(1)
@@ -160,4 +173,42 @@ func addrString(a net.Addr) string {
 		return "unknown"
 	}
 	return a.String()
+}
+
+// shieldPasses asks the shield about a parsed request: false when it was
+// dropped, or answered 503 (with Retry-After: the source's bucket refills
+// in a second) by the guard itself.
+func (g *GuardedPacketConn) shieldPasses(req *sip.Request, src netip.AddrPort, from net.Addr) bool {
+	if g.cfg.Shield == nil {
+		return true
+	}
+	ua, branch := "", ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = h.Value()
+	}
+	if v := req.Via(); v != nil {
+		branch, _ = v.Params.Get("branch")
+	}
+	switch g.cfg.Shield.Request(src.Addr(), ua, branch, string(req.Method)) {
+	case Pass:
+		return true
+	case Answer503:
+		if req.IsAck() {
+			break
+		}
+		res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		if to := res.To(); to != nil {
+			if _, ok := to.Params.Get("tag"); !ok {
+				to.Params.Add("tag", newTag())
+			}
+		}
+		res.AppendHeader(sip.NewHeader("Retry-After", "1"))
+		if _, err := g.PacketConn.WriteTo([]byte(res.String()), from); err != nil {
+			g.log.Debug("503 not sent", "src", src.String(), "error", err)
+		}
+		g.answered.Add(1)
+		return false
+	}
+	g.dropped.Add(1)
+	return false
 }

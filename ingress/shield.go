@@ -1,0 +1,303 @@
+package ingress
+
+import (
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ShieldConfig is what the shield lets in and how long it remembers.
+type ShieldConfig struct {
+	// Deny and Allow apply before anything else: a denied source is
+	// dropped; with a non-empty Allow, only those sources get in.
+	Deny, Allow []netip.Prefix
+	// Peer says whether a source is a configured peer (a PBX, a carrier):
+	// peers pass every endpoint rule, and only PeerRate limits them.
+	Peer func(netip.Addr) bool
+	// Rate and Burst are the per-source token bucket on requests (per
+	// second, bucket size); 0 Rate: no limit. PeerRate and PeerBurst are
+	// the same for peers (0: peers unlimited).
+	Rate, PeerRate   float64
+	Burst, PeerBurst int
+	// BanAfter requests dropped over the limit in a row ban the source for
+	// BanTime (0 BanAfter: never banned for rate).
+	BanAfter int
+	BanTime  time.Duration
+	// Scanners are User-Agent fragments (any case): a request carrying one
+	// is dropped silently and its source banned.
+	Scanners []string
+	// MaxSources bounds the sources remembered (buckets and bans); when
+	// full, the one seen least recently is forgotten (0: 65536).
+	MaxSources int
+	Logger     *slog.Logger
+	// Now is the clock (tests: a synctest bubble's); nil: time.Now.
+	Now func() time.Time
+}
+
+// DefaultScanners are the User-Agents of the SIP scanners seen on the
+// internet (SIPVicious and its descendants, sipcli, the Nmap NSE scripts).
+var DefaultScanners = []string{"friendly-scanner", "sipvicious", "sipcli", "vaxsipuseragent", "iwar",
+	"sip-scan", "sipsak", "sundayddr", "nmap nse", "smap", "sipscan", "pplsip", "scannersip"}
+
+// Endpoints says which sources that are not peers may use one socket:
+// any (the zero value), or when Restricted only those in Nets (none when
+// empty).
+type Endpoints struct {
+	Restricted bool
+	Nets       []netip.Prefix
+}
+
+// Verdict is what the shield does with a datagram or request.
+type Verdict int
+
+const (
+	Pass       Verdict = iota
+	Drop               // silently: nothing for a scanner to map
+	Answer503          // once, when a source first goes over its rate
+	DropBanned         // the source is banned
+)
+
+// Shield is the state the guards of every socket share: per-source
+// buckets and bans. It is safe for concurrent use.
+type Shield struct {
+	cfg ShieldConfig
+	log *slog.Logger
+	now func() time.Time
+
+	mu      sync.Mutex
+	sources map[netip.Addr]*sourceState
+
+	dropACL, dropRate, dropBanned, dropScanner, answered503, bans, unbans atomic.Uint64
+}
+
+type sourceState struct {
+	tokens   float64
+	last     time.Time // of the last refill, and of the last datagram
+	over     int       // requests dropped over the rate in a row
+	told     bool      // got its 503 for this excess
+	banUntil time.Time
+	recent   [8]string // Via branches + method of its last requests
+	next     int
+}
+
+// NewShield builds the shared state.
+func NewShield(cfg ShieldConfig) *Shield {
+	if cfg.MaxSources <= 0 {
+		cfg.MaxSources = 65536
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	lower := make([]string, len(cfg.Scanners))
+	for i, s := range cfg.Scanners {
+		lower[i] = strings.ToLower(s)
+	}
+	cfg.Scanners = lower
+	return &Shield{cfg: cfg, log: log, now: now, sources: map[netip.Addr]*sourceState{}}
+}
+
+// Admit is the check before a datagram is parsed: the deny and allow
+// lists, a live ban, and which sources may use this socket.
+func (s *Shield) Admit(src netip.Addr, ep Endpoints) Verdict {
+	src = src.Unmap()
+	if inAny(s.cfg.Deny, src) || len(s.cfg.Allow) > 0 && !inAny(s.cfg.Allow, src) {
+		s.dropACL.Add(1)
+		return Drop
+	}
+	if s.banned(src) {
+		s.dropBanned.Add(1)
+		return DropBanned
+	}
+	if s.isPeer(src) || !ep.Restricted || inAny(ep.Nets, src) {
+		return Pass
+	}
+	s.dropACL.Add(1)
+	return Drop
+}
+
+// Request is the check of a parsed request: a scanner's User-Agent bans
+// its source; a new request (not a retransmission: same Via branch and
+// method as one of the source's last few) takes a token of its bucket.
+func (s *Shield) Request(src netip.Addr, userAgent, branch, method string) Verdict {
+	src = src.Unmap()
+	if ua := strings.ToLower(userAgent); ua != "" {
+		for _, frag := range s.cfg.Scanners {
+			if strings.Contains(ua, frag) {
+				s.dropScanner.Add(1)
+				s.ban(src, "scanner", userAgent)
+				return DropBanned
+			}
+		}
+	}
+	peer := s.isPeer(src)
+	rate, burst := s.cfg.Rate, s.cfg.Burst
+	if peer {
+		rate, burst = s.cfg.PeerRate, s.cfg.PeerBurst
+	}
+	if rate <= 0 {
+		return Pass
+	}
+	now := s.now()
+	s.mu.Lock()
+	st := s.stateLocked(src, now, float64(burst))
+	key := method + " " + branch
+	if branch != "" && slices.Contains(st.recent[:], key) {
+		s.mu.Unlock()
+		return Pass // RFC 3261 §17.2: a retransmission is not a new request
+	}
+	st.recent[st.next%len(st.recent)] = key
+	st.next++
+	st.tokens = min(float64(burst), st.tokens+now.Sub(st.last).Seconds()*rate)
+	st.last = now
+	if st.tokens >= 1 {
+		st.tokens--
+		st.over, st.told = 0, false
+		s.mu.Unlock()
+		return Pass
+	}
+	st.over++
+	banNow := !peer && s.cfg.BanAfter > 0 && st.over >= s.cfg.BanAfter
+	first := !st.told
+	st.told = true
+	s.mu.Unlock()
+	s.dropRate.Add(1)
+	switch {
+	case banNow:
+		s.ban(src, "rate", "")
+		return DropBanned
+	case first:
+		s.answered503.Add(1)
+		return Answer503
+	}
+	return Drop
+}
+
+// stateLocked is src's state, made (with a full bucket) when new; the
+// table is bounded by forgetting the source seen least recently.
+func (s *Shield) stateLocked(src netip.Addr, now time.Time, burst float64) *sourceState {
+	if st, ok := s.sources[src]; ok {
+		return st
+	}
+	if len(s.sources) >= s.cfg.MaxSources {
+		var oldest netip.Addr
+		var at time.Time
+		for a, st := range s.sources {
+			if st.banUntil.After(now) {
+				continue // a ban is kept while room can be made elsewhere
+			}
+			if !oldest.IsValid() || st.last.Before(at) {
+				oldest, at = a, st.last
+			}
+		}
+		if !oldest.IsValid() {
+			for a := range s.sources {
+				oldest = a
+				break
+			}
+		}
+		delete(s.sources, oldest)
+	}
+	st := &sourceState{tokens: burst, last: now}
+	s.sources[src] = st
+	return st
+}
+
+func (s *Shield) ban(src netip.Addr, why, detail string) {
+	now := s.now()
+	s.mu.Lock()
+	st := s.stateLocked(src, now, float64(s.cfg.Burst))
+	already := st.banUntil.After(now)
+	st.banUntil = now.Add(s.cfg.BanTime)
+	st.over, st.told = 0, false
+	s.mu.Unlock()
+	if !already {
+		s.bans.Add(1)
+		s.log.Warn("source banned", "src", src.String(), "why", why, "user_agent", detail, "for", s.cfg.BanTime.String())
+	}
+}
+
+func (s *Shield) banned(src netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sources[src]
+	if !ok || st.banUntil.IsZero() {
+		return false
+	}
+	if s.now().Before(st.banUntil) {
+		return true
+	}
+	st.banUntil = time.Time{}
+	s.unbans.Add(1)
+	s.log.Info("source unbanned", "src", src.String(), "why", "ban expired")
+	return false
+}
+
+func (s *Shield) isPeer(src netip.Addr) bool { return s.cfg.Peer != nil && s.cfg.Peer(src) }
+
+// Ban is one banned source.
+type Ban struct {
+	Source netip.Addr `json:"source"`
+	Until  time.Time  `json:"until"`
+}
+
+// Bans lists the live bans.
+func (s *Shield) Bans() []Ban {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Ban
+	for a, st := range s.sources {
+		if st.banUntil.After(now) {
+			out = append(out, Ban{a, st.banUntil})
+		}
+	}
+	slices.SortFunc(out, func(x, y Ban) int { return x.Source.Compare(y.Source) })
+	return out
+}
+
+// Lift ends src's ban; false when it had none.
+func (s *Shield) Lift(src netip.Addr) bool {
+	src = src.Unmap()
+	now := s.now()
+	s.mu.Lock()
+	st, ok := s.sources[src]
+	lifted := ok && st.banUntil.After(now)
+	if lifted {
+		st.banUntil = time.Time{}
+	}
+	s.mu.Unlock()
+	if lifted {
+		s.unbans.Add(1)
+		s.log.Info("source unbanned", "src", src.String(), "why", "lifted on the admin endpoint")
+	}
+	return lifted
+}
+
+// ShieldStats counts what the shield refused, by reason.
+type ShieldStats struct {
+	DroppedACL, DroppedRate, DroppedBanned, DroppedScanner, Answered503, Bans, Unbans uint64
+}
+
+// Stats returns the counters so far.
+func (s *Shield) Stats() ShieldStats {
+	return ShieldStats{DroppedACL: s.dropACL.Load(), DroppedRate: s.dropRate.Load(), DroppedBanned: s.dropBanned.Load(),
+		DroppedScanner: s.dropScanner.Load(), Answered503: s.answered503.Load(), Bans: s.bans.Load(), Unbans: s.unbans.Load()}
+}
+
+func inAny(nets []netip.Prefix, a netip.Addr) bool {
+	for _, n := range nets {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
