@@ -48,6 +48,8 @@ func natsbcConfig(n *netPlan, o natsbcOpts) string {
 registrations:
   state_file: ""
   max_per_source: 0
+security:
+  rate: 0
 admin:
   listen: %s
 media:

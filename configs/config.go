@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	// Routes is the file's `routes:`; nil (key absent) means
 	// policy.DefaultRoutes, an empty list means no routes at all.
 	Routes []policy.Route
+	// Security is the file's `security:` (the method Shield maps it).
+	Security SecurityConfig
 
 	// file names the source in errors; pos maps a value's path
 	// ("peers[1].role") to where it was written.
@@ -128,6 +131,21 @@ type ListenEntry struct {
 	// AdvertiseSTUN ("host:port"), when set instead, is the STUN server
 	// natsbc asks for the public IP to advertise.
 	AdvertiseSTUN string
+	// Endpoints are the sources other than peers that may use the socket
+	// (zero: any).
+	Endpoints ingress.Endpoints
+}
+
+// SecurityConfig is the `security:` section: who may send, how much, and
+// for how long a source is banned (ingress.ShieldConfig).
+type SecurityConfig struct {
+	Deny, Allow         []netip.Prefix
+	Rate, Burst         int // requests per second per source, bucket size; 0 rate: off
+	PeerRate, PeerBurst int // the same for peers; 0 rate: peers unlimited
+	BanAfter            int // requests over the rate in a row that ban the source; 0: never
+	BanTime             time.Duration
+	Scanners            []string // User-Agent fragments
+	MaxSources          int
 }
 
 // position is where a value came from: a line and column of the file, or

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 	"github.com/natsbc/natsbc/sbc"
 )
@@ -68,6 +69,7 @@ func (c *Config) Listen() []sbc.ListenSpec {
 				Addr:          l.Address,
 				Advertise:     l.Advertise,
 				AdvertiseSTUN: l.AdvertiseSTUN,
+				Endpoints:     ingress.Endpoints{Restricted: l.Endpoints.Restricted, Nets: slices.Clone(l.Endpoints.Nets)},
 			})
 		}
 	}
@@ -108,4 +110,15 @@ func (c *Config) LogHandler(w io.Writer) slog.Handler {
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)
+}
+
+// Shield maps `security:` onto the ingress shield's settings; sbc adds
+// who the peers are.
+func (c *Config) Shield() ingress.ShieldConfig {
+	s := c.Security
+	return ingress.ShieldConfig{
+		Deny: slices.Clone(s.Deny), Allow: slices.Clone(s.Allow),
+		Rate: float64(s.Rate), Burst: s.Burst, PeerRate: float64(s.PeerRate), PeerBurst: s.PeerBurst,
+		BanAfter: s.BanAfter, BanTime: s.BanTime, Scanners: slices.Clone(s.Scanners), MaxSources: s.MaxSources,
+	}
 }

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestParseListen(t *testing.T) {
 			continue
 		}
 		for i := range got {
-			if got[i] != tt.want[i] {
+			if !reflect.DeepEqual(got[i], tt.want[i]) {
 				t.Errorf("ParseListen(%q)[%d] = %+v; want %+v", tt.in, i, got[i], tt.want[i])
 			}
 		}

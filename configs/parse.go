@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/sbc"
 	"gopkg.in/yaml.v3"
@@ -130,6 +132,8 @@ func baseConfig(name string) *Config {
 			LatchWindow: m.LatchWindow,
 			MaxStreams:  m.MaxStreams,
 		},
+		Security: SecurityConfig{Rate: 20, Burst: 40, BanAfter: 200, BanTime: time.Hour,
+			Scanners: slices.Clone(ingress.DefaultScanners), MaxSources: 65536},
 		file: name,
 		pos:  make(map[string]position),
 	}

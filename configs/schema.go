@@ -71,11 +71,12 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 				"stun_refresh": d.duration(&c.NAT.STUNRefresh),
 			})
 		},
-		"media":  func(n *yaml.Node, p string) { d.media(n, p, &c.Relay) },
-		"admin":  func(n *yaml.Node, p string) { d.admin(n, p, &c.Admin) },
-		"listen": func(n *yaml.Node, p string) { d.listen(n, p, c) },
-		"peers":  func(n *yaml.Node, p string) { d.peers(n, p, c) },
-		"routes": func(n *yaml.Node, p string) { d.routes(n, p, c) },
+		"media":    func(n *yaml.Node, p string) { d.media(n, p, &c.Relay) },
+		"admin":    func(n *yaml.Node, p string) { d.admin(n, p, &c.Admin) },
+		"listen":   func(n *yaml.Node, p string) { d.listen(n, p, c) },
+		"peers":    func(n *yaml.Node, p string) { d.peers(n, p, c) },
+		"routes":   func(n *yaml.Node, p string) { d.routes(n, p, c) },
+		"security": func(n *yaml.Node, p string) { d.security(n, p, &c.Security) },
 	})
 }
 
@@ -87,6 +88,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 			"address":   d.addrPort(&e.Address),
 			"transport": d.str(&e.Transport),
 			"advertise": d.advertise(&e.Advertise, &e.AdvertiseSTUN),
+			"endpoints": d.endpoints(&e.Endpoints),
 		})
 		c.Sockets = append(c.Sockets, e)
 	})
@@ -98,24 +100,8 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 		var role, nat string
 		trustSet := false
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
-			"name": d.str(&peer.Name),
-			"networks": func(n *yaml.Node, p string) {
-				d.list(n, p, func(_ int, n *yaml.Node, p string) {
-					s, ok := d.scalar(n, p)
-					if !ok {
-						if isNull(n) {
-							d.fail(n, p, "empty network")
-						}
-						return
-					}
-					pfx, err := parseNetwork(s)
-					if err != nil {
-						d.fail(n, p, "%v", err)
-						return
-					}
-					peer.Networks = append(peer.Networks, pfx)
-				})
-			},
+			"name":      d.str(&peer.Name),
+			"networks":  d.networks(&peer.Networks),
 			"address":   d.str(&peer.Address),
 			"transport": d.str(&peer.Transport),
 			"role":      d.str(&role),

@@ -91,6 +91,7 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.checkKeepalive(&c.Keepalive)
 	k.checkNAT(&c.NAT)
 	k.checkMedia(&c.Relay)
+	k.checkSecurity(&c.Security)
 	k.checkAdmin(&c.Admin)
 	k.checkListen(c.Sockets)
 	k.checkPeers(c.Peers)

@@ -3,6 +3,8 @@ package sbc
 import (
 	"net/netip"
 	"time"
+
+	"github.com/natsbc/natsbc/ingress"
 )
 
 // Config holds the signalling knobs. Zero fields take the defaults of
@@ -110,4 +112,7 @@ type ListenSpec struct {
 	// AdvertiseSTUN ("host:port") has natsbc learn the address to advertise
 	// from a STUN server, at start and then every Options.STUNRefresh.
 	AdvertiseSTUN string
+	// Endpoints are the sources other than configured peers that may use
+	// this socket (UDP; ingress.Shield).
+	Endpoints ingress.Endpoints
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// (nat.WatchAddresses in production): natsbc logs them and re-learns
 	// its STUN-advertised addresses at once.
 	WatchAddresses func(ctx context.Context, onChange func(nat.AddrEvent)) (stop func(), err error)
+	// Security is the ingress shield: access lists, per-source rate
+	// limits, bans (its Peer is filled from Policy). Zero: no limits.
+	Security ingress.ShieldConfig
 	// State keeps the registrations across restarts (registrar/store);
 	// nil keeps them in memory only. New loads what it holds.
 	State registrar.Disk
@@ -79,6 +82,7 @@ type Server struct {
 	calls     *callTable
 	admit     *admission  // call slots: limits.max_calls and the like
 	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
+	shield    *ingress.Shield
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
@@ -142,6 +146,10 @@ func New(opts Options) (*Server, error) {
 	if s.locator == nil {
 		s.locator = defaultLocator(log)
 	}
+	shieldCfg := opts.Security
+	shieldCfg.Peer = func(a netip.Addr) bool { return s.policy.Classify(a).Name != "" }
+	shieldCfg.Logger = log
+	s.shield = ingress.NewShield(shieldCfg)
 	for i, l := range opts.Listeners {
 		sock, err := newSocket(l)
 		if err != nil {
@@ -154,6 +162,8 @@ func New(opts Options) (*Server, error) {
 			s.listeners[i].Packet = ingress.NewGuardedPacketConn(l.Packet, ingress.GuardConfig{
 				MaxMessageSize: cfg.MaxMessageSize,
 				Logger:         log,
+				Shield:         s.shield,
+				Endpoints:      l.Spec.Endpoints,
 				OnSTUN:         s.answerSTUN(l.Packet),
 				ForceRport: func(src netip.AddrPort) bool {
 					return s.policy.Classify(src.Addr()).NAT != policy.NATNever
@@ -317,3 +327,7 @@ func (s *Server) goTracked(f func()) {
 		f()
 	}()
 }
+
+// Shield is the ingress shield: its bans and counters, for the admin
+// endpoint.
+func (s *Server) Shield() *ingress.Shield { return s.shield }

@@ -1,11 +1,16 @@
 package sbc
 
+import "github.com/natsbc/natsbc/ingress"
+
 // Stats is a read-only snapshot of what the Server holds, for metrics.
 type Stats struct {
 	// ActiveCalls counts calls from INVITE until they end.
 	ActiveCalls int
 	// Subscriptions counts the SUBSCRIBE dialogs natsbc holds.
 	Subscriptions int
+	// Shield counts what the ingress shield refused, by reason, and its
+	// bans and unbans (counters since start).
+	Shield ingress.ShieldStats
 	// Bindings counts registered contacts (one per AoR and Contact).
 	Bindings int
 	// MediaSessions counts active calls with at least one relayed stream:
@@ -18,7 +23,7 @@ type Stats struct {
 // for the packet or message path.
 func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
-	st := Stats{Bindings: s.Bindings()}
+	st := Stats{Bindings: s.Bindings(), Shield: s.shield.Stats()}
 	for _, c := range calls {
 		if c.sub != nil {
 			st.Subscriptions++

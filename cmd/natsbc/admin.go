@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/sbc"
 )
 
@@ -27,8 +30,14 @@ type adminEndpoint struct {
 	done chan struct{} // closed when Serve has returned
 }
 
+// Bans is what the admin endpoint shows and lifts of the ingress shield.
+type Bans interface {
+	Bans() []ingress.Ban
+	Lift(src netip.Addr) bool
+}
+
 // startAdmin serves on ln until Close. stats is read at every scrape.
-func startAdmin(ln net.Listener, stats func() sbc.Stats, log *slog.Logger) *adminEndpoint {
+func startAdmin(ln net.Listener, stats func() sbc.Stats, bans Bans, log *slog.Logger) *adminEndpoint {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -45,6 +54,25 @@ func startAdmin(ln net.Listener, stats func() sbc.Stats, log *slog.Logger) *admi
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /bans", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		list := bans.Bans()
+		if list == nil {
+			list = []ingress.Ban{}
+		}
+		_ = json.NewEncoder(w).Encode(list)
+	})
+	mux.HandleFunc("DELETE /bans/{ip}", func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(r.PathValue("ip"))
+		switch {
+		case err != nil:
+			http.Error(w, "not an IP address: "+r.PathValue("ip"), http.StatusBadRequest)
+		case !bans.Lift(ip):
+			http.Error(w, ip.String()+" is not banned", http.StatusNotFound)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
 	a := &adminEndpoint{
 		http: &http.Server{
 			Handler:           mux,
@@ -87,6 +115,14 @@ var (
 		"SUBSCRIBE dialogs (voicemail lights, busy lamps, presence) natsbc holds.", nil, nil)
 	mediaSessionsDesc = prometheus.NewDesc("natsbc_media_sessions",
 		"Active calls whose media natsbc relays.", nil, nil)
+	ingressDroppedDesc = prometheus.NewDesc("natsbc_ingress_dropped_total",
+		"Datagrams and requests the ingress shield dropped, by reason (acl, rate, banned, scanner).", []string{"reason"}, nil)
+	ingress503Desc = prometheus.NewDesc("natsbc_ingress_rate_503_total",
+		"503s the ingress shield answered to sources over their rate (one per excess).", nil, nil)
+	bansDesc = prometheus.NewDesc("natsbc_bans_total",
+		"Sources banned (rate, scanner).", nil, nil)
+	unbansDesc = prometheus.NewDesc("natsbc_unbans_total",
+		"Bans ended (expired or lifted on the admin endpoint).", nil, nil)
 )
 
 func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -94,6 +130,10 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- registrationsDesc
 	ch <- mediaSessionsDesc
 	ch <- subscriptionsDesc
+	ch <- ingressDroppedDesc
+	ch <- ingress503Desc
+	ch <- bansDesc
+	ch <- unbansDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -102,6 +142,13 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(registrationsDesc, prometheus.GaugeValue, float64(st.Bindings))
 	ch <- prometheus.MustNewConstMetric(mediaSessionsDesc, prometheus.GaugeValue, float64(st.MediaSessions))
 	ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, float64(st.Subscriptions))
+	sh := st.Shield
+	for reason, n := range map[string]uint64{"acl": sh.DroppedACL, "rate": sh.DroppedRate, "banned": sh.DroppedBanned, "scanner": sh.DroppedScanner} {
+		ch <- prometheus.MustNewConstMetric(ingressDroppedDesc, prometheus.CounterValue, float64(n), reason)
+	}
+	ch <- prometheus.MustNewConstMetric(ingress503Desc, prometheus.CounterValue, float64(sh.Answered503))
+	ch <- prometheus.MustNewConstMetric(bansDesc, prometheus.CounterValue, float64(sh.Bans))
+	ch <- prometheus.MustNewConstMetric(unbansDesc, prometheus.CounterValue, float64(sh.Unbans))
 }
 
 // listenAdmin opens admin.listen; nil when the endpoint is off.

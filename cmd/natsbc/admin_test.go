@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/sbc"
 )
 
@@ -36,8 +39,11 @@ func TestAdminEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2}
-	a := startAdmin(ln, func() sbc.Stats { return stats }, slog.New(slog.DiscardHandler))
+	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2, Shield: ingress.ShieldStats{DroppedScanner: 7, Bans: 2}}
+	shield := ingress.NewShield(ingress.ShieldConfig{Scanners: ingress.DefaultScanners, BanTime: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	scanner := netip.MustParseAddr("203.0.113.66")
+	shield.Request(scanner, "friendly-scanner", "z9hG4bK-1", "OPTIONS")
+	a := startAdmin(ln, func() sbc.Stats { return stats }, shield, slog.New(slog.DiscardHandler))
 	base := "http://" + ln.Addr().String()
 
 	metrics := get(t, base+"/metrics")
@@ -45,6 +51,8 @@ func TestAdminEndpoint(t *testing.T) {
 		"\nnatsbc_active_calls 3\n",
 		"\nnatsbc_registrations 10000\n",
 		"\nnatsbc_media_sessions 2\n",
+		"\nnatsbc_ingress_dropped_total{reason=\"scanner\"} 7\n",
+		"\nnatsbc_bans_total 2\n",
 		"\ngo_goroutines ",
 		"\ngo_memstats_heap_inuse_bytes ",
 		"\nprocess_resident_memory_bytes ",
@@ -58,6 +66,23 @@ func TestAdminEndpoint(t *testing.T) {
 	}
 	if idx := get(t, base+"/debug/pprof/"); !strings.Contains(idx, "goroutine") {
 		t.Errorf("pprof index lists no goroutine profile:\n%.300s", idx)
+	}
+
+	if bans := get(t, base+"/bans"); !strings.Contains(bans, `"source":"203.0.113.66"`) {
+		t.Errorf("/bans does not list the banned scanner: %s", bans)
+	}
+	for ip, want := range map[string]int{"203.0.113.66": http.StatusNoContent, "203.0.113.67": http.StatusNotFound, "nonsense": http.StatusBadRequest} {
+		req, _ := http.NewRequest(http.MethodDelete, base+"/bans/"+ip, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != want {
+			t.Errorf("DELETE /bans/%s: %v %v, want %d", ip, res, err, want)
+		}
+		if res != nil {
+			res.Body.Close()
+		}
+	}
+	if bans := get(t, base+"/bans"); strings.TrimSpace(bans) != "[]" {
+		t.Errorf("/bans after lifting the ban: %s", bans)
 	}
 
 	a.Close()

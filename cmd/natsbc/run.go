@@ -109,6 +109,7 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 		STUNRefresh:    cfg.NATRefresh(),
 		WatchAddresses: watchAddresses(log),
 		State:          disk,
+		Security:       cfg.Shield(),
 	})
 	if err != nil {
 		closeListeners(listeners)
@@ -122,7 +123,7 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 	}
 	if adminLn != nil {
 		// Closed after the drain, so metrics stay readable during it.
-		admin := startAdmin(adminLn, srv.Stats, log.With("component", "admin"))
+		admin := startAdmin(adminLn, srv.Stats, srv.Shield(), log.With("component", "admin"))
 		defer admin.Close()
 		log.Info("admin endpoint ready", "listen", adminLn.Addr().String())
 	}

@@ -1,0 +1,29 @@
+package configs
+
+import "time"
+
+// checkSecurity: the shield's numbers must make sense together.
+func (k *checker) checkSecurity(s *SecurityConfig) {
+	for _, v := range []struct {
+		path string
+		n    int
+	}{{"security.rate", s.Rate}, {"security.burst", s.Burst}, {"security.peer_rate", s.PeerRate},
+		{"security.peer_burst", s.PeerBurst}, {"security.ban_after", s.BanAfter}} {
+		if v.n < 0 {
+			k.fail(v.path, "%d is negative (0 turns it off)", v.n)
+		}
+	}
+	// A bucket smaller than one request lets nothing through.
+	if s.Rate > 0 && s.Burst < 1 {
+		k.fail("security.burst", "%d lets no request through at rate %d: at least 1", s.Burst, s.Rate)
+	}
+	if s.PeerRate > 0 && s.PeerBurst < 1 {
+		k.fail("security.peer_burst", "%d lets no request through at peer_rate %d: at least 1", s.PeerBurst, s.PeerRate)
+	}
+	if s.BanTime < time.Second || s.BanTime > 30*24*time.Hour {
+		k.fail("security.ban_time", "%v must be at least 1s and at most 720h", s.BanTime)
+	}
+	if s.MaxSources < 1 {
+		k.fail("security.max_sources", "%d: at least 1", s.MaxSources)
+	}
+}
