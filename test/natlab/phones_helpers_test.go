@@ -224,28 +224,30 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// AwaitPacket waits until the capture file holds a packet that matches.
-// The capture hands packets over in blocks (libpcap's TPACKET_V3), up to
-// its buffer timeout after they crossed the wire, and a block not handed
-// over when the capture stops is lost: a test that stops it right after
-// the traffic it checks awaits that traffic first.
-func (c *Capture) AwaitPacket(t *testing.T, timeout time.Duration, what string, match func(WirePacket) bool) {
+// AwaitPacket waits until the running capture's file holds a packet that
+// matches, and returns every packet read so far. The capture hands
+// packets over in blocks (libpcap's TPACKET_V3), up to its buffer timeout
+// after they crossed the wire, and a block not handed over when the
+// capture stops is lost: a test reads what it checks this way, without
+// stopping the capture (the lab's teardown does). Each look runs tshark,
+// so it looks twice a second, not more: on a loaded machine tshark
+// itself is slow.
+func (c *Capture) AwaitPacket(t *testing.T, timeout time.Duration, what string, match func(WirePacket) bool) []WirePacket {
 	t.Helper()
 	var seen []WirePacket
-	if !poll(timeout, func() bool {
-		pkts, err := readCapture(c.file) // a block half written reads as an error: next round
-		if err != nil {
-			return false
-		}
-		seen = pkts
-		for _, p := range pkts {
-			if match(p) {
-				return true
+	deadline := time.Now().Add(timeout)
+	for {
+		// A block half written reads as an error: the next look has it.
+		if pkts, err := readCapture(c.file); err == nil {
+			seen = pkts
+			if slices.ContainsFunc(pkts, match) {
+				return pkts
 			}
 		}
-		return false
-	}) {
-		t.Fatalf("capture %s: no %s within %s; SIP seen:\n%s", c.Name, what, timeout, listPackets(SIPAt(seen)))
+		if time.Now().After(deadline) {
+			t.Fatalf("capture %s: no %s within %s; SIP seen:\n%s", c.Name, what, timeout, listPackets(SIPAt(seen)))
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

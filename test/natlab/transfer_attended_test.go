@@ -53,14 +53,13 @@ func TestTransferAttendedLinphone(t *testing.T) {
 	// Carol's wire: the call from bob (natsbc's leg to her), then alice's
 	// INVITE whose Replaces names exactly that dialog as carol knows it.
 	var first, replacing WirePacket
-	wireC.AwaitPacket(t, 10*time.Second, "an INVITE with Replaces to carol", func(p WirePacket) bool {
+	pkts := wireC.AwaitPacket(t, 15*time.Second, "an INVITE with Replaces to carol", func(p WirePacket) bool {
 		if p.Method == "INVITE" && hostOf(p.Dst) == carolLAN.IP && p.Replaces != "" {
 			replacing = p
 			return true
 		}
 		return false
 	})
-	pkts := wireC.Stop(t)
 	for _, p := range pkts {
 		if p.Status == 200 && p.CSeqMethod == "INVITE" && hostOf(p.Src) == carolLAN.IP && p.At.Before(transfer) {
 			first = p

@@ -79,16 +79,15 @@ func TestTransferBlindBaresip(t *testing.T) {
 		t.Errorf("NOTIFY at bob has Content-Type %q, want message/sipfrag", ct)
 	}
 
-	wireA.AwaitPacket(t, 5*time.Second, "REFER to alice", func(p WirePacket) bool {
+	pktsA := wireA.AwaitPacket(t, 15*time.Second, "REFER to alice", func(p WirePacket) bool {
 		return p.Method == "REFER" && hostOf(p.Dst) == LAN1.IP
 	})
-	wireB.AwaitPacket(t, 5*time.Second, "202 to bob's REFER", func(p WirePacket) bool {
+	wireB.AwaitPacket(t, 15*time.Second, "202 to bob's REFER", func(p WirePacket) bool {
 		return p.Status == 202 && p.CSeqMethod == "REFER" && hostOf(p.Dst) == bobLAN.IP
 	})
-	wireB.AwaitPacket(t, 5*time.Second, "NOTIFY to bob", func(p WirePacket) bool {
+	pktsB := wireB.AwaitPacket(t, 15*time.Second, "NOTIFY to bob", func(p WirePacket) bool {
 		return p.Method == "NOTIFY" && hostOf(p.Dst) == bobLAN.IP
 	})
-	pktsA, pktsB := wireA.Stop(t), wireB.Stop(t)
 	assertSIPOnlyWithNatsbc(t, "alice", pktsA, LAN1.IP)
 	assertSIPOnlyWithNatsbc(t, "bob", pktsB, bobLAN.IP)
 	reg.AssertNeverReceived(t, "192.168.")
