@@ -37,6 +37,11 @@ type BaresipOptions struct {
 	// 440 Hz sine. baresip 1.0 does not resample its source: ausine makes
 	// only 48 kHz (opus), a file its own rate (16 kHz: G.722, 8 kHz: PCMU).
 	Source string
+	// Modules are more modules to load (e.g. mwi.so, presence.so).
+	Modules []string
+	// Contacts are lines of its contacts file (contact.so loads it), e.g.
+	// `"Bob" <sip:bob@...>;presence=p2p` for a presence subscription.
+	Contacts []string
 }
 
 // baresipCodecs is what every lab baresip offers, in its order of
@@ -76,7 +81,16 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 	}
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=%s;regint=600;audio_codecs=%s\n",
 		o.User, EdgeOutIP, o.Password, answer, codecs)
-	for name, body := range map[string]string{"config": cfg, "accounts": account} {
+	for _, m := range o.Modules {
+		cfg += "module\t\t\t" + m + "\n"
+	}
+	files := map[string]string{"config": cfg, "accounts": account}
+	if len(o.Contacts) > 0 {
+		cfg += "module\t\t\tcontact.so\n"
+		files["config"] = cfg
+		files["contacts"] = strings.Join(o.Contacts, "\n") + "\n"
+	}
+	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,9 @@ type RegistrarOptions struct {
 	// ChallengeInvite (with Password) also challenges every initial INVITE
 	// with 407 (realm: the From domain), as PBXs do for outgoing calls.
 	ChallengeInvite bool
+	// MWIServer and PresenceServer (host:port), when set, receive the
+	// SUBSCRIBEs for message-summary and presence.
+	MWIServer, PresenceServer string
 }
 
 // StartKamailioRegistrar runs the registrar in the pbx namespace on
@@ -53,8 +56,13 @@ func (l *Lab) StartKamailioRegistrar(t *testing.T, ip string, port int, opts Reg
 		}
 		proxyAuth = "#!define WITH_PROXY_AUTH"
 	}
+	notifiers := "# SUBSCRIBEs go where the location table says"
+	if opts.MWIServer != "" || opts.PresenceServer != "" {
+		notifiers = "#!define WITH_NOTIFIERS"
+	}
 	p := l.runKamailio(t, "registrar", "kamailio-registrar.cfg", ip, port,
-		"__CTL_SOCKET__", ctl, "__AUTH__", auth, "__PROXY_AUTH__", proxyAuth, "__PASSWORD__", opts.Password)
+		"__CTL_SOCKET__", ctl, "__AUTH__", auth, "__PROXY_AUTH__", proxyAuth, "__PASSWORD__", opts.Password,
+		"__NOTIFIERS__", notifiers, "__MWI_SERVER__", "sip:"+opts.MWIServer, "__PRESENCE_SERVER__", "sip:"+opts.PresenceServer)
 	return &Registrar{Proc: p, ctl: ctl}
 }
 
