@@ -146,6 +146,12 @@ type SecurityConfig struct {
 	BanTime             time.Duration
 	Scanners            []string // User-Agent fragments
 	MaxSources          int
+	// AuthFailures challenged requests with credentials within AuthWindow
+	// ban the source (0: never); RealSourceHeader names the header that
+	// tells the PBX the real source ("": none).
+	AuthFailures     int
+	AuthWindow       time.Duration
+	RealSourceHeader string
 }
 
 // position is where a value came from: a line and column of the file, or

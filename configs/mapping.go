@@ -23,6 +23,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxCalls:          c.Limits.MaxCalls,
 		MaxCallsPerSource: c.Limits.MaxCallsPerSource,
 		UserAgent:         c.SIP.UserAgent,
+		RealSourceHeader:  c.Security.RealSourceHeader,
 		SessionExpires:    c.SIP.SessionExpires,
 		MinSE:             c.SIP.MinSE,
 		Disable100rel:     !c.SIP.Rel100,
@@ -120,5 +121,6 @@ func (c *Config) Shield() ingress.ShieldConfig {
 		Deny: slices.Clone(s.Deny), Allow: slices.Clone(s.Allow),
 		Rate: float64(s.Rate), Burst: s.Burst, PeerRate: float64(s.PeerRate), PeerBurst: s.PeerBurst,
 		BanAfter: s.BanAfter, BanTime: s.BanTime, Scanners: slices.Clone(s.Scanners), MaxSources: s.MaxSources,
+		AuthFailures: s.AuthFailures, AuthWindow: s.AuthWindow,
 	}
 }

@@ -133,7 +133,8 @@ func baseConfig(name string) *Config {
 			MaxStreams:  m.MaxStreams,
 		},
 		Security: SecurityConfig{Rate: 20, Burst: 40, BanAfter: 200, BanTime: time.Hour,
-			Scanners: slices.Clone(ingress.DefaultScanners), MaxSources: 65536},
+			Scanners: slices.Clone(ingress.DefaultScanners), MaxSources: 65536,
+			AuthFailures: 10, AuthWindow: 10 * time.Minute, RealSourceHeader: s.RealSourceHeader},
 		file: name,
 		pos:  make(map[string]position),
 	}

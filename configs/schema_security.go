@@ -11,15 +11,18 @@ import (
 // security decodes the `security:` section (the ingress shield).
 func (d *decoder) security(n *yaml.Node, path string, s *SecurityConfig) {
 	d.mapping(n, path, map[string]func(*yaml.Node, string){
-		"deny":        d.networks(&s.Deny),
-		"allow":       d.networks(&s.Allow),
-		"rate":        d.integer(&s.Rate),
-		"burst":       d.integer(&s.Burst),
-		"peer_rate":   d.integer(&s.PeerRate),
-		"peer_burst":  d.integer(&s.PeerBurst),
-		"ban_after":   d.integer(&s.BanAfter),
-		"ban_time":    d.duration(&s.BanTime),
-		"max_sources": d.integer(&s.MaxSources),
+		"deny":               d.networks(&s.Deny),
+		"allow":              d.networks(&s.Allow),
+		"rate":               d.integer(&s.Rate),
+		"burst":              d.integer(&s.Burst),
+		"peer_rate":          d.integer(&s.PeerRate),
+		"peer_burst":         d.integer(&s.PeerBurst),
+		"ban_after":          d.integer(&s.BanAfter),
+		"ban_time":           d.duration(&s.BanTime),
+		"max_sources":        d.integer(&s.MaxSources),
+		"auth_failures":      d.integer(&s.AuthFailures),
+		"auth_window":        d.duration(&s.AuthWindow),
+		"real_source_header": d.str(&s.RealSourceHeader),
 		"scanners": func(n *yaml.Node, p string) {
 			s.Scanners = []string{}
 			d.list(n, p, func(_ int, n *yaml.Node, p string) {

@@ -19,6 +19,9 @@ func TestSecuritySection(t *testing.T) {
 	if sh := c.Shield(); sh.Rate != 20 || sh.Burst != 40 || sh.BanAfter != 200 || sh.BanTime != time.Hour || len(sh.Scanners) == 0 {
 		t.Errorf("default shield %+v", sh)
 	}
+	if sh := c.Shield(); sh.AuthFailures != 10 || sh.AuthWindow != 10*time.Minute || c.SBC().RealSourceHeader != "X-Real-Source" {
+		t.Errorf("default brute-force watch %d/%v, header %q", sh.AuthFailures, sh.AuthWindow, c.SBC().RealSourceHeader)
+	}
 	if eps := c.Listen(); len(eps) == 0 || eps[0].Endpoints.Restricted {
 		t.Errorf("default endpoints %+v, want any", eps)
 	}
@@ -62,6 +65,8 @@ listen:
 		"security:\n  rate: -1\n":                                   "t.yaml:2:9: security.rate: -1 is negative",
 		"security:\n  rate: 5\n  burst: 0\n":                        "security.burst: 0 lets no request through",
 		"security:\n  ban_time: 0s\n":                               "security.ban_time: 0s must be at least 1s",
+		"security:\n  real_source_header: \"X Real\"\n":             `security.real_source_header: "X Real" is not a header name`,
+		"security:\n  auth_window: 0s\n":                            "security.auth_window: 0s must be at least 1s",
 		"security:\n  deny: [not-a-network]\n":                      "t.yaml:2:10",
 		"listen:\n  - address: 0.0.0.0:5060\n    endpoints: some\n": `"some" is not any, none or a list of networks`,
 	} {

@@ -1,6 +1,10 @@
 package configs
 
-import "time"
+import (
+	"time"
+
+	"github.com/natsbc/natsbc/ingress"
+)
 
 // checkSecurity: the shield's numbers must make sense together.
 func (k *checker) checkSecurity(s *SecurityConfig) {
@@ -25,5 +29,14 @@ func (k *checker) checkSecurity(s *SecurityConfig) {
 	}
 	if s.MaxSources < 1 {
 		k.fail("security.max_sources", "%d: at least 1", s.MaxSources)
+	}
+	if s.AuthFailures < 0 {
+		k.fail("security.auth_failures", "%d is negative (0 turns it off)", s.AuthFailures)
+	}
+	if s.AuthFailures > 0 && (s.AuthWindow < time.Second || s.AuthWindow > 24*time.Hour) {
+		k.fail("security.auth_window", "%v must be at least 1s and at most 24h", s.AuthWindow)
+	}
+	if h := s.RealSourceHeader; h != "" && !ingress.IsToken(h) {
+		k.fail("security.real_source_header", "%q is not a header name (RFC 3261 token: letters, digits, -.!%%*_+`'~)", h)
 	}
 }

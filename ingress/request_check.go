@@ -43,7 +43,7 @@ func checkRequest(req *sip.Request, textClean bool) *Reject {
 	if !strings.EqualFold(req.SipVersion, "SIP/2.0") {
 		return &Reject{Code: 505, Reason: "Version Not Supported"}
 	}
-	if !isToken(string(req.Method)) {
+	if !IsToken(string(req.Method)) {
 		return badRequest("Malformed Method")
 	}
 	// §8.2.2.1: a scheme we do not understand gets 416.
@@ -241,8 +241,9 @@ func hasLineBreakOrNUL(s string) bool {
 	return false
 }
 
-// isToken reports whether s is an RFC 3261 §25.1 token (methods are tokens).
-func isToken(s string) bool {
+// IsToken reports whether s is an RFC 3261 §25.1 token (methods and header
+// names are tokens).
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -89,7 +89,7 @@ func splitHeaderLines(data []byte) []string {
 // §7.1) loosely: a token method, something, and a SIP version.
 func requestLineMethod(line string) (string, bool) {
 	parts := strings.Fields(line)
-	if len(parts) != 3 || !isToken(parts[0]) {
+	if len(parts) != 3 || !IsToken(parts[0]) {
 		return "", false
 	}
 	if !strings.HasPrefix(strings.ToUpper(parts[2]), "SIP/") {

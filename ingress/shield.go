@@ -30,6 +30,11 @@ type ShieldConfig struct {
 	// Scanners are User-Agent fragments (any case): a request carrying one
 	// is dropped silently and its source banned.
 	Scanners []string
+	// AuthFailures challenges of requests that carried credentials, from
+	// one source within AuthWindow and without a success between, ban it
+	// (fail2ban's maxretry and findtime; 0: never).
+	AuthFailures int
+	AuthWindow   time.Duration
 	// MaxSources bounds the sources remembered (buckets and bans); when
 	// full, the one seen least recently is forgotten (0: 65536).
 	MaxSources int
@@ -71,7 +76,7 @@ type Shield struct {
 	mu      sync.Mutex
 	sources map[netip.Addr]*sourceState
 
-	dropACL, dropRate, dropBanned, dropScanner, answered503, bans, unbans atomic.Uint64
+	dropACL, dropRate, dropBanned, dropScanner, answered503, bans, unbans, authFailures atomic.Uint64
 }
 
 type sourceState struct {
@@ -82,6 +87,9 @@ type sourceState struct {
 	banUntil time.Time
 	recent   [8]string // Via branches + method of its last requests
 	next     int
+	// authFailed failures since authSince, the first of them.
+	authFailed int
+	authSince  time.Time
 }
 
 // NewShield builds the shared state.
@@ -211,6 +219,45 @@ func (s *Shield) stateLocked(src netip.Addr, now time.Time, burst float64) *sour
 	return st
 }
 
+// AuthFailed records that the PBX challenged (401/407) a request from src
+// that carried credentials: a wrong password. Only natsbc knows the real
+// source (the PBX sees natsbc's address), so natsbc does what fail2ban
+// would: AuthFailures of them within AuthWindow, without a success, ban
+// src for BanTime. Peers are never banned for it.
+func (s *Shield) AuthFailed(src netip.Addr) {
+	src = src.Unmap()
+	if s.cfg.AuthFailures <= 0 || s.isPeer(src) {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	st := s.stateLocked(src, now, float64(s.cfg.Burst))
+	if st.authFailed == 0 || now.Sub(st.authSince) > s.cfg.AuthWindow {
+		st.authFailed, st.authSince = 0, now
+	}
+	st.authFailed++
+	banNow := st.authFailed >= s.cfg.AuthFailures
+	if banNow {
+		st.authFailed = 0
+	}
+	s.mu.Unlock()
+	s.authFailures.Add(1)
+	if banNow {
+		s.ban(src, "authentication failures", "")
+	}
+}
+
+// AuthSucceeded records a success of src at the PBX (a 2xx to a request
+// with credentials): its failures so far are forgiven.
+func (s *Shield) AuthSucceeded(src netip.Addr) {
+	src = src.Unmap()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.sources[src]; ok {
+		st.authFailed = 0
+	}
+}
+
 func (s *Shield) ban(src netip.Addr, why, detail string) {
 	now := s.now()
 	s.mu.Lock()
@@ -285,12 +332,15 @@ func (s *Shield) Lift(src netip.Addr) bool {
 // ShieldStats counts what the shield refused, by reason.
 type ShieldStats struct {
 	DroppedACL, DroppedRate, DroppedBanned, DroppedScanner, Answered503, Bans, Unbans uint64
+	// AuthFailures counts the PBX's challenges of requests with credentials.
+	AuthFailures uint64
 }
 
 // Stats returns the counters so far.
 func (s *Shield) Stats() ShieldStats {
 	return ShieldStats{DroppedACL: s.dropACL.Load(), DroppedRate: s.dropRate.Load(), DroppedBanned: s.dropBanned.Load(),
-		DroppedScanner: s.dropScanner.Load(), Answered503: s.answered503.Load(), Bans: s.bans.Load(), Unbans: s.unbans.Load()}
+		DroppedScanner: s.dropScanner.Load(), Answered503: s.answered503.Load(), Bans: s.bans.Load(), Unbans: s.unbans.Load(),
+		AuthFailures: s.authFailures.Load()}
 }
 
 func inAny(nets []netip.Prefix, a netip.Addr) bool {

@@ -209,3 +209,39 @@ func TestGuardShieldScanner(t *testing.T) {
 		t.Fatalf("shield stats %+v", st)
 	}
 }
+
+// Wrong passwords (challenges of requests with credentials) ban a source
+// after AuthFailures within AuthWindow; a success forgives, an old failure
+// ages out; a peer is never banned for it.
+func TestShieldAuthFailures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := testShield(ShieldConfig{AuthFailures: 3, AuthWindow: 10 * time.Minute, BanTime: time.Hour})
+		s.AuthFailed(phone)
+		s.AuthFailed(phone)
+		s.AuthSucceeded(phone)
+		s.AuthFailed(phone)
+		s.AuthFailed(phone)
+		if s.Admit(phone, Endpoints{}) != Pass {
+			t.Fatal("banned after a success forgave the first failures")
+		}
+		time.Sleep(11 * time.Minute)
+		s.AuthFailed(phone) // the window of the two before has passed
+		if s.Admit(phone, Endpoints{}) != Pass {
+			t.Fatal("banned by failures older than the window")
+		}
+		s.AuthFailed(phone)
+		s.AuthFailed(phone)
+		if s.Admit(phone, Endpoints{}) != DropBanned {
+			t.Fatal("3 failures within the window did not ban")
+		}
+		for range 10 {
+			s.AuthFailed(pbx)
+		}
+		if s.Admit(pbx, Endpoints{}) != Pass {
+			t.Fatal("a peer was banned for failures")
+		}
+		if st := s.Stats(); st.AuthFailures != 7 || st.Bans != 1 {
+			t.Errorf("stats %+v, want the phone's 7 failures counted and one ban", st)
+		}
+	})
+}

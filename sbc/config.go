@@ -31,6 +31,9 @@ type Config struct {
 	Disable100rel bool
 	// UserAgent is put in the Server/User-Agent header of what natsbc originates.
 	UserAgent string
+	// RealSourceHeader names the header in which natsbc tells the PBX a
+	// request's real source ("" : none); real_source.go.
+	RealSourceHeader string
 	// SessionExpires is the session interval (RFC 4028) natsbc offers and
 	// applies to every leg whose peer uses none; MinSE is the shortest one
 	// it accepts (RFC 4028 §4 says 90 s; lower only for tests). See
@@ -89,10 +92,12 @@ func DefaultConfig() Config {
 		MaxMessageSize: 65535,
 		TimerC:         3 * time.Minute,
 		UserAgent:      "natsbc",
-		SessionExpires: 1800 * time.Second,
-		MinSE:          90 * time.Second,
-		Registrations:  RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100},
-		Keepalive:      KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
+		// Not filled in by withDefaults: "" turns it off.
+		RealSourceHeader: "X-Real-Source",
+		SessionExpires:   1800 * time.Second,
+		MinSE:            90 * time.Second,
+		Registrations:    RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100},
+		Keepalive:        KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
 }
 

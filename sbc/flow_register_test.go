@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/registrar"
 )
 
@@ -302,5 +304,45 @@ func TestFlowBindingsPerSourceBounded(t *testing.T) {
 	b.phone.Expect(t, wait, "200 to alice's refresh at the bound", isResponse(200, sip.REGISTER))
 	if n := b.srv.Bindings(); n != 1 {
 		t.Errorf("Bindings() = %d, want 1", n)
+	}
+}
+
+// The PBX learns each request's real source in X-Real-Source (a forged one
+// from the phone is replaced), and a phone that keeps failing digest
+// authentication is banned: its next REGISTER never reaches the PBX.
+func TestFlowRealSourceAndBruteForceBan(t *testing.T) {
+	t.Parallel()
+	b := newFlowBedWith(t, func(c *Config) { c.RealSourceHeader = "X-Real-Source" }, func(o *Options, _ netip.AddrPort) {
+		o.Security = ingress.ShieldConfig{AuthFailures: 3, AuthWindow: time.Minute, BanTime: time.Hour}
+	})
+	r := newPhoneReg("mallory")
+	auth := `Authorization: Digest username="mallory", realm="example.com", nonce="abc", uri="sip:example.com", response="00000000000000000000000000000000"`
+	for i := range 3 {
+		b.phone.Send(t, b.register(r, 3600, auth, "X-Real-Source: 10.9.9.9:5060;transport=udp"))
+		got := b.pbx.Expect(t, wait, "REGISTER "+strconv.Itoa(i)+" at the PBX", isRequestIn(sip.REGISTER, r.callID)).(*sip.Request)
+		hs := got.GetHeaders("X-Real-Source")
+		if want := b.phone.addr().String() + ";transport=udp"; len(hs) != 1 || hs[0].Value() != want {
+			t.Fatalf("X-Real-Source at the PBX %v, want one: %s", hs, want)
+		}
+		b.pbx.SendTo(t, b.inside, replyTo(got, 401, "Unauthorized", "pbx1", []string{`WWW-Authenticate: Digest realm="example.com", nonce="n` + strconv.Itoa(i) + `"`}, ""))
+		b.phone.Expect(t, wait, "401 at the phone", isResponse(401, sip.REGISTER))
+	}
+	if st := b.srv.Shield().Stats(); st.AuthFailures != 3 || st.Bans != 1 {
+		t.Fatalf("shield stats %+v, want 3 failures and a ban", st)
+	}
+	b.phone.Send(t, b.register(r, 3600, auth))
+	b.phone.Send(t, options(b.phone, b.outside))
+	if _, err := b.log.waitFor("source banned", wait); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(wait)
+	for b.srv.Shield().Stats().DroppedBanned < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the banned phone's datagrams were not dropped: %+v", b.srv.Shield().Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := b.pbx.TakeAll(isRequestIn(sip.REGISTER, r.callID)); len(got) != 0 {
+		t.Fatalf("the PBX got %d REGISTERs from the banned phone", len(got))
 	}
 }

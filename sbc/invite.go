@@ -115,6 +115,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 	bReq := b.newInDialogRequest(sip.INVITE, 0)
 	copyEndToEnd(bReq, req, a.peerOf())
 	decrementMaxForwards(bReq, req)
+	s.stampRealSource(bReq, req)
 	// RFC 3891 §3: attended transfer and call pickup name a dialog; the
 	// callee must get the name it knows.
 	if rej := s.mapReplacesHeader(bReq); rej != nil {

@@ -62,6 +62,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 					return
 				}
 				c.finalToCaller(initial, true)
+				c.s.noteAuthOutcome(in, res)
 				c.answered(fromSide, in, tx, p.out, res, initial)
 				return
 			default:
@@ -87,6 +88,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				}
 				if p.stopping == "" {
 					c.finalToCaller(initial, false)
+					c.s.noteAuthOutcome(in, res)
 					c.relayFinal(fromSide, in, tx, res)
 				}
 				c.endInitial(initial, p.stopping, "rejected")

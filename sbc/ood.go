@@ -53,6 +53,7 @@ func (s *Server) relayOutOfDialog(req *sip.Request, tx sip.ServerTransaction, ne
 	out := b.newInDialogRequest(req.Method, 1)
 	copyEndToEnd(out, req, a.peerOf())
 	decrementMaxForwards(out, req)
+	s.stampRealSource(out, req)
 	setBody(out, contentType(req), req.Body())
 
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
@@ -63,6 +64,7 @@ func (s *Server) relayOutOfDialog(req *sip.Request, tx sip.ServerTransaction, ne
 		s.replyStateless(req, tx, 408, "Request Timeout")
 		return
 	}
+	s.noteAuthOutcome(req, res)
 	reply := s.newResponse(req, res.StatusCode, res.Reason)
 	copyEndToEnd(reply, res, b.peerOf())
 	setBody(reply, contentType(res), res.Body())

@@ -46,6 +46,9 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
+	if err == nil {
+		s.noteAuthOutcome(req, res)
+	}
 	if err != nil {
 		s.log.Warn("REGISTER not answered by the registrar", "aor", x.AoR, "registrar", x.PBX.Dst.String(), "error", err)
 		s.replyStateless(req, tx, 408, "Request Timeout")
@@ -124,6 +127,7 @@ func (s *Server) registerRequest(x *regExchange) *sip.Request {
 	copyHeaders(out, x.req, carried{dialogID: true, software: true, registerExpiry: true,
 		identity: s.policy.Classify(x.Flow.Source.Addr()).TrustIdentity})
 	decrementMaxForwards(out, x.req)
+	s.stampRealSource(out, x.req)
 	if x.Wildcard {
 		out.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Wildcard: true}})
 	}

@@ -67,6 +67,7 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	copyEndToEnd(out, req, a.peerOf())
 	copySubscriptionExpires(out, req)
 	decrementMaxForwards(out, req)
+	s.stampRealSource(out, req)
 	setBody(out, contentType(req), req.Body())
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
 	defer cancel()

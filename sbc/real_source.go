@@ -1,0 +1,44 @@
+package sbc
+
+import "github.com/emiago/sipgo/sip"
+
+// The PBX only ever sees natsbc's address, so its own fail2ban would ban
+// everyone or no one. natsbc watches the PBX's answers per real source
+// (the shield bans brute-forcers), and tells the PBX the real source.
+
+// noteAuthOutcome tells the shield how the PBX answered a request that
+// carried credentials: a 401/407 is a wrong password, a 2xx forgives the
+// failures so far. A challenge of a request without credentials is the
+// normal first step of digest authentication (RFC 3261 §22.2) and counts
+// for nothing.
+func (s *Server) noteAuthOutcome(req *sip.Request, res *sip.Response) {
+	if req.GetHeader("Authorization") == nil && req.GetHeader("Proxy-Authorization") == nil {
+		return
+	}
+	src := parseAddrPort(req.Source()).Addr()
+	switch {
+	case res.StatusCode == 401 || res.StatusCode == 407:
+		s.shield.AuthFailed(src)
+	case res.IsSuccess():
+		s.shield.AuthSucceeded(src)
+	}
+}
+
+// stampRealSource writes where in really came from into out, in the
+// header security.real_source_header names ("ip:port;transport=udp"), and
+// removes any such header a sender wrote itself: only natsbc's is true. A
+// peer's request carries none (natsbc vouches for the sources it faces).
+func (s *Server) stampRealSource(out, in *sip.Request) {
+	name := s.cfg.RealSourceHeader
+	if name == "" {
+		return
+	}
+	for out.GetHeader(name) != nil {
+		out.RemoveHeader(name)
+	}
+	src := parseAddrPort(in.Source())
+	if !src.IsValid() || s.policy.Classify(src.Addr()).Name != "" {
+		return
+	}
+	out.AppendHeader(sip.NewHeader(name, src.String()+";transport="+lower(in.Transport())))
+}
