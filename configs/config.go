@@ -152,6 +152,10 @@ type SecurityConfig struct {
 	AuthFailures     int
 	AuthWindow       time.Duration
 	RealSourceHeader string
+	// TCP connections: in total, per source address (0: no cap), and how
+	// long one may be idle or take for a header block.
+	TCPMaxConnections, TCPMaxPerSource int
+	TCPIdleTimeout, TCPHeaderTimeout   time.Duration
 }
 
 // position is where a value came from: a line and column of the file, or

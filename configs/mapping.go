@@ -124,3 +124,10 @@ func (c *Config) Shield() ingress.ShieldConfig {
 		AuthFailures: s.AuthFailures, AuthWindow: s.AuthWindow,
 	}
 }
+
+// TCPLimits maps the TCP keys of `security:`.
+func (c *Config) TCPLimits() ingress.TCPConfig {
+	s := c.Security
+	return ingress.TCPConfig{MaxConnections: s.TCPMaxConnections, MaxPerSource: s.TCPMaxPerSource,
+		IdleTimeout: s.TCPIdleTimeout, HeaderTimeout: s.TCPHeaderTimeout}
+}

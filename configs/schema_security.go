@@ -11,18 +11,22 @@ import (
 // security decodes the `security:` section (the ingress shield).
 func (d *decoder) security(n *yaml.Node, path string, s *SecurityConfig) {
 	d.mapping(n, path, map[string]func(*yaml.Node, string){
-		"deny":               d.networks(&s.Deny),
-		"allow":              d.networks(&s.Allow),
-		"rate":               d.integer(&s.Rate),
-		"burst":              d.integer(&s.Burst),
-		"peer_rate":          d.integer(&s.PeerRate),
-		"peer_burst":         d.integer(&s.PeerBurst),
-		"ban_after":          d.integer(&s.BanAfter),
-		"ban_time":           d.duration(&s.BanTime),
-		"max_sources":        d.integer(&s.MaxSources),
-		"auth_failures":      d.integer(&s.AuthFailures),
-		"auth_window":        d.duration(&s.AuthWindow),
-		"real_source_header": d.str(&s.RealSourceHeader),
+		"deny":                d.networks(&s.Deny),
+		"allow":               d.networks(&s.Allow),
+		"rate":                d.integer(&s.Rate),
+		"burst":               d.integer(&s.Burst),
+		"peer_rate":           d.integer(&s.PeerRate),
+		"peer_burst":          d.integer(&s.PeerBurst),
+		"ban_after":           d.integer(&s.BanAfter),
+		"ban_time":            d.duration(&s.BanTime),
+		"max_sources":         d.integer(&s.MaxSources),
+		"auth_failures":       d.integer(&s.AuthFailures),
+		"auth_window":         d.duration(&s.AuthWindow),
+		"real_source_header":  d.str(&s.RealSourceHeader),
+		"tcp_max_connections": d.integer(&s.TCPMaxConnections),
+		"tcp_max_per_source":  d.integer(&s.TCPMaxPerSource),
+		"tcp_idle_timeout":    d.duration(&s.TCPIdleTimeout),
+		"tcp_header_timeout":  d.duration(&s.TCPHeaderTimeout),
 		"scanners": func(n *yaml.Node, p string) {
 			s.Scanners = []string{}
 			d.list(n, p, func(_ int, n *yaml.Node, p string) {

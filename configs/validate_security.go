@@ -36,6 +36,17 @@ func (k *checker) checkSecurity(s *SecurityConfig) {
 	if s.AuthFailures > 0 && (s.AuthWindow < time.Second || s.AuthWindow > 24*time.Hour) {
 		k.fail("security.auth_window", "%v must be at least 1s and at most 24h", s.AuthWindow)
 	}
+	if s.TCPMaxConnections < 0 || s.TCPMaxPerSource < 0 {
+		k.fail("security.tcp_max_connections", "%d/%d: negative (0 means no cap)", s.TCPMaxConnections, s.TCPMaxPerSource)
+	}
+	// A header block may take a round trip or two; an idle connection
+	// must outlive a phone's keepalive interval.
+	if s.TCPHeaderTimeout < 0 || s.TCPHeaderTimeout > 0 && s.TCPHeaderTimeout < time.Second {
+		k.fail("security.tcp_header_timeout", "%v: at least 1s (0 turns it off)", s.TCPHeaderTimeout)
+	}
+	if s.TCPIdleTimeout < 0 || s.TCPIdleTimeout > 0 && s.TCPIdleTimeout < 30*time.Second {
+		k.fail("security.tcp_idle_timeout", "%v: at least 30s (0 turns it off)", s.TCPIdleTimeout)
+	}
 	if h := s.RealSourceHeader; h != "" && !ingress.IsToken(h) {
 		k.fail("security.real_source_header", "%q is not a header name (RFC 3261 token: letters, digits, -.!%%*_+`'~)", h)
 	}

@@ -55,6 +55,8 @@ type Options struct {
 	// Security is the ingress shield: access lists, per-source rate
 	// limits, bans (its Peer is filled from Policy). Zero: no limits.
 	Security ingress.ShieldConfig
+	// TCP bounds the connections of the stream listeners (zero: none).
+	TCP ingress.TCPConfig
 	// State keeps the registrations across restarts (registrar/store);
 	// nil keeps them in memory only. New loads what it holds.
 	State registrar.Disk
@@ -83,6 +85,7 @@ type Server struct {
 	admit     *admission  // call slots: limits.max_calls and the like
 	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
 	shield    *ingress.Shield
+	tcpGuards []*ingress.GuardedListener
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
@@ -169,6 +172,12 @@ func New(opts Options) (*Server, error) {
 					return s.policy.Classify(src.Addr()).NAT != policy.NATNever
 				},
 			})
+		}
+		if l.Stream != nil {
+			// Connections are capped, and closed when idle or too slow.
+			g := ingress.NewGuardedListener(l.Stream, opts.TCP, s.shield, l.Spec.Endpoints, log)
+			s.listeners[i].Stream = g
+			s.tcpGuards = append(s.tcpGuards, g)
 		}
 	}
 

@@ -11,6 +11,8 @@ type Stats struct {
 	// Shield counts what the ingress shield refused, by reason, and its
 	// bans and unbans (counters since start).
 	Shield ingress.ShieldStats
+	// TCP sums the stream listeners' connections and refusals.
+	TCP ingress.TCPStats
 	// Bindings counts registered contacts (one per AoR and Contact).
 	Bindings int
 	// MediaSessions counts active calls with at least one relayed stream:
@@ -24,6 +26,12 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
 	st := Stats{Bindings: s.Bindings(), Shield: s.shield.Stats()}
+	for _, g := range s.tcpGuards {
+		t := g.Stats()
+		st.TCP.Open += t.Open
+		st.TCP.Refused += t.Refused
+		st.TCP.Cut += t.Cut
+	}
 	for _, c := range calls {
 		if c.sub != nil {
 			st.Subscriptions++

@@ -123,6 +123,10 @@ var (
 		"Sources banned (rate, scanner).", nil, nil)
 	unbansDesc = prometheus.NewDesc("natsbc_unbans_total",
 		"Bans ended (expired or lifted on the admin endpoint).", nil, nil)
+	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
+		"TCP connections natsbc holds on its listeners.", nil, nil)
+	tcpClosedDesc = prometheus.NewDesc("natsbc_tcp_closed_total",
+		"TCP connections natsbc closed itself, by reason (refused: shield or caps at accept; cut: idle or a header block too slow).", []string{"reason"}, nil)
 )
 
 func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -134,6 +138,8 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ingress503Desc
 	ch <- bansDesc
 	ch <- unbansDesc
+	ch <- tcpOpenDesc
+	ch <- tcpClosedDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -149,6 +155,9 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(ingress503Desc, prometheus.CounterValue, float64(sh.Answered503))
 	ch <- prometheus.MustNewConstMetric(bansDesc, prometheus.CounterValue, float64(sh.Bans))
 	ch <- prometheus.MustNewConstMetric(unbansDesc, prometheus.CounterValue, float64(sh.Unbans))
+	ch <- prometheus.MustNewConstMetric(tcpOpenDesc, prometheus.GaugeValue, float64(st.TCP.Open))
+	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Refused), "refused")
+	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Cut), "cut")
 }
 
 // listenAdmin opens admin.listen; nil when the endpoint is off.

@@ -110,6 +110,7 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 		WatchAddresses: watchAddresses(log),
 		State:          disk,
 		Security:       cfg.Shield(),
+		TCP:            cfg.TCPLimits(),
 	})
 	if err != nil {
 		closeListeners(listeners)

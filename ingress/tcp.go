@@ -1,0 +1,191 @@
+package ingress
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// TCPConfig bounds what TCP connections may cost (0 in any field: no bound).
+type TCPConfig struct {
+	// MaxConnections in total and MaxPerSource from one address: over
+	// them a new connection is closed at once.
+	MaxConnections, MaxPerSource int
+	// IdleTimeout closes a connection that carried nothing this long.
+	IdleTimeout time.Duration
+	// HeaderTimeout closes a connection whose message started but whose
+	// header block (up to the empty line) did not end within it: a
+	// slowloris sender trickling bytes keeps no connection for long.
+	HeaderTimeout time.Duration
+}
+
+// GuardedListener is the net.Listener given to sipgo's ServeTCP: it drops
+// connections from sources the shield refuses, caps connections, and
+// hands out connections that end when idle or too slow.
+type GuardedListener struct {
+	net.Listener
+	cfg       TCPConfig
+	shield    *Shield
+	endpoints Endpoints
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	total   int
+	bySrc   map[netip.Addr]int
+	refused atomic.Uint64
+	cut     atomic.Uint64
+}
+
+// NewGuardedListener wraps ln; shield may be nil.
+func NewGuardedListener(ln net.Listener, cfg TCPConfig, shield *Shield, endpoints Endpoints, log *slog.Logger) *GuardedListener {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &GuardedListener{Listener: ln, cfg: cfg, shield: shield, endpoints: endpoints, log: log, bySrc: map[netip.Addr]int{}}
+}
+
+// Accept returns the next connection natsbc keeps.
+func (l *GuardedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		src := addrPortOf(c.RemoteAddr()).Addr().Unmap()
+		if l.shield != nil && l.shield.Admit(src, l.endpoints) != Pass {
+			l.refused.Add(1)
+			_ = c.Close()
+			continue
+		}
+		if !l.take(src) {
+			l.refused.Add(1)
+			_ = c.Close()
+			continue
+		}
+		return &guardedConn{Conn: c, l: l, src: src}, nil
+	}
+}
+
+// take counts a new connection from src; false when over a cap.
+func (l *GuardedListener) take(src netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cfg.MaxConnections > 0 && l.total >= l.cfg.MaxConnections ||
+		l.cfg.MaxPerSource > 0 && l.bySrc[src] >= l.cfg.MaxPerSource {
+		return false
+	}
+	l.total++
+	l.bySrc[src]++
+	return true
+}
+
+func (l *GuardedListener) release(src netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.bySrc[src]--; l.bySrc[src] <= 0 {
+		delete(l.bySrc, src)
+	}
+}
+
+// TCPStats counts what a guarded listener refused and cut.
+type TCPStats struct {
+	Open    int    // connections held now
+	Refused uint64 // closed at accept (shield or caps)
+	Cut     uint64 // closed idle or too slow
+}
+
+// Stats returns the counters.
+func (l *GuardedListener) Stats() TCPStats {
+	l.mu.Lock()
+	open := l.total
+	l.mu.Unlock()
+	return TCPStats{Open: open, Refused: l.refused.Load(), Cut: l.cut.Load()}
+}
+
+// guardedConn ends itself when idle or when a message's header block
+// takes too long.
+type guardedConn struct {
+	net.Conn
+	l         *GuardedListener
+	src       netip.Addr
+	started   time.Time // first byte of a header block not yet ended; zero: none pending
+	tail      []byte    // the last bytes read, to find "\r\n\r\n" across reads
+	closeOnce sync.Once
+}
+
+// errTooSlow reports a connection cut for a slow header block.
+var errTooSlow = errors.New("SIP header block not complete in time")
+
+func (c *guardedConn) Read(b []byte) (int, error) {
+	now := time.Now()
+	var deadline time.Time
+	if d := c.l.cfg.IdleTimeout; d > 0 {
+		deadline = now.Add(d)
+	}
+	if d := c.l.cfg.HeaderTimeout; d > 0 && !c.started.IsZero() {
+		if hd := c.started.Add(d); deadline.IsZero() || hd.Before(deadline) {
+			deadline = hd
+		}
+	}
+	_ = c.Conn.SetReadDeadline(deadline)
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.track(b[:n], now)
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.l.cut.Add(1)
+		why := "idle"
+		if !c.started.IsZero() {
+			why, err = "header block too slow", errTooSlow
+		}
+		c.l.log.Info("TCP connection closed", "src", c.RemoteAddr().String(), "why", why)
+	}
+	return n, err
+}
+
+// track follows header blocks: a block starts with its first byte and
+// ends at its empty line (RFC 3261 §7). Bodies are not framed here: a
+// body is bounded by max_message_size.
+func (c *guardedConn) track(p []byte, now time.Time) {
+	buf := append(c.tail, p...)
+	for len(buf) > 0 {
+		if c.started.IsZero() {
+			// CRLF keepalives between messages start nothing.
+			i := 0
+			for i < len(buf) && (buf[i] == '\r' || buf[i] == '\n') {
+				i++
+			}
+			if i == len(buf) {
+				buf = buf[:0]
+				break
+			}
+			buf = buf[i:]
+			c.started = now
+		}
+		end := bytes.Index(buf, []byte("\r\n\r\n"))
+		if end < 0 {
+			break
+		}
+		c.started = time.Time{}
+		buf = buf[end+4:]
+		// The body after it is not scanned for headers: skip what was read.
+		buf = buf[:0]
+	}
+	if len(buf) > 3 {
+		buf = buf[len(buf)-3:]
+	}
+	c.tail = append(c.tail[:0], buf...)
+}
+
+func (c *guardedConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() { c.l.release(c.src) })
+	return err
+}
