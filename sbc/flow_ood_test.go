@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // pbxRequest is an out-of-dialog request of the PBX to ruri (a token
@@ -161,4 +163,23 @@ func TestFlowMessageInCall(t *testing.T) {
 	}
 	b.phone.Send(t, replyTo(in, 200, "OK", toTagOf(in), nil, ""))
 	b.pbx.Expect(t, wait, "200 at the PBX", isResponse(200, sip.MESSAGE))
+}
+
+// A MESSAGE, an unsolicited NOTIFY and a method natsbc has no handler for
+// (a made-up one) to a token natsbc
+// never issued get 404, as a call to it does: never a guess.
+func TestFlowOutOfDialogUnknownToken404(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, nil)
+	got, _ := b.registerThrough(t, newPhoneReg("alice"), 3600, 3600)
+	forged := contactOf(t, got)
+	forged.User = registrar.TokenPrefix + strings.Repeat("a", len(forged.User)-len(registrar.TokenPrefix))
+	for _, m := range []sip.RequestMethod{sip.MESSAGE, sip.NOTIFY, sip.OPTIONS, "FOO"} {
+		_, req := b.pbxRequest(m, forged.String(), []string{"Event: message-summary"}, "")
+		b.pbx.SendTo(t, b.inside, req)
+		b.pbx.Expect(t, wait, "404 for "+string(m)+" to a forged token", isResponse(404, m))
+	}
+	if n := len(b.phone.TakeAll(isRequest(sip.MESSAGE))); n != 0 {
+		t.Errorf("the phone got %d MESSAGEs to a forged token", n)
+	}
 }
