@@ -63,6 +63,10 @@ type Binding struct {
 	Granted    int       // Expires told to the phone
 	Expires    time.Time // phone side: gone when not refreshed by then
 	PBXExpires time.Time // PBX side: refreshed by natsbc before then
+	// Answered: the flow answered a keepalive, so the phone is proven to
+	// receive there (not a forged source): its keepalives may be
+	// retransmitted.
+	Answered bool
 }
 
 // entry is a binding in the table with its keepalive state.

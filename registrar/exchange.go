@@ -120,6 +120,9 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 			phone = min(g, int(r.cfg.NATExpires/time.Second))
 		}
 		_, known := r.store.byID(e.ID)
+		if e.Flow != x.Flow {
+			e.Answered = false // a new flow proves nothing yet
+		}
 		e.Flow, e.PBX, e.Asked = x.Flow, x.PBX, x.Contacts[i].Asked
 		e.Verdict = x.Verdict
 		e.Granted = phone

@@ -83,6 +83,7 @@ func (r *Registrar) ping(ctx context.Context, e *entry, host Host) {
 	e.pingPending = false
 	if answered {
 		e.missed = 0
+		e.Answered = true
 		r.mu.Unlock()
 		return
 	}

@@ -264,11 +264,31 @@ func TestFlowKeepaliveDropsSilentPhone(t *testing.T) {
 	if b.srv.Bindings() != 0 {
 		t.Errorf("Bindings() = %d after keepalive failure", b.srv.Bindings())
 	}
-	// Each unanswered keepalive cost the silent address one datagram, not
-	// a transaction's retransmissions (T1 10 ms would give four or more
-	// per 100 ms interval): natsbc is no amplifier.
+	// The phone had answered: its flow is proven, and the unanswered
+	// keepalives were retransmitted (T1 10 ms) so a lost datagram on a
+	// lossy link does not cost a real phone its binding.
+	if got := b.phone.TakeAll(isRequest(sip.OPTIONS)); len(got) <= 2 {
+		t.Errorf("the proven phone got %d OPTIONS datagrams for 2 unanswered keepalives, want retransmissions", len(got))
+	}
+}
+
+// A binding whose flow never answered a keepalive (a forged or vanished
+// source) costs its address one datagram per keepalive, not a
+// transaction's retransmissions: natsbc is no amplifier.
+func TestFlowKeepaliveUnprovenIsOneDatagram(t *testing.T) {
+	t.Parallel()
+	b := newFlowBed(t, func(c *Config) {
+		c.Keepalive.Interval = 100 * time.Millisecond
+		c.Keepalive.MaxMissed = 2
+		c.T1 = flowT1
+	})
+	b.registerThrough(t, newPhoneReg("ghost"), 3600, 3600)
+	rec, err := b.log.waitFor("binding removed", 5*time.Second)
+	if err != nil || rec["reason"] != "keepalive" {
+		t.Fatalf("binding removed = %v, %v", rec, err)
+	}
 	if got := b.phone.TakeAll(isRequest(sip.OPTIONS)); len(got) != 2 {
-		t.Errorf("the silent phone got %d OPTIONS datagrams for 2 unanswered keepalives, want 2", len(got))
+		t.Errorf("the silent address got %d OPTIONS datagrams for 2 unanswered keepalives, want 2", len(got))
 	}
 }
 

@@ -39,7 +39,7 @@ func (h regHost) Ping(ctx context.Context, b registrar.Binding) bool {
 	req := keepaliveOptions(sock, b.Flow, b.URI)
 	ctx, cancel := context.WithTimeout(ctx, s.keepaliveWait())
 	defer cancel()
-	res, err := s.keepaliveRequest(ctx, req)
+	res, err := s.keepaliveRequest(ctx, req, b.Answered)
 	// Any answer, even 404 or 405, proves the flow works both ways.
 	return err == nil && res != nil
 }

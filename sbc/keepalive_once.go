@@ -3,19 +3,24 @@ package sbc
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
 
 // keepaliveRequest sends a keepalive OPTIONS and waits for its answer
-// until ctx ends. On UDP it is one datagram, not a client transaction: a
-// transaction retransmits up to ten times while it waits (RFC 3261
-// §17.1.2.2), so a binding made by a forged or vanished source would cost
-// that address ten datagrams per interval, an amplifier pointed wherever
-// the source says. Kamailio's natping does the same: one stateless OPTIONS
-// per interval. The answer reaches natsbc as a response no transaction
-// matches (onStrayResponse) and is handed over by its Via branch.
-func (s *Server) keepaliveRequest(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+// until ctx ends. On UDP it is not a client transaction: a transaction
+// retransmits up to ten times while it waits (RFC 3261 §17.1.2.2), so a
+// binding made by a forged or vanished source would cost that address ten
+// datagrams per interval, an amplifier pointed wherever the source says.
+// Until the flow has proven it receives (it answered a keepalive, or it
+// carried a call), the keepalive is one datagram, as Kamailio's natping
+// sends; once proven, it is retransmitted like a transaction's (T1
+// doubling up to T2), so a lost datagram on a lossy link does not cost a
+// real phone its binding. The answer reaches natsbc as a response no
+// transaction matches (onStrayResponse) and is handed over by its Via
+// branch.
+func (s *Server) keepaliveRequest(ctx context.Context, req *sip.Request, proven bool) (*sip.Response, error) {
 	if !isUDP(req.Transport()) {
 		return s.do(ctx, req)
 	}
@@ -25,11 +30,26 @@ func (s *Server) keepaliveRequest(ctx context.Context, req *sip.Request) (*sip.R
 	if err := s.client.WriteRequest(req, asBuilt); err != nil {
 		return nil, err
 	}
-	select {
-	case res := <-answer:
-		return res, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	wait := s.cfg.T1
+	again := time.NewTimer(wait)
+	defer again.Stop()
+	for {
+		select {
+		case res := <-answer:
+			return res, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-again.C:
+			if !proven {
+				continue // one datagram: wait for the answer, or ctx
+			}
+			// RFC 3261 §17.1.2.2 Timer E: T1 doubling, at most T2.
+			if err := s.client.WriteRequest(req, asBuilt); err != nil {
+				return nil, err
+			}
+			wait = min(2*wait, s.cfg.T2)
+			again.Reset(wait)
+		}
 	}
 }
 

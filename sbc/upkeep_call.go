@@ -176,7 +176,8 @@ func (u callUpkeep) keepalive(ctx context.Context, side media.Leg) outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.keepaliveWait())
 	defer cancel()
-	res, err := s.keepaliveRequest(ctx, l.newInDialogRequest(sip.OPTIONS, 0))
+	// The leg carried the call: its flow is proven to receive.
+	res, err := s.keepaliveRequest(ctx, l.newInDialogRequest(sip.OPTIONS, 0), true)
 	switch {
 	case err != nil || res == nil:
 		return noAnswer
