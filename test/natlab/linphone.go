@@ -80,7 +80,7 @@ func (l *Lab) StartLinphone(t *testing.T, lan PhoneLAN, o LinphoneOptions) *Linp
 	}
 	lp.Proc = l.start(t, lan.Role, "linphone-"+o.User, lp.Log.Line, argv...)
 	lp.Command(t, "soundcard use files")
-	lp.Await(t, 15*time.Second, "reading commands (\"soundcard use files\" answered)", "Using wav files instead of soundcard")
+	lp.Await(t, startBound, "reading commands (\"soundcard use files\" answered)", "Using wav files instead of soundcard")
 	lp.Command(t, "play "+linphonePlayFile)
 	return lp
 }

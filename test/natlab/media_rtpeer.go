@@ -82,10 +82,12 @@ func (l *Lab) StartRTPPeer(t *testing.T, name string, s RTPPeerSpec) *RTPPeer {
 		<-p.Done()
 		w.Line(`{"msg":"` + exitedMsg + `"}`)
 	}()
-	e, ok := w.WaitFunc(10*time.Second, func(e LogEntry) bool { return e.Msg() != "" })
+	// A bound for a hang: the lab starts many peers at once on a loaded
+	// machine (startBound, as for sipp's bind).
+	e, ok := w.WaitFunc(startBound, func(e LogEntry) bool { return e.Msg() != "" })
 	switch {
 	case !ok:
-		t.Fatalf("rtpeer %s wrote no report within 10s (log %s)", name, p.LogPath)
+		t.Fatalf("rtpeer %s wrote no report within %v (log %s)", name, startBound, p.LogPath)
 	case e.Msg() != "rtp report":
 		t.Fatalf("rtpeer %s did not start: %s (log %s)", name, e.Raw, p.LogPath)
 	}

@@ -29,7 +29,7 @@ func (l *Lab) StartCapture(t *testing.T, role, name string) *Capture {
 	t.Helper()
 	c := &Capture{Log: NewLogWatcher(), file: filepath.Join(l.Dir, name+".pcapng")}
 	c.Proc = l.start(t, role, name, c.Log.Line, "tshark", "-n", "-i", "eth0", "-f", "udp", "-w", c.file)
-	awaitRaw(t, c.Log, c.Proc, time.Time{}, 15*time.Second, "tshark "+name, "capturing (\"Capturing on\")",
+	awaitRaw(t, c.Log, c.Proc, time.Time{}, startBound, "tshark "+name, "capturing (\"Capturing on\")",
 		func(s string) bool { return strings.Contains(s, "Capturing on") })
 	return c
 }

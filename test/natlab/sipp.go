@@ -122,8 +122,14 @@ func (l *Lab) StartSipp(t *testing.T, name string, s Sipp) *Proc {
 	return p
 }
 
+// startBound bounds how long a lab peer (sipp, rtpeer, tshark, linphonec)
+// may take to come up: a bound for a hang, not a wait. The lab starts
+// 16 scenarios' peers at once, and on a loaded 2-core machine that has
+// taken over 15 s.
+const startBound = 30 * time.Second
+
 // WaitListening polls ss inside the namespace until ip:port is bound, p
-// exits, or 30 s pass (a bound for a hang: with the whole lab starting at
+// exits, or startBound passes (a bound for a hang: with the whole lab starting at
 // once on two cores, a process can take over 10 s to bind). A bounded poll
 // on an observable condition: sipp and Kamailio announce nothing when
 // their socket is ready.
@@ -134,7 +140,7 @@ func (l *Lab) WaitListening(t *testing.T, ns, proto, ip string, port int, p *Pro
 		flag = "-Hltn"
 	}
 	want := fmt.Sprintf("%s:%d", ip, port)
-	const wait = 30 * time.Second
+	wait := startBound
 	deadline := time.Now().Add(wait)
 	for {
 		out, err := exec.Command("ip", "netns", "exec", l.NS(ns), "ss", flag).CombinedOutput()
