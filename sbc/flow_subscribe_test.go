@@ -118,6 +118,10 @@ func TestFlowSubscriptionLifecycle(t *testing.T) {
 	if toTagOf(refresh) != n.tag {
 		t.Errorf("refresh To tag %q, want the PBX's %q", toTagOf(refresh), n.tag)
 	}
+	// RFC 3261 §12.2.1.1: natsbc's CSeq in its dialog goes up.
+	if refresh.CSeq().SeqNo <= 1 {
+		t.Errorf("refresh CSeq %d, want more than the initial SUBSCRIBE's 1", refresh.CSeq().SeqNo)
+	}
 	b.pbx.SendTo(t, b.inside, replyTo(refresh, 200, "OK", n.tag, []string{"Expires: 600"}, ""))
 	b.phone.Expect(t, wait, "200 to the refresh", isResponse(200, sip.SUBSCRIBE))
 

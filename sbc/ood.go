@@ -50,11 +50,7 @@ func (s *Server) relayOutOfDialog(req *sip.Request, tx sip.ServerTransaction, ne
 		s.refuseOutOfDialog(req, tx, err)
 		return
 	}
-	out := b.newInDialogRequest(req.Method, 1)
-	copyEndToEnd(out, req, a.peerOf())
-	decrementMaxForwards(out, req)
-	s.stampRealSource(out, req)
-	setBody(out, contentType(req), req.Body())
+	out := s.firstRequestOn(b, a, req)
 
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
 	defer cancel()
@@ -71,4 +67,20 @@ func (s *Server) relayOutOfDialog(req *sip.Request, tx sip.ServerTransaction, ne
 	s.respond(tx, req, reply)
 	s.log.Debug("request relayed", "method", req.Method, "a_call_id", a.callID, "b_call_id", b.callID,
 		"to", out.Destination(), "status", res.StatusCode, "route", next.rule)
+}
+
+// firstRequestOn is the request that opens natsbc's exchange on leg b for
+// req, which came on leg a: natsbc's own dialog names, req's end-to-end
+// headers (and Expires of a SUBSCRIBE), the hop budget, the real source,
+// and the body untouched.
+func (s *Server) firstRequestOn(b, a *leg, req *sip.Request) *sip.Request {
+	// 0: the leg's first CSeq, counted, so a refresh in its dialog
+	// goes on from it.
+	out := b.newInDialogRequest(req.Method, 0)
+	copyEndToEnd(out, req, a.peerOf())
+	copySubscriptionExpires(out, req)
+	decrementMaxForwards(out, req)
+	s.stampRealSource(out, req)
+	setBody(out, contentType(req), req.Body())
+	return out
 }

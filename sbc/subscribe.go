@@ -63,12 +63,7 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Info("subscription started", "event", c.sub.event, "from", req.From().Address.String(),
 		"to", req.Recipient.String(), "source", source.String(), "route", next.rule, "b_next_hop", b.nextHop)
 
-	out := b.newInDialogRequest(sip.SUBSCRIBE, 0)
-	copyEndToEnd(out, req, a.peerOf())
-	copySubscriptionExpires(out, req)
-	decrementMaxForwards(out, req)
-	s.stampRealSource(out, req)
-	setBody(out, contentType(req), req.Body())
+	out := s.firstRequestOn(b, a, req)
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
