@@ -182,14 +182,7 @@ func (g *GuardedPacketConn) shieldPasses(req *sip.Request, src netip.AddrPort, f
 	if g.cfg.Shield == nil {
 		return true
 	}
-	ua, branch := "", ""
-	if h := req.GetHeader("User-Agent"); h != nil {
-		ua = h.Value()
-	}
-	if v := req.Via(); v != nil {
-		branch, _ = v.Params.Get("branch")
-	}
-	switch g.cfg.Shield.Request(src.Addr(), ua, branch, string(req.Method)) {
+	switch g.cfg.Shield.RequestOf(src.Addr(), req) {
 	case Pass:
 		return true
 	case Answer503:

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // ShieldConfig is what the shield lets in and how long it remembers.
@@ -130,6 +132,20 @@ func (s *Shield) Admit(src netip.Addr, ep Endpoints) Verdict {
 	}
 	s.dropACL.Add(1)
 	return Drop
+}
+
+// RequestOf is Request for a parsed request: its User-Agent and the branch
+// of its top Via. UDP requests meet it in GuardedPacketConn, stream
+// requests in the B2BUA's handlers (sipgo frames them).
+func (s *Shield) RequestOf(src netip.Addr, req *sip.Request) Verdict {
+	ua, branch := "", ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = h.Value()
+	}
+	if v := req.Via(); v != nil {
+		branch, _ = v.Params.Get("branch")
+	}
+	return s.Request(src, ua, branch, string(req.Method))
 }
 
 // Request is the check of a parsed request: a scanner's User-Agent bans
@@ -270,6 +286,16 @@ func (s *Shield) ban(src netip.Addr, why, detail string) {
 		s.bans.Add(1)
 		s.log.Warn("source banned", "src", src.String(), "why", why, "user_agent", detail, "for", s.cfg.BanTime.String())
 	}
+}
+
+// DropsBanned reports (and counts as a drop) whether src is banned: for
+// requests of a stream connection that was accepted before its ban.
+func (s *Shield) DropsBanned(src netip.Addr) bool {
+	if !s.banned(src.Unmap()) {
+		return false
+	}
+	s.dropBanned.Add(1)
+	return true
 }
 
 func (s *Shield) banned(src netip.Addr) bool {

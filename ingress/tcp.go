@@ -120,6 +120,15 @@ type guardedConn struct {
 	closeOnce sync.Once
 }
 
+// errBanned ends the connection of a source banned while it was open.
+var errBanned = errors.New("source banned")
+
+// isGuardClose reports whether err ended a read of a guarded connection
+// (banned source, idle, slow header block): already logged here.
+func isGuardClose(err error) bool {
+	return errors.Is(err, errBanned) || errors.Is(err, errTooSlow) || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
 // errTooSlow reports a connection cut for a slow header block.
 var errTooSlow = errors.New("SIP header block not complete in time")
 
@@ -136,6 +145,14 @@ func (c *guardedConn) Read(b []byte) (int, error) {
 	}
 	_ = c.Conn.SetReadDeadline(deadline)
 	n, err := c.Conn.Read(b)
+	if n > 0 && c.l.shield != nil && c.l.shield.banned(c.src) {
+		// Banned by an earlier request of this connection (a scanner's
+		// User-Agent, its rate, failed digests) or another of its source:
+		// what it sends now is dropped with the connection.
+		c.l.cut.Add(1)
+		c.l.log.Info("TCP connection closed", "src", c.RemoteAddr().String(), "why", "source banned")
+		return 0, errBanned
+	}
 	if n > 0 {
 		c.track(b[:n], now)
 	}

@@ -51,6 +51,9 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 			}
 			return
 		}
+		if !s.shieldAdmitsStream(req, tx) {
+			return
+		}
 		h(req, tx)
 	}
 }

@@ -193,7 +193,7 @@ func New(opts Options) (*Server, error) {
 			sip.WithTransactionLayerLogger(log.With("component", "sipgo")),
 		),
 		sipgo.WithUserAgentTransportLayerOptions(
-			sip.WithTransportLayerLogger(log.With("component", "sipgo")),
+			sip.WithTransportLayerLogger(slog.New(ingress.TransportLog(log.Handler())).With("component", "sipgo")),
 		),
 	)
 	if err != nil {

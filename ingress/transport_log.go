@@ -1,0 +1,100 @@
+package ingress
+
+import (
+	"context"
+	"log/slog"
+)
+
+// TransportLog wraps the handler of the logger natsbc gives sipgo's
+// transport layer. sipgo logs a stream framing error at ERROR with the
+// whole raw read ("failed to parse", data=...): whoever can open a TCP
+// connection could fill the disk and forge log lines with it. Here it
+// becomes the same rate-limited `malformed message` INFO line a bad
+// datagram gets, with a short escaped excerpt. A read that natsbc's own
+// guard ended (idle, slow header block, banned source) was already logged
+// by GuardedListener, so sipgo's "Read error" for it drops to DEBUG.
+func TransportLog(next slog.Handler) slog.Handler {
+	return &transportLog{next: next, lim: newLogLimiter(malformedLinesPerSecond)}
+}
+
+// malformedLinesPerSecond bounds the `malformed message` lines of stream
+// framing errors.
+const malformedLinesPerSecond = 10
+
+type transportLog struct {
+	next slog.Handler
+	lim  *logLimiter
+}
+
+func (h *transportLog) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
+	switch r.Message {
+	case "failed to parse":
+		return h.malformed(ctx, r)
+	case "Read error":
+		if r.Level > slog.LevelDebug && h.guardClosed(r) {
+			r = withLevel(r, slog.LevelDebug)
+		}
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *transportLog) malformed(ctx context.Context, r slog.Record) error {
+	ok, heldBack := h.lim.allow()
+	if !ok || !h.next.Enabled(ctx, slog.LevelInfo) {
+		return nil
+	}
+	var reason, data string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "error":
+			reason = a.Value.String()
+		case "data":
+			data = a.Value.String()
+		}
+		return true
+	})
+	attrs := []slog.Attr{slog.String("transport", "stream"), slog.String("reason", reason),
+		slog.String("action", "connection closed"), slog.Int("size", len(data)), slog.String("excerpt", excerpt([]byte(data)))}
+	if heldBack > 0 {
+		attrs = append(attrs, slog.Uint64("suppressed", heldBack))
+	}
+	out := slog.NewRecord(r.Time, slog.LevelInfo, "malformed message", r.PC)
+	out.AddAttrs(attrs...)
+	return h.next.Handle(ctx, out)
+}
+
+// guardClosed reports whether a read error is one of GuardedListener's.
+func (h *transportLog) guardClosed(r slog.Record) bool {
+	closed := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" {
+			if err, ok := a.Value.Any().(error); ok {
+				closed = isGuardClose(err)
+			}
+		}
+		return true
+	})
+	return closed
+}
+
+// withLevel copies r at another level.
+func withLevel(r slog.Record, level slog.Level) slog.Record {
+	out := slog.NewRecord(r.Time, level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(a); return true })
+	return out
+}
+
+func (h *transportLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &transportLog{next: h.next.WithAttrs(attrs), lim: h.lim}
+}
+
+func (h *transportLog) WithGroup(name string) slog.Handler {
+	return &transportLog{next: h.next.WithGroup(name), lim: h.lim}
+}
