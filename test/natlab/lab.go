@@ -141,8 +141,9 @@ func (l *Lab) teardown(t *testing.T) {
 	if t.Failed() || os.Getenv("NATLAB_KEEP") != "" {
 		l.keepArtifacts(t)
 	}
-	for _, ns := range []string{NSLan, NSNAT, NSEdge, NSPBX} {
-		// Errors are expected when setup failed half-way.
+	for _, ns := range []string{NSLan, NSNAT, NSEdge, NSPBX, NSScan} {
+		// Errors are expected when setup failed half-way, and for
+		// namespaces this lab did not add (NSScan).
 		_ = exec.Command("ip", "netns", "del", l.NS(ns)).Run()
 	}
 }
