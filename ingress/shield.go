@@ -25,7 +25,8 @@ type ShieldConfig struct {
 	// the same for peers (0: peers unlimited).
 	Rate, PeerRate   float64
 	Burst, PeerBurst int
-	// BanAfter requests dropped over the limit in a row ban the source for
+	// BanAfter requests dropped over the limit in one excess (before the
+	// source lets its bucket fill again) ban the source for
 	// BanTime (0 BanAfter: never banned for rate).
 	BanAfter int
 	BanTime  time.Duration
@@ -84,7 +85,7 @@ type Shield struct {
 type sourceState struct {
 	tokens   float64
 	last     time.Time // of the last refill, and of the last datagram
-	over     int       // requests dropped over the rate in a row
+	over     int       // requests dropped over the rate since the bucket was last full
 	told     bool      // got its 503 for this excess
 	banUntil time.Time
 	recent   [8]string // Via branches + method of its last requests
@@ -182,9 +183,15 @@ func (s *Shield) Request(src netip.Addr, userAgent, branch, method string) Verdi
 	st.next++
 	st.tokens = min(float64(burst), st.tokens+now.Sub(st.last).Seconds()*rate)
 	st.last = now
+	if st.tokens >= float64(burst) {
+		// An excess ends when the source kept under its rate long enough
+		// to refill the bucket; a request let through by a trickle of
+		// refilled tokens does not end it (a flood at 100 times the rate
+		// gets a token every 1/rate s and must still be banned).
+		st.over, st.told = 0, false
+	}
 	if st.tokens >= 1 {
 		st.tokens--
-		st.over, st.told = 0, false
 		s.mu.Unlock()
 		return Pass
 	}

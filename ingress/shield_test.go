@@ -95,6 +95,43 @@ func TestShieldBanExpires(t *testing.T) {
 	})
 }
 
+// A flood far over the rate is banned although the refill lets one of its
+// requests through every 1/rate s: the excess ends only when the source
+// lets its bucket fill again. A source that does so gets a new 503 for
+// its next excess and starts from zero.
+func TestShieldFloodBannedThroughRefills(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := testShield(ShieldConfig{Rate: 20, Burst: 40, BanAfter: 200, BanTime: time.Hour})
+		calm := netip.MustParseAddr("198.51.100.8")
+		// The calm source exceeds twice, filling its bucket in between.
+		for round := range 2 {
+			for i := range 60 {
+				s.Request(calm, "", "c"+strconv.Itoa(round*100+i), "INVITE")
+			}
+			time.Sleep(3 * time.Second) // 40 tokens at 20/s take 2 s
+		}
+		sent := 0
+		for sent < 2000 && s.Admit(phone, Endpoints{}) == Pass {
+			s.Request(phone, "", "f"+strconv.Itoa(sent), "INVITE")
+			sent++
+			time.Sleep(500 * time.Microsecond) // 2000 requests/s
+		}
+		if sent >= 2000 {
+			t.Fatal("a flood at 100 times the rate was never banned")
+		}
+		// 40 (burst) + 200 over it + the few refills in between.
+		if sent > 260 {
+			t.Errorf("flood banned after %d requests, want about 240", sent)
+		}
+		if s.Admit(calm, Endpoints{}) != Pass {
+			t.Error("the calm source, whose bucket refilled between excesses, was banned")
+		}
+		if st := s.Stats(); st.Answered503 != 3 {
+			t.Errorf("%d 503s, want one per excess: the calm source's two and the flood's one", st.Answered503)
+		}
+	})
+}
+
 // A scanner's User-Agent, in any case, is dropped and its source banned.
 func TestShieldScanner(t *testing.T) {
 	s := testShield(ShieldConfig{Scanners: DefaultScanners, BanTime: time.Hour})
