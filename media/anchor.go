@@ -187,3 +187,7 @@ func (a *RelayAnchor) openSide(leg Leg) (*side, error) {
 
 // freeSide returns s's pair to the pool once its sockets are closed.
 func (a *RelayAnchor) freeSide(s *side) { a.pool.put(s.port, time.Now()) }
+
+// PortPairs counts the relay's port pairs: free (resting included) and
+// all of media.ports. It implements PortCounter.
+func (a *RelayAnchor) PortPairs() (free, total int) { return a.pool.free(), a.pool.pairs() }

@@ -82,6 +82,12 @@ type Anchor interface {
 	NewSession(callID string, onTimeout func(reason string)) (Session, error)
 }
 
+// PortCounter is an Anchor that holds relay ports (RelayAnchor): how many
+// pairs are free and how many there are, for metrics.
+type PortCounter interface {
+	PortPairs() (free, total int)
+}
+
 // Session is the media of one call.
 type Session interface {
 	// SetPeer records who sits on leg (call before Rewrite of a body from that leg).

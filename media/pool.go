@@ -75,3 +75,6 @@ func (p *portPool) free() int {
 	defer p.mu.Unlock()
 	return p.count
 }
+
+// pairs counts all pairs of the range.
+func (p *portPool) pairs() int { return len(p.ring) }

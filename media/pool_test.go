@@ -24,6 +24,13 @@ func TestPortPoolPairsStartEven(t *testing.T) {
 	if len(got) != 2 || got[0] != 20002 || got[1] != 20004 {
 		t.Fatalf("pairs = %v, want [20002 20004]", got)
 	}
+	if free, all := p.free(), p.pairs(); free != 0 || all != 2 {
+		t.Errorf("after taking both: free %d of %d, want 0 of 2", free, all)
+	}
+	p.put(got[0], now)
+	if free := p.free(); free != 1 {
+		t.Errorf("after a put: %d free, want 1 (resting counts as free)", free)
+	}
 }
 
 func TestPortPoolRejectsRangeWithoutPair(t *testing.T) {

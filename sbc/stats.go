@@ -1,6 +1,9 @@
 package sbc
 
-import "github.com/natsbc/natsbc/ingress"
+import (
+	"github.com/natsbc/natsbc/ingress"
+	"github.com/natsbc/natsbc/media"
+)
 
 // Stats is a read-only snapshot of what the Server holds, for metrics.
 type Stats struct {
@@ -18,6 +21,9 @@ type Stats struct {
 	// MediaSessions counts active calls with at least one relayed stream:
 	// 0 with media anchoring off, where no SDP is rewritten.
 	MediaSessions int
+	// RelayPairs and RelayPairsFree count the relay's port pairs (all of
+	// media.ports, and those no call holds); 0 without anchoring.
+	RelayPairs, RelayPairsFree int
 }
 
 // Stats takes the snapshot. It walks every call (each session's Stats
@@ -26,6 +32,9 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
 	st := Stats{Bindings: s.Bindings(), Shield: s.shield.Stats()}
+	if pc, ok := s.media.(media.PortCounter); ok {
+		st.RelayPairsFree, st.RelayPairs = pc.PortPairs()
+	}
 	for _, g := range s.tcpGuards {
 		t := g.Stats()
 		st.TCP.Open += t.Open

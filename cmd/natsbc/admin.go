@@ -123,6 +123,8 @@ var (
 		"Sources banned (rate, scanner).", nil, nil)
 	unbansDesc = prometheus.NewDesc("natsbc_unbans_total",
 		"Bans ended (expired or lifted on the admin endpoint).", nil, nil)
+	relayPairsDesc = prometheus.NewDesc("natsbc_relay_port_pairs",
+		"RTP/RTCP port pairs of media.ports, by state (in_use: held by a call; free: free or resting after one).", []string{"state"}, nil)
 	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
 		"TCP connections natsbc holds on its listeners.", nil, nil)
 	tcpClosedDesc = prometheus.NewDesc("natsbc_tcp_closed_total",
@@ -140,6 +142,7 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- unbansDesc
 	ch <- tcpOpenDesc
 	ch <- tcpClosedDesc
+	ch <- relayPairsDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -158,6 +161,10 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(tcpOpenDesc, prometheus.GaugeValue, float64(st.TCP.Open))
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Refused), "refused")
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Cut), "cut")
+	if st.RelayPairs > 0 {
+		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairs-st.RelayPairsFree), "in_use")
+		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairsFree), "free")
+	}
 }
 
 // listenAdmin opens admin.listen; nil when the endpoint is off.
