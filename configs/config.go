@@ -73,6 +73,9 @@ type LimitsConfig struct {
 	// MaxCallsPerSource bounds the calls from one address that is not a
 	// configured peer (0: no bound).
 	MaxCallsPerSource int
+	// MaxTransactions bounds the new requests handled at once (0: no
+	// bound); over it natsbc sheds new work with 503 Retry-After.
+	MaxTransactions int
 }
 
 // RegistrationsConfig is the `registrations:` section.
@@ -87,6 +90,9 @@ type RegistrationsConfig struct {
 	// MaxPerSource bounds the bindings of one source address that is not a
 	// configured peer (0: no bound).
 	MaxPerSource int
+	// MaxInFlightPerSource bounds the REGISTERs of one non-peer address
+	// waiting for the PBX (0: no bound).
+	MaxInFlightPerSource int
 	// AnswerQualify: natsbc answers the PBX's OPTIONS to a NATed phone it
 	// keeps alive itself; false forwards every OPTIONS to the phone.
 	AnswerQualify bool

@@ -144,3 +144,36 @@ func TestAnswerQualifyKnob(t *testing.T) {
 		t.Errorf("answer_qualify: sometimes: error %v, want one at t.yaml:2:19", err)
 	}
 }
+
+// The caps of issue 12 item 5 reach natsbc with their defaults
+// (max_transactions 10000, max_in_flight_per_source 10, max_cps off); a
+// negative one fails with the file and line.
+func TestWorkInFlightKnobs(t *testing.T) {
+	c, err := parseWith(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SBC(); got.MaxTransactions != 10000 || got.Registrations.MaxInFlightPerSource != 10 {
+		t.Errorf("defaults: max_transactions %d, max_in_flight_per_source %d; want 10000 and 10",
+			got.MaxTransactions, got.Registrations.MaxInFlightPerSource)
+	}
+	c, err = parseWith(t, "limits:\n  max_transactions: 50\nregistrations:\n  max_in_flight_per_source: 3\n"+
+		"peers:\n  - name: carrier\n    networks: [10.0.0.40/32]\n    address: 10.0.0.40:5060\n    max_cps: 20\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SBC(); got.MaxTransactions != 50 || got.Registrations.MaxInFlightPerSource != 3 {
+		t.Errorf("set: max_transactions %d, max_in_flight_per_source %d", got.MaxTransactions, got.Registrations.MaxInFlightPerSource)
+	}
+	if p := c.Policy().Peers; len(p) != 1 || p[0].MaxCPS != 20 {
+		t.Errorf("peers = %+v, want carrier with max_cps 20", p)
+	}
+	for section, want := range map[string]string{
+		"limits:\n  max_transactions: -1\n":                "t.yaml:2:21: limits.max_transactions: -1 is negative",
+		"registrations:\n  max_in_flight_per_source: -2\n": "t.yaml:2:29: registrations.max_in_flight_per_source: -2 is negative",
+	} {
+		if _, err := parseWith(t, section); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", section, err, want)
+		}
+	}
+}

@@ -48,15 +48,17 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
 				"max_calls":            d.integer(&c.Limits.MaxCalls),
 				"max_calls_per_source": d.integer(&c.Limits.MaxCallsPerSource),
+				"max_transactions":     d.integer(&c.Limits.MaxTransactions),
 			})
 		},
 		"registrations": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"nat_expires":    d.duration(&c.Registrations.NATExpires),
-				"token_secret":   d.str(&c.Registrations.TokenSecret),
-				"state_file":     d.str(&c.Registrations.StateFile),
-				"max_per_source": d.integer(&c.Registrations.MaxPerSource),
-				"answer_qualify": d.boolean(&c.Registrations.AnswerQualify),
+				"nat_expires":              d.duration(&c.Registrations.NATExpires),
+				"token_secret":             d.str(&c.Registrations.TokenSecret),
+				"state_file":               d.str(&c.Registrations.StateFile),
+				"max_per_source":           d.integer(&c.Registrations.MaxPerSource),
+				"max_in_flight_per_source": d.integer(&c.Registrations.MaxInFlightPerSource),
+				"answer_qualify":           d.boolean(&c.Registrations.AnswerQualify),
 			})
 		},
 		"keepalive": func(n *yaml.Node, p string) {
@@ -114,6 +116,7 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			},
 			"redirect":  d.str(&peer.Redirect),
 			"max_calls": d.integer(&peer.MaxCalls),
+			"max_cps":   d.integer(&peer.MaxCPS),
 
 			// RFC 3261 §18.1.1: how requests too large for UDP reach it.
 			"large_requests": d.str(&peer.LargeRequests),

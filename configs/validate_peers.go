@@ -43,6 +43,9 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		if peer.MaxCalls < 0 {
 			k.fail(p+".max_calls", "%d is negative (0 means no limit)", peer.MaxCalls)
 		}
+		if peer.MaxCPS < 0 {
+			k.fail(p+".max_cps", "%d is negative (0 means no limit)", peer.MaxCPS)
+		}
 		if peer.LargeRequests != "" {
 			k.oneOf(p+".large_requests", peer.LargeRequests, largeRequestModes)
 		}

@@ -53,6 +53,9 @@ func (k *checker) checkRegistrations(r *RegistrationsConfig) {
 	if r.MaxPerSource < 0 {
 		k.fail("registrations.max_per_source", "%d is negative (0 means no limit)", r.MaxPerSource)
 	}
+	if r.MaxInFlightPerSource < 0 {
+		k.fail("registrations.max_in_flight_per_source", "%d is negative (0 means no limit)", r.MaxInFlightPerSource)
+	}
 	// natsbc may be started from any directory: a relative path would be
 	// a different file each time.
 	if r.StateFile != "" && (!filepath.IsAbs(r.StateFile) || strings.HasSuffix(r.StateFile, "/")) {

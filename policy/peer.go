@@ -82,6 +82,10 @@ type Peer struct {
 	// MaxCalls bounds the calls this peer takes part in at once, as caller
 	// or callee (0: no bound); over it an INVITE gets 503.
 	MaxCalls int
+	// MaxCPS bounds the new calls per second this peer takes part in, as
+	// caller or callee (call admission control; 0: no bound). A second's
+	// worth may come at once; over it an INVITE gets 503.
+	MaxCPS int
 }
 
 // What natsbc does with a peer's 3xx (RFC 3261 §8.1.3.4).

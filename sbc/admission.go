@@ -3,6 +3,7 @@ package sbc
 import (
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/natsbc/natsbc/policy"
 )
@@ -12,23 +13,32 @@ import (
 // limits are exact under concurrency, where comparing the call table's
 // size and adding the call later let a burst of INVITEs through.
 //
-// Three limits, each 0 for none: every call (limits.max_calls); calls
+// Four limits, each 0 for none: every call (limits.max_calls); calls
 // from one source address that is not a configured peer (phones and
 // strangers: limits.max_calls_per_source; a PBX carries many calls from
-// one address); and calls a configured peer takes part in, as caller or
-// callee (peers[].max_calls).
+// one address); calls a configured peer takes part in, as caller or
+// callee (peers[].max_calls); and new calls per second with a peer
+// (peers[].max_cps, a token bucket holding one second's worth).
 type admission struct {
 	maxTotal, maxPerSource int
+	now                    func() time.Time
 
 	mu       sync.Mutex
 	total    int
 	bySource map[netip.Addr]int
 	byPeer   map[string]int
+	cps      map[string]*cpsBucket
+}
+
+// cpsBucket is a peer's call-rate bucket.
+type cpsBucket struct {
+	tokens float64
+	last   time.Time
 }
 
 func newAdmission(maxTotal, maxPerSource int) *admission {
-	return &admission{maxTotal: maxTotal, maxPerSource: maxPerSource,
-		bySource: map[netip.Addr]int{}, byPeer: map[string]int{}}
+	return &admission{maxTotal: maxTotal, maxPerSource: maxPerSource, now: time.Now,
+		bySource: map[netip.Addr]int{}, byPeer: map[string]int{}, cps: map[string]*cpsBucket{}}
 }
 
 // slot is one call's hold on the limits. release gives it back; it is
@@ -59,8 +69,8 @@ func (a *admission) take(source netip.Addr, from policy.Peer) (*slot, error) {
 		}
 		s.source = source
 		a.bySource[source]++
-	} else if !a.countPeerLocked(s, from) {
-		return nil, &limitError{"peers[" + from.Name + "].max_calls"}
+	} else if limit := a.countPeerLocked(s, from); limit != "" {
+		return nil, &limitError{limit}
 	}
 	a.total++
 	return s, nil
@@ -80,18 +90,41 @@ func (s *slot) alsoTo(to policy.Peer) error {
 			return nil // a peer calling itself through natsbc is one call
 		}
 	}
-	if !s.a.countPeerLocked(s, to) {
-		return &limitError{"peers[" + to.Name + "].max_calls"}
+	if limit := s.a.countPeerLocked(s, to); limit != "" {
+		return &limitError{limit}
 	}
 	return nil
 }
 
-func (a *admission) countPeerLocked(s *slot, p policy.Peer) bool {
+// countPeerLocked counts the call against peer p: "" when within its
+// limits, else the limit it ran into (and nothing counted).
+func (a *admission) countPeerLocked(s *slot, p policy.Peer) string {
 	if p.MaxCalls > 0 && a.byPeer[p.Name] >= p.MaxCalls {
-		return false
+		return "peers[" + p.Name + "].max_calls"
+	}
+	if p.MaxCPS > 0 && !a.takeCPSLocked(p) {
+		return "peers[" + p.Name + "].max_cps"
 	}
 	a.byPeer[p.Name]++
 	s.peers = append(s.peers, p.Name)
+	return ""
+}
+
+// takeCPSLocked takes a token of p's call-rate bucket (full when new).
+func (a *admission) takeCPSLocked(p policy.Peer) bool {
+	now := a.now()
+	rate := float64(p.MaxCPS)
+	b, ok := a.cps[p.Name]
+	if !ok {
+		b = &cpsBucket{tokens: rate, last: now}
+		a.cps[p.Name] = b
+	}
+	b.tokens = min(rate, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
 	return true
 }
 

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/natsbc/natsbc/policy"
 )
@@ -89,4 +91,44 @@ func TestAdmissionPerSourceAndPerPeer(t *testing.T) {
 	if a.held() != 0 || len(a.bySource) != 0 || len(a.byPeer) != 0 {
 		t.Fatalf("after release: held %d, sources %v, peers %v", a.held(), a.bySource, a.byPeer)
 	}
+}
+
+// peers[].max_cps: a second's worth of calls with the peer at once, then
+// one per 1/max_cps s; calls ending give no token back. Both directions
+// count: calls from the peer and calls to it.
+func TestAdmissionCallsPerSecondPerPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdmission(0, 0)
+		carrier := policy.Peer{Name: "carrier", MaxCPS: 2}
+		from := netip.MustParseAddr("10.0.0.40")
+		var le *limitError
+		for i := range 2 {
+			s, err := a.take(from, carrier)
+			if err != nil {
+				t.Fatalf("call %d of the second: %v", i, err)
+			}
+			s.release()
+		}
+		if _, err := a.take(from, carrier); !errors.As(err, &le) || le.limit != "peers[carrier].max_cps" {
+			t.Fatalf("third call in the same second: %v, want peers[carrier].max_cps", err)
+		}
+		// A call to the carrier counts too.
+		s, err := a.take(netip.MustParseAddr("198.51.100.7"), policy.Peer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.alsoTo(carrier); !errors.As(err, &le) || le.limit != "peers[carrier].max_cps" {
+			t.Fatalf("a call to the carrier over its rate: %v", err)
+		}
+		s.release()
+		time.Sleep(500 * time.Millisecond) // one token at 2/s
+		if s, err := a.take(from, carrier); err != nil {
+			t.Fatalf("after half a second: %v", err)
+		} else {
+			s.release()
+		}
+		if a.held() != 0 {
+			t.Errorf("%d slots held after every call ended", a.held())
+		}
+	})
 }

@@ -22,6 +22,9 @@ type Config struct {
 	// 503. MaxCallsPerSource bounds those from one address that is not a
 	// configured peer (admission.go).
 	MaxCalls, MaxCallsPerSource int
+	// MaxTransactions bounds the new (out-of-dialog) requests handled at
+	// once (0: no bound); over it they get 503 Retry-After (inflight.go).
+	MaxTransactions int
 	// TimerC bounds how long an INVITE may ring without a final response
 	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
 	// the near leg 408.
@@ -58,6 +61,9 @@ type RegistrationConfig struct {
 	// MaxPerSource bounds the bindings of one source address that is not
 	// a configured peer (0: no bound); over it a REGISTER gets 503.
 	MaxPerSource int
+	// MaxInFlightPerSource bounds the REGISTERs of one non-peer source
+	// waiting for the PBX's answer (0: no bound); over it 503.
+	MaxInFlightPerSource int
 	// AnswerQualify: natsbc answers an OPTIONS to the token of a binding
 	// it keeps alive itself (NATed) instead of forwarding it to the phone.
 	AnswerQualify bool
@@ -96,7 +102,8 @@ func DefaultConfig() Config {
 		RealSourceHeader: "X-Real-Source",
 		SessionExpires:   1800 * time.Second,
 		MinSE:            90 * time.Second,
-		Registrations:    RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100},
+		MaxTransactions:  10000,
+		Registrations:    RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 10},
 		Keepalive:        KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
 }

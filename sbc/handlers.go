@@ -54,8 +54,25 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 		if !s.shieldAdmitsStream(req, tx) {
 			return
 		}
+		ok, counted := s.inFlight.enter(req)
+		if !ok {
+			s.shedOverload(req, tx)
+			return
+		}
+		if counted {
+			defer s.inFlight.leave()
+		}
 		h(req, tx)
 	}
+}
+
+// shedOverload answers a new request natsbc has no room for: 503 with
+// Retry-After, so a well-behaved sender waits instead of retrying at once.
+func (s *Server) shedOverload(req *sip.Request, tx sip.ServerTransaction) {
+	s.log.Warn("overloaded: request refused", "limit", "limits.max_transactions", "method", req.Method, "src", req.Source())
+	res := s.newResponse(req, 503, "Service Unavailable")
+	res.AppendHeader(sip.NewHeader("Retry-After", "5"))
+	s.respond(tx, req, res)
 }
 
 // handleUnsupported relays any other method to a registered phone's token

@@ -20,6 +20,7 @@ type regExchange struct {
 	req    *sip.Request
 	tx     sip.ServerTransaction
 	parsed regRequest
+	peer   string // the configured peer it came from; "" for a phone
 	*registrar.Exchange
 }
 
@@ -41,6 +42,18 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if s.answerCachedRefresh(x) {
 		return
+	}
+	src := x.Flow.Source.Addr()
+	if x.peer == "" {
+		if !s.regFlight.take(src) {
+			s.log.Info("REGISTER rejected", "call_id", callID(req), "source", req.Source(), "status", 503,
+				"reason", "limit registrations.max_in_flight_per_source reached")
+			res := s.newResponse(req, 503, "Service Unavailable")
+			res.AppendHeader(sip.NewHeader("Retry-After", "5"))
+			s.respond(tx, req, res)
+			return
+		}
+		defer s.regFlight.give(src)
 	}
 	out := s.registerRequest(x)
 	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
@@ -98,7 +111,7 @@ func (s *Server) newRegExchange(req *sip.Request, tx sip.ServerTransaction) (*re
 	if cs := req.CSeq(); cs != nil {
 		seq = cs.SeqNo
 	}
-	x := &regExchange{req: req, tx: tx, parsed: parsed, Exchange: &registrar.Exchange{
+	x := &regExchange{req: req, tx: tx, parsed: parsed, peer: peer.Name, Exchange: &registrar.Exchange{
 		AoR: parsed.aor, Wildcard: parsed.wildcard, Contacts: parsed.tableContacts(),
 		Flow: registrar.Flow{Transport: strings.ToUpper(req.Transport()), Local: aSock.local, Source: source, Adv: aAdv},
 		PBX: registrar.PBXSide{

@@ -82,8 +82,10 @@ type Server struct {
 	listeners []Listener
 	sockets   []*socket
 	calls     *callTable
-	admit     *admission  // call slots: limits.max_calls and the like
-	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
+	admit     *admission // call slots: limits.max_calls and the like
+	inFlight  transactionGate
+	regFlight *perSourceGate // REGISTERs awaiting the PBX, per source
+	pings     pingWaiters    // keepalives awaiting their answer (keepalive_once.go)
 	shield    *ingress.Shield
 	tcpGuards []*ingress.GuardedListener
 	reg       *registrar.Registrar
@@ -135,6 +137,8 @@ func New(opts Options) (*Server, error) {
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource),
+		inFlight:  transactionGate{max: int64(cfg.MaxTransactions)},
+		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
 			MaxPerSource:      cfg.Registrations.MaxPerSource,
 			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log, Disk: opts.State}),

@@ -24,6 +24,8 @@ type Stats struct {
 	// RelayPairs and RelayPairsFree count the relay's port pairs (all of
 	// media.ports, and those no call holds); 0 without anchoring.
 	RelayPairs, RelayPairsFree int
+	// Shed counts new requests refused 503 over limits.max_transactions.
+	Shed uint64
 }
 
 // Stats takes the snapshot. It walks every call (each session's Stats
@@ -32,6 +34,7 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
 	st := Stats{Bindings: s.Bindings(), Shield: s.shield.Stats()}
+	st.Shed = s.inFlight.shed.Load()
 	if pc, ok := s.media.(media.PortCounter); ok {
 		st.RelayPairsFree, st.RelayPairs = pc.PortPairs()
 	}

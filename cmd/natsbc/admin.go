@@ -125,6 +125,8 @@ var (
 		"Bans ended (expired or lifted on the admin endpoint).", nil, nil)
 	relayPairsDesc = prometheus.NewDesc("natsbc_relay_port_pairs",
 		"RTP/RTCP port pairs of media.ports, by state (in_use: held by a call; free: free or resting after one).", []string{"state"}, nil)
+	shedDesc = prometheus.NewDesc("natsbc_overload_shed_total",
+		"New requests refused 503 because natsbc had limits.max_transactions in hand.", nil, nil)
 	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
 		"TCP connections natsbc holds on its listeners.", nil, nil)
 	tcpClosedDesc = prometheus.NewDesc("natsbc_tcp_closed_total",
@@ -143,6 +145,7 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- tcpOpenDesc
 	ch <- tcpClosedDesc
 	ch <- relayPairsDesc
+	ch <- shedDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -161,6 +164,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(tcpOpenDesc, prometheus.GaugeValue, float64(st.TCP.Open))
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Refused), "refused")
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Cut), "cut")
+	ch <- prometheus.MustNewConstMetric(shedDesc, prometheus.CounterValue, float64(st.Shed))
 	if st.RelayPairs > 0 {
 		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairs-st.RelayPairsFree), "in_use")
 		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairsFree), "free")

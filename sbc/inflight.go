@@ -1,0 +1,84 @@
+package sbc
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Work in flight: two caps a carrier SBC's DoS settings have besides the
+// call limits (admission.go).
+//
+//   - limits.max_transactions: new requests (out of dialog) natsbc is
+//     handling at once. Over it natsbc is overloaded and sheds new work
+//     with 503 Retry-After (RFC 3261 §21.5.4) rather than queueing it;
+//     ACK, CANCEL and in-dialog requests are never shed, so calls that
+//     exist keep working.
+//   - registrations.max_in_flight_per_source: REGISTERs of one non-peer
+//     address waiting for the PBX's answer. A phone has one at a time; a
+//     scanner sending hundreds of REGISTERs without waiting holds no more
+//     than this many transactions towards the PBX.
+
+// transactionGate counts the new requests being handled.
+type transactionGate struct {
+	max  int64
+	held atomic.Int64
+	shed atomic.Uint64
+}
+
+// enter reports whether req may be handled now, and whether it was
+// counted: a counted request must be followed by leave. It is decided
+// here once: handling may add a To tag to req.
+func (g *transactionGate) enter(req *sip.Request) (ok, counted bool) {
+	if g.max <= 0 || req.IsAck() || req.IsCancel() || toTag(req) != "" {
+		return true, false
+	}
+	if g.held.Add(1) > g.max {
+		g.held.Add(-1)
+		g.shed.Add(1)
+		return false, false
+	}
+	return true, true
+}
+
+func (g *transactionGate) leave() { g.held.Add(-1) }
+
+// perSourceGate counts what each source has in flight, up to max (0: no
+// bound).
+type perSourceGate struct {
+	max int
+	mu  sync.Mutex
+	by  map[netip.Addr]int
+}
+
+func newPerSourceGate(max int) *perSourceGate {
+	return &perSourceGate{max: max, by: map[netip.Addr]int{}}
+}
+
+// take reports whether src may have one more in flight; a true answer
+// must be followed by give.
+func (g *perSourceGate) take(src netip.Addr) bool {
+	if g.max <= 0 {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.by[src] >= g.max {
+		return false
+	}
+	g.by[src]++
+	return true
+}
+
+func (g *perSourceGate) give(src netip.Addr) {
+	if g.max <= 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.by[src]--; g.by[src] <= 0 {
+		delete(g.by, src)
+	}
+}
