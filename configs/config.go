@@ -124,6 +124,9 @@ type MediaConfig struct {
 	LatchWindow      time.Duration
 	// MaxStreams bounds the m= lines of one SDP (more: 488, no port taken).
 	MaxStreams int
+	// Latching is how the media of sources that are not configured peers
+	// (phones) latches: strict ("" too) or srtp-auth.
+	Latching string
 }
 
 // ListenEntry is one item of `listen:`.

@@ -23,6 +23,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxCalls:          c.Limits.MaxCalls,
 		MaxCallsPerSource: c.Limits.MaxCallsPerSource,
 		MaxTransactions:   c.Limits.MaxTransactions,
+		EndpointLatch:     c.Relay.Latching,
 		UserAgent:         c.SIP.UserAgent,
 		RealSourceHeader:  c.Security.RealSourceHeader,
 		SessionExpires:    c.SIP.SessionExpires,

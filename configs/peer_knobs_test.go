@@ -177,3 +177,23 @@ func TestWorkInFlightKnobs(t *testing.T) {
 		}
 	}
 }
+
+// latching: srtp-auth is a peer's choice and media.latching's for phones;
+// relaxed is for peers only.
+func TestSRTPAuthLatchingKnobs(t *testing.T) {
+	c, err := parseWith(t, "media:\n  latching: srtp-auth\n"+
+		"peers:\n  - name: carrier\n    networks: [10.0.0.40/32]\n    address: 10.0.0.40:5060\n    latching: srtp-auth\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SBC().EndpointLatch; got != "srtp-auth" {
+		t.Errorf("EndpointLatch = %q", got)
+	}
+	if p := c.Policy().Peers; len(p) != 1 || p[0].Latch != "srtp-auth" {
+		t.Errorf("peers = %+v", p)
+	}
+	_, err = parseWith(t, "media:\n  latching: relaxed\n")
+	if want := "t.yaml:2:13: media.latching"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("media.latching relaxed: error %v, want %q", err, want)
+	}
+}

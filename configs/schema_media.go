@@ -20,6 +20,7 @@ func (d *decoder) media(n *yaml.Node, path string, m *MediaConfig) {
 		"hold_timeout": d.duration(&m.HoldTimeout),
 		"latch_window": d.duration(&m.LatchWindow),
 		"max_streams":  d.integer(&m.MaxStreams),
+		"latching":     d.str(&m.Latching),
 	})
 }
 

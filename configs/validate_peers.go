@@ -8,7 +8,11 @@ import (
 )
 
 // latchModes are the spellings of peers[].latching ("" means strict).
-var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed}
+var latchModes = []string{policy.LatchStrict, policy.LatchRelaxed, policy.LatchSRTPAuth}
+
+// endpointLatchModes are the spellings of media.latching, for phones and
+// other sources that are not configured peers: relaxed is for peers only.
+var endpointLatchModes = []string{policy.LatchStrict, policy.LatchSRTPAuth}
 
 // redirectModes are the spellings of peers[].redirect ("" means follow).
 var redirectModes = []string{policy.RedirectFollow, policy.RedirectRelay}

@@ -106,6 +106,9 @@ func (k *checker) checkMedia(m *MediaConfig) {
 		k.between("media.hold_timeout", m.HoldTimeout, minMediaTimeout, maxMediaTimeout)
 	}
 	k.positive("media.latch_window", m.LatchWindow, maxLatchWindow)
+	if m.Latching != "" {
+		k.oneOf("media.latching", m.Latching, endpointLatchModes)
+	}
 	if m.MaxStreams < 1 || m.MaxStreams > media.MaxStreamsBound {
 		k.fail("media.max_streams", "%d is out of range 1-%d", m.MaxStreams, media.MaxStreamsBound)
 	}

@@ -57,6 +57,10 @@ const (
 	LatchStrict LatchMode = iota
 	// LatchRelaxed lets any source latch, still only inside the window.
 	LatchRelaxed
+	// LatchSRTPAuth lets any source latch inside the window with a packet
+	// whose SRTP authentication tag verifies with the key of the peer's
+	// a=crypto (SDES); a stream without a usable key falls back to strict.
+	LatchSRTPAuth
 )
 
 // PeerInfo describes who sits on a leg; sbc tells it before (or at) each

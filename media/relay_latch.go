@@ -13,6 +13,10 @@ type sidePolicy struct {
 	// SDP address may latch.
 	signalIP, sdpIP netip.Addr
 	relaxed         bool
+	// auth, when set (latching: srtp-auth on an SDES-SRTP stream), replaces
+	// the address rule for latching: any source may latch inside the
+	// window, but only with a packet that authenticates with the peer's key.
+	auth *srtpAuth
 	// windowEnd (anchor clock) ends the time in which a new source may latch.
 	windowEnd int64
 	// rtcpMux: this peer takes its RTCP on its RTP port (RFC 5761 §5.1.3;
@@ -40,14 +44,22 @@ type latch struct {
 	dest atomic.Pointer[netip.AddrPort] // nil: not known yet (a NATed peer before its first packet)
 }
 
-// admit decides on a packet from src (RFC 7362 §5): the current
+// admit decides on packet pkt from src (RFC 7362 §5): the current
 // destination passes; another source latches if the policy lets it now,
-// else the packet is dropped. latched reports a new destination.
-func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy) (ok, latched bool) {
+// else the packet is dropped. latched reports a new destination. rtcp
+// says pkt is (S)RTCP, for the SRTP authentication check.
+func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, rtcp bool) (ok, latched bool) {
 	if d := l.dest.Load(); d != nil && *d == src {
 		return true, false
 	}
-	if p == nil || now >= p.windowEnd || !p.mayLatchFrom(src.Addr()) {
+	if p == nil || now >= p.windowEnd {
+		return false, false
+	}
+	if p.auth != nil {
+		if !p.auth.verifies(pkt, rtcp) {
+			return false, false
+		}
+	} else if !p.mayLatchFrom(src.Addr()) {
 		return false, false
 	}
 	l.point(src)

@@ -111,7 +111,7 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 		in = &s.rtpLatch
 	}
 	now := st.clock()
-	ok, latched := in.admit(src, now, pol)
+	ok, latched := in.admit(src, now, pol, pkt, kind == kindRTCP)
 	if !ok {
 		s.dropped.Add(1)
 		return

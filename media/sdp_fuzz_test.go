@@ -25,6 +25,7 @@ func FuzzRewriteSDP(f *testing.F) {
 	}
 	f.Add(sdpBody("m=audio 4000/1 RTP/AVP 0", "c=IN IP4 0.0.0.0", "a=rtcp:4001 IN IP4 192.0.2.1", "a=candidate:x"), true, true)
 	f.Add([]byte("v=0\no=- 1 1 IN IP6 ::1\ns=-\nc=IN IP6 ::ffff:1.2.3.4/1\nt=0 0\nm=x 1 y z\n"), true, false)
+	f.Add(sdpBody("m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa|2^20|1:4;inline:x", "a=crypto:9 AEAD_AES_256_GCM inline:"), false, true)
 	f.Fuzz(func(t *testing.T, body []byte, ipv6, keepICE bool) {
 		facing := insideFacing
 		if ipv6 {

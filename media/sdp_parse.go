@@ -159,6 +159,10 @@ func (p *sdpParser) mediaAttribute(l sdpLine) error {
 		}
 	case "rtpmap":
 		sec.rtpmap(value)
+	case "crypto":
+		if c, ok := parseCrypto(value); ok {
+			sec.stream.Crypto = append(sec.stream.Crypto, c)
+		}
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ type Stream struct {
 	// rate: a=rtpmap first, then the static types of RFC 3551. Payload
 	// types with neither are left out; non-RTP streams have none.
 	ClockRates map[uint8]uint32
+	// Crypto are the stream's usable a=crypto lines (SDES-SRTP, RFC 4568),
+	// in order: the keys the author may encrypt its media with.
+	Crypto []Crypto
 }
 
 // OnHold reports whether the SDP's author has put the call on hold: it sends

@@ -16,6 +16,9 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 		if usableAddr(st.Addr) {
 			pol.sdpIP = st.Addr
 		}
+		if p.Latch == LatchSRTPAuth {
+			pol.auth = newSRTPAuth(st.Crypto)
+		}
 		// rtcp-mux is in use once offer and answer both carry it
 		// (RFC 5761 §5.1.1); before the answer, as offered.
 		other, known := sdpStream(s.sdp[leg.other()], i)

@@ -124,6 +124,10 @@ const (
 	// change: for peers whose media leaves from other hosts than their SIP
 	// (split signalling/media carriers).
 	LatchRelaxed = "relaxed"
+	// LatchSRTPAuth lets any source latch inside the window, but only with
+	// a packet whose SRTP authentication tag verifies with the key the
+	// peer's SDP offered (a=crypto); strict for streams without one.
+	LatchSRTPAuth = "srtp-auth"
 )
 
 // RelaxedLatch reports whether any source may latch this peer's media.

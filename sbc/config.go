@@ -25,6 +25,10 @@ type Config struct {
 	// MaxTransactions bounds the new (out-of-dialog) requests handled at
 	// once (0: no bound); over it they get 503 Retry-After (inflight.go).
 	MaxTransactions int
+	// EndpointLatch is how the media of a leg whose source is not a
+	// configured peer latches (media.latching: policy.LatchStrict or
+	// policy.LatchSRTPAuth; "" is strict).
+	EndpointLatch string
 	// TimerC bounds how long an INVITE may ring without a final response
 	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
 	// the near leg 408.

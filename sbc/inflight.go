@@ -23,7 +23,7 @@ import (
 
 // transactionGate counts the new requests being handled.
 type transactionGate struct {
-	max  int64
+	max  atomic.Int64 // 0: no bound
 	held atomic.Int64
 	shed atomic.Uint64
 }
@@ -32,10 +32,11 @@ type transactionGate struct {
 // counted: a counted request must be followed by leave. It is decided
 // here once: handling may add a To tag to req.
 func (g *transactionGate) enter(req *sip.Request) (ok, counted bool) {
-	if g.max <= 0 || req.IsAck() || req.IsCancel() || toTag(req) != "" {
+	max := g.max.Load()
+	if max <= 0 || req.IsAck() || req.IsCancel() || toTag(req) != "" {
 		return true, false
 	}
-	if g.held.Add(1) > g.max {
+	if g.held.Add(1) > max {
 		g.held.Add(-1)
 		g.shed.Add(1)
 		return false, false

@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // rewriteSDP hands a body that arrived on leg from to the media session,
@@ -15,10 +16,11 @@ import (
 func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([]byte, error) {
 	l := c.leg(from)
 	l.mu.Lock()
-	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE}
-	if l.peer.RelaxedLatch() {
-		info.Latch = media.LatchRelaxed
+	mode := l.peer.Latch
+	if l.peer.Name == "" {
+		mode = c.s.cfg.EndpointLatch
 	}
+	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode)}
 	l.mu.Unlock()
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
@@ -31,6 +33,18 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		c.up.sentSDP(c.other(from), contentType(msg), out)
 	}
 	return out, err
+}
+
+// latchMode is the relay's latching for a config spelling (peers[].latching,
+// media.latching): strict unless it says otherwise.
+func latchMode(spelling string) media.LatchMode {
+	switch spelling {
+	case policy.LatchRelaxed:
+		return media.LatchRelaxed
+	case policy.LatchSRTPAuth:
+		return media.LatchSRTPAuth
+	}
+	return media.LatchStrict
 }
 
 // sdpReject is the answer to a body natsbc could not anchor: 488 for SDP

@@ -137,7 +137,6 @@ func New(opts Options) (*Server, error) {
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource),
-		inFlight:  transactionGate{max: int64(cfg.MaxTransactions)},
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
 			MaxPerSource:      cfg.Registrations.MaxPerSource,
@@ -149,6 +148,7 @@ func New(opts Options) (*Server, error) {
 		stopped:     make(chan struct{}),
 		refusedTCP:  newHopMemory(),
 	}
+	s.inFlight.max.Store(int64(cfg.MaxTransactions))
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	if s.locator == nil {
 		s.locator = defaultLocator(log)

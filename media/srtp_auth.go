@@ -1,0 +1,79 @@
+package media
+
+import (
+	"sync"
+
+	"github.com/pion/srtp/v3"
+)
+
+// srtpAuth decides whether a packet was sent by the holder of a stream's
+// SDES key: its SRTP (or SRTCP) authentication tag verifies with one of the
+// keys the peer's SDP offered (RFC 3711 §3.4: the tag covers the header,
+// the encrypted payload and the rollover counter). Latching with it
+// (latching: srtp-auth) closes RTP bleed and injection for SRTP calls: a
+// stranger who finds a relay port cannot take over its media without the
+// key, wherever it sends from (CVE-2025-53399's class).
+//
+// It runs only for packets from a source the leg is not latched to, so
+// the relay's hot path never decrypts. The contexts keep each SSRC's
+// rollover counter; pion commits it only after a packet authenticates.
+type srtpAuth struct {
+	mu   sync.Mutex
+	keys []*srtp.Context
+	buf  []byte
+}
+
+// suites maps the RFC 4568 / RFC 7714 suite names natsbc checks to pion's
+// protection profiles.
+var suites = map[string]srtp.ProtectionProfile{
+	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
+	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
+	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
+	"AEAD_AES_256_GCM":        srtp.ProtectionProfileAeadAes256Gcm,
+}
+
+// newSRTPAuth builds the check from a stream's a=crypto lines; nil when
+// none has a suite and key natsbc can check (then latching falls back to
+// the strict address rule).
+func newSRTPAuth(cryptos []Crypto) *srtpAuth {
+	a := &srtpAuth{}
+	for _, c := range cryptos {
+		profile, ok := suites[c.Suite]
+		if !ok || c.MKI {
+			continue
+		}
+		keyLen, err1 := profile.KeyLen()
+		saltLen, err2 := profile.SaltLen()
+		if err1 != nil || err2 != nil || len(c.KeySalt) != keyLen+saltLen {
+			continue
+		}
+		ctx, err := srtp.CreateContext(c.KeySalt[:keyLen], c.KeySalt[keyLen:], profile)
+		if err != nil {
+			continue
+		}
+		a.keys = append(a.keys, ctx)
+	}
+	if len(a.keys) == 0 {
+		return nil
+	}
+	return a
+}
+
+// verifies reports whether pkt (SRTP, or SRTCP when rtcp) authenticates
+// with one of the keys.
+func (a *srtpAuth) verifies(pkt []byte, rtcp bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ctx := range a.keys {
+		var err error
+		if rtcp {
+			a.buf, err = ctx.DecryptRTCP(a.buf[:0], pkt, nil)
+		} else {
+			a.buf, err = ctx.DecryptRTP(a.buf[:0], pkt, nil)
+		}
+		if err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,151 @@
+package media
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/pion/srtp/v3"
+)
+
+// srtpKey is a test master key and salt (16 + 14 bytes) as a=crypto
+// carries them.
+var (
+	srtpKey    = bytes.Repeat([]byte{0x5a}, 30)
+	otherKey   = bytes.Repeat([]byte{0x33}, 30)
+	srtpInline = base64.StdEncoding.EncodeToString(srtpKey)
+)
+
+// srtpSender encrypts as the holder of key would.
+func srtpSender(t *testing.T, key []byte) *srtp.Context {
+	t.Helper()
+	ctx, err := srtp.CreateContext(key[:16], key[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func encryptRTP(t *testing.T, ctx *srtp.Context, plain []byte) []byte {
+	t.Helper()
+	out, err := ctx.EncryptRTP(nil, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// An RTCP receiver report (RFC 3550 §6.4.2) without report blocks.
+func rtcpReceiverReport(ssrc byte) []byte {
+	return []byte{0x80, 201, 0x00, 0x01, 0, 0, 0, ssrc}
+}
+
+// a=crypto lines are read into Stream.Crypto (RFC 4568 §9.1); lines
+// natsbc cannot use are left out without making the SDP unparsable.
+func TestSDPCryptoParsed(t *testing.T) {
+	sdp := sdpBody("m=audio 4000 RTP/SAVP 0",
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+"|2^20",
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"+srtpInline+"|2^20|1:4",
+		"a=crypto:x broken",
+		"a=crypto:3 F8_128_HMAC_SHA1_80 inline:!!!notbase64")
+	streams, err := ParseStreams(sdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := streams[0].Crypto
+	if len(got) != 2 || got[0].Tag != 1 || got[0].Suite != "AES_CM_128_HMAC_SHA1_80" || !bytes.Equal(got[0].KeySalt, srtpKey) || got[0].MKI {
+		t.Fatalf("Crypto = %+v", got)
+	}
+	if !got[1].MKI {
+		t.Error("the second key's MKI was not seen")
+	}
+	if a := newSRTPAuth(got); a == nil || len(a.keys) != 1 {
+		t.Errorf("usable keys: want the first only (MKI keys are skipped)")
+	}
+}
+
+// latching: srtp-auth (issue 12, item 9): a new source latches only with
+// a packet that authenticates with the peer's SDES key, wherever it comes
+// from; without the key, neither a stranger nor a packet from the peer's
+// own signalling address can take the stream, RTP or RTCP.
+func TestRelaySRTPAuthLatching(t *testing.T) {
+	r := newStreamRig(t)
+	p := *r.a.policy.Load()
+	p.auth = newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}})
+	r.a.policy.Store(&p)
+	pbx := r.n.peer(t, bSDP.String())
+	pbxRTCP := r.n.peer(t, bRTCP.String())
+	attacker := r.n.peer(t, "192.0.2.66:5004")
+	fromSignalIP := r.n.peer(t, aSignal.Addr().String()+":41000")
+	phone := r.n.peer(t, "198.51.100.99:41000") // media from another address than its SIP
+
+	attacker.sendTo(t, rtpPacket(0, 1, 0, 0x66), relayAddr(r.n, 20000))
+	attacker.sendTo(t, encryptRTP(t, srtpSender(t, otherKey), rtpPacket(0, 2, 160, 0x66)), relayAddr(r.n, 20000))
+	fromSignalIP.sendTo(t, rtpPacket(0, 3, 320, 0x67), relayAddr(r.n, 20000))
+	sender := srtpSender(t, srtpKey)
+	phone.sendTo(t, encryptRTP(t, sender, rtpPacket(0, 4, 480, 0xa)), relayAddr(r.n, 20000))
+	if d := pbx.recv(t); d.data[11] != 0xa || d.data[3] != 4 {
+		t.Fatalf("PBX got SSRC %x seq %d, want the key holder's packet 4", d.data[11], d.data[3])
+	}
+	if dropped := r.a.flow().Dropped; dropped != 3 {
+		t.Errorf("dropped %d, want the 3 packets without the key", dropped)
+	}
+
+	// SRTCP on the RTCP port: the stranger's is dropped, the key holder's
+	// latches.
+	attacker.sendTo(t, rtcpReceiverReport(0x66), relayAddr(r.n, 20001))
+	srtcp, err := sender.EncryptRTCP(nil, rtcpReceiverReport(0xa), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.sendTo(t, srtcp, relayAddr(r.n, 20001))
+	if d := pbxRTCP.recv(t); !bytes.Equal(d.data, srtcp) {
+		t.Fatalf("PBX got RTCP % x, want the key holder's SRTCP", d.data[:8])
+	}
+	attacker.empty(t)
+	pbxRTCP.empty(t)
+}
+
+// A session whose phone leg latches by srtp-auth takes the key from the
+// phone's own SDP: a packet encrypted with it latches from any address,
+// one without it does not, even from the phone's signalling address.
+func TestSessionSRTPAuthFromSDP(t *testing.T) {
+	r := newSessionRig(t, Config{})
+	r.s.SetPeer(LegA, PeerInfo{SignalSource: aSignal, NATed: true, Latch: LatchSRTPAuth})
+	offer := strings.Replace(phoneOffer, "RTP/AVP 0 8 101\r\n", "RTP/SAVP 0 8 101\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+"\r\n", 1)
+	if offer == phoneOffer {
+		t.Fatal("the offer got no a=crypto")
+	}
+	rewrite(t, r.s, LegA, offer, facingB, 0)
+	_, aPort := rewrite(t, r.s, LegB, pbxAnswer, facingA, 0)
+	r.s.Answered()
+	pbx := r.n.peer(t, bSDP.String())
+	plain := r.n.peer(t, aMapped)
+	keyHolder := r.n.peer(t, "198.51.100.99:41000")
+	plain.sendTo(t, rtpPacket(0, 1, 0, 0x67), relayAddr(r.n, aPort))
+	keyHolder.sendTo(t, encryptRTP(t, srtpSender(t, srtpKey), rtpPacket(0, 2, 160, 0xa)), relayAddr(r.n, aPort))
+	if d := pbx.recv(t); d.data[3] != 2 {
+		t.Fatalf("PBX got seq %d, want the key holder's 2", d.data[3])
+	}
+	pbx.empty(t)
+}
+
+// FuzzSRTPAuth: any a=crypto value and any packet are read without a
+// panic, and a packet never authenticates with a key it was not made with.
+func FuzzSRTPAuth(f *testing.F) {
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+"|2^20", rtpPacket(0, 1, 0, 1), false)
+	f.Add("2 AEAD_AES_128_GCM inline:"+base64.StdEncoding.EncodeToString(make([]byte, 28)), rtcpReceiverReport(1), true)
+	f.Add("x y", []byte{0x80}, true)
+	f.Fuzz(func(t *testing.T, value string, pkt []byte, rtcp bool) {
+		c, ok := parseCrypto(value)
+		if !ok {
+			return
+		}
+		if a := newSRTPAuth([]Crypto{c}); a != nil && a.verifies(pkt, rtcp) && !bytes.Equal(c.KeySalt, srtpKey) {
+			// Only a packet encrypted with this very key could pass; the
+			// fuzzer cannot forge a tag.
+			t.Fatalf("a random packet authenticated with key %x", c.KeySalt)
+		}
+	})
+}
