@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"cmp"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -23,7 +24,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxCalls:          c.Limits.MaxCalls,
 		MaxCallsPerSource: c.Limits.MaxCallsPerSource,
 		MaxTransactions:   c.Limits.MaxTransactions,
-		EndpointLatch:     c.Relay.Latching,
+		EndpointLatch:     cmp.Or(c.Relay.Latching, policy.LatchStrict),
 		UserAgent:         c.SIP.UserAgent,
 		RealSourceHeader:  c.Security.RealSourceHeader,
 		SessionExpires:    c.SIP.SessionExpires,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/natsbc/natsbc/ingress"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // Config holds the signalling knobs. Zero fields take the defaults of
@@ -107,6 +108,7 @@ func DefaultConfig() Config {
 		SessionExpires:   1800 * time.Second,
 		MinSE:            90 * time.Second,
 		MaxTransactions:  10000,
+		EndpointLatch:    policy.LatchStrict,
 		Registrations:    RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 10},
 		Keepalive:        KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
