@@ -76,6 +76,9 @@ type LimitsConfig struct {
 	// MaxTransactions bounds the new requests handled at once (0: no
 	// bound); over it natsbc sheds new work with 503 Retry-After.
 	MaxTransactions int
+	// MaxRelayPairsPerSource bounds the relay port pairs the calls of one
+	// non-peer address hold (0: no bound).
+	MaxRelayPairsPerSource int
 }
 
 // RegistrationsConfig is the `registrations:` section.

@@ -116,7 +116,7 @@ func baseConfig(name string) *Config {
 		SIP: SIPConfig{T1: s.T1, T2: s.T2, T4: s.T4, TimerC: s.TimerC, MaxMessageSize: s.MaxMessageSize, UserAgent: s.UserAgent,
 			SessionExpires: s.SessionExpires, MinSE: s.MinSE, Rel100: !s.Disable100rel},
 		Shutdown: ShutdownConfig{DrainTimeout: s.DrainTimeout},
-		Limits:   LimitsConfig{MaxCalls: s.MaxCalls, MaxTransactions: s.MaxTransactions},
+		Limits:   LimitsConfig{MaxCalls: s.MaxCalls, MaxTransactions: s.MaxTransactions, MaxRelayPairsPerSource: s.MaxRelayPairsPerSource},
 		Registrations: RegistrationsConfig{NATExpires: s.Registrations.NATExpires, TokenSecret: hex.EncodeToString(s.Registrations.TokenSecret),
 			StateFile: DefaultStateFile, MaxPerSource: s.Registrations.MaxPerSource,
 			MaxInFlightPerSource: s.Registrations.MaxInFlightPerSource},

@@ -153,7 +153,7 @@ func TestWorkInFlightKnobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.SBC(); got.MaxTransactions != 10000 || got.Registrations.MaxInFlightPerSource != 10 {
+	if got := c.SBC(); got.MaxTransactions != 10000 || got.Registrations.MaxInFlightPerSource != 10 || got.MaxRelayPairsPerSource != 500 {
 		t.Errorf("defaults: max_transactions %d, max_in_flight_per_source %d; want 10000 and 10",
 			got.MaxTransactions, got.Registrations.MaxInFlightPerSource)
 	}
@@ -170,6 +170,7 @@ func TestWorkInFlightKnobs(t *testing.T) {
 	}
 	for section, want := range map[string]string{
 		"limits:\n  max_transactions: -1\n":                "t.yaml:2:21: limits.max_transactions: -1 is negative",
+		"limits:\n  max_relay_pairs_per_source: -1\n":      "t.yaml:2:31: limits.max_relay_pairs_per_source: -1 is negative",
 		"registrations:\n  max_in_flight_per_source: -2\n": "t.yaml:2:29: registrations.max_in_flight_per_source: -2 is negative",
 	} {
 		if _, err := parseWith(t, section); err == nil || !strings.Contains(err.Error(), want) {

@@ -46,9 +46,10 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		},
 		"limits": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
-				"max_calls":            d.integer(&c.Limits.MaxCalls),
-				"max_calls_per_source": d.integer(&c.Limits.MaxCallsPerSource),
-				"max_transactions":     d.integer(&c.Limits.MaxTransactions),
+				"max_calls":                  d.integer(&c.Limits.MaxCalls),
+				"max_calls_per_source":       d.integer(&c.Limits.MaxCallsPerSource),
+				"max_transactions":           d.integer(&c.Limits.MaxTransactions),
+				"max_relay_pairs_per_source": d.integer(&c.Limits.MaxRelayPairsPerSource),
 			})
 		},
 		"registrations": func(n *yaml.Node, p string) {

@@ -87,6 +87,9 @@ func (c *Config) problems(crossCheck bool) problems {
 	if c.Limits.MaxCallsPerSource < 0 {
 		k.fail("limits.max_calls_per_source", "%d is negative (0 means no limit)", c.Limits.MaxCallsPerSource)
 	}
+	if c.Limits.MaxRelayPairsPerSource < 0 {
+		k.fail("limits.max_relay_pairs_per_source", "%d is negative (0 means no limit)", c.Limits.MaxRelayPairsPerSource)
+	}
 	if c.Limits.MaxTransactions < 0 {
 		k.fail("limits.max_transactions", "%d is negative (0 means no limit)", c.Limits.MaxTransactions)
 	}

@@ -18,14 +18,18 @@ import (
 // strangers: limits.max_calls_per_source; a PBX carries many calls from
 // one address); calls a configured peer takes part in, as caller or
 // callee (peers[].max_calls); and new calls per second with a peer
-// (peers[].max_cps, a token bucket holding one second's worth).
+// (peers[].max_cps, a token bucket holding one second's worth). And the
+// relay port pairs the calls of one non-peer source hold
+// (limits.max_relay_pairs_per_source), counted as their SDPs ask for them.
 type admission struct {
 	maxTotal, maxPerSource int
+	maxPairsPerSource      int
 	now                    func() time.Time
 
 	mu       sync.Mutex
 	total    int
 	bySource map[netip.Addr]int
+	pairs    map[netip.Addr]int // relay pairs held, by non-peer source
 	byPeer   map[string]int
 	cps      map[string]*cpsBucket
 }
@@ -36,9 +40,9 @@ type cpsBucket struct {
 	last   time.Time
 }
 
-func newAdmission(maxTotal, maxPerSource int) *admission {
-	return &admission{maxTotal: maxTotal, maxPerSource: maxPerSource, now: time.Now,
-		bySource: map[netip.Addr]int{}, byPeer: map[string]int{}, cps: map[string]*cpsBucket{}}
+func newAdmission(maxTotal, maxPerSource, maxPairsPerSource int) *admission {
+	return &admission{maxTotal: maxTotal, maxPerSource: maxPerSource, maxPairsPerSource: maxPairsPerSource, now: time.Now,
+		bySource: map[netip.Addr]int{}, pairs: map[netip.Addr]int{}, byPeer: map[string]int{}, cps: map[string]*cpsBucket{}}
 }
 
 // slot is one call's hold on the limits. release gives it back; it is
@@ -46,6 +50,7 @@ func newAdmission(maxTotal, maxPerSource int) *admission {
 type slot struct {
 	a      *admission
 	source netip.Addr // zero: a configured peer's call, not counted by source
+	pairs  int        // relay port pairs counted against source
 	peers  []string
 	once   sync.Once
 }
@@ -98,6 +103,25 @@ func (s *slot) alsoTo(to policy.Peer) error {
 
 // countPeerLocked counts the call against peer p: "" when within its
 // limits, else the limit it ran into (and nothing counted).
+// holdPairs raises the relay pairs the call holds to n (a call's pairs
+// only grow: a stream once relayed keeps its ports until the call ends);
+// a *limitError, and nothing counted, when that puts its source over
+// limits.max_relay_pairs_per_source. A peer's call is not counted.
+func (s *slot) holdPairs(n int) error {
+	if s == nil || !s.source.IsValid() || n <= s.pairs {
+		return nil
+	}
+	a := s.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.maxPairsPerSource > 0 && a.pairs[s.source]-s.pairs+n > a.maxPairsPerSource {
+		return &limitError{"limits.max_relay_pairs_per_source"}
+	}
+	a.pairs[s.source] += n - s.pairs
+	s.pairs = n
+	return nil
+}
+
 func (a *admission) countPeerLocked(s *slot, p policy.Peer) string {
 	if p.MaxCalls > 0 && a.byPeer[p.Name] >= p.MaxCalls {
 		return "peers[" + p.Name + "].max_calls"
@@ -140,6 +164,9 @@ func (s *slot) release() {
 		if s.source.IsValid() {
 			if a.bySource[s.source]--; a.bySource[s.source] == 0 {
 				delete(a.bySource, s.source)
+			}
+			if a.pairs[s.source] -= s.pairs; a.pairs[s.source] <= 0 {
+				delete(a.pairs, s.source)
 			}
 		}
 		for _, p := range s.peers {

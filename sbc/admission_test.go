@@ -15,7 +15,7 @@ import (
 // Under a burst of concurrent INVITEs exactly max_calls get a slot, and
 // once they end every counter is back to zero.
 func TestAdmissionExactUnderConcurrency(t *testing.T) {
-	a := newAdmission(10, 0)
+	a := newAdmission(10, 0, 0)
 	var got atomic.Int32
 	var wg sync.WaitGroup
 	slots := make(chan *slot, 100)
@@ -48,7 +48,7 @@ func TestAdmissionExactUnderConcurrency(t *testing.T) {
 // calls are bounded by its own max_calls, as caller or callee, and never
 // by the per-source limit.
 func TestAdmissionPerSourceAndPerPeer(t *testing.T) {
-	a := newAdmission(0, 2)
+	a := newAdmission(0, 2, 0)
 	phone := netip.MustParseAddr("198.51.100.7")
 	pbx := policy.Peer{Name: "pbx", MaxCalls: 3}
 	var held []*slot
@@ -98,7 +98,7 @@ func TestAdmissionPerSourceAndPerPeer(t *testing.T) {
 // count: calls from the peer and calls to it.
 func TestAdmissionCallsPerSecondPerPeer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := newAdmission(0, 0)
+		a := newAdmission(0, 0, 0)
 		carrier := policy.Peer{Name: "carrier", MaxCPS: 2}
 		from := netip.MustParseAddr("10.0.0.40")
 		var le *limitError
@@ -131,4 +131,40 @@ func TestAdmissionCallsPerSecondPerPeer(t *testing.T) {
 			t.Errorf("%d slots held after every call ended", a.held())
 		}
 	})
+}
+
+// limits.max_relay_pairs_per_source: the pairs a source's calls hold only
+// grow per call, are capped across its calls, and come back when a call
+// ends; a peer's calls are not counted.
+func TestAdmissionRelayPairsPerSource(t *testing.T) {
+	a := newAdmission(0, 0, 6)
+	phone := netip.MustParseAddr("198.51.100.7")
+	first, _ := a.take(phone, policy.Peer{})
+	second, _ := a.take(phone, policy.Peer{})
+	if err := first.holdPairs(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.holdPairs(2); err != nil || first.pairs != 4 {
+		t.Fatalf("a smaller SDP: %v, pairs %d; want 4 kept", err, first.pairs)
+	}
+	var le *limitError
+	if err := second.holdPairs(4); !errors.As(err, &le) || le.limit != "limits.max_relay_pairs_per_source" {
+		t.Fatalf("8 pairs from one source with 6 allowed: %v", err)
+	}
+	if err := second.holdPairs(2); err != nil {
+		t.Fatalf("6 pairs: %v", err)
+	}
+	first.release()
+	if err := second.holdPairs(6); err != nil {
+		t.Fatalf("after the first call ended: %v", err)
+	}
+	pbx, _ := a.take(netip.MustParseAddr("10.0.0.5"), policy.Peer{Name: "pbx"})
+	if err := pbx.holdPairs(100); err != nil {
+		t.Fatalf("a peer's call: %v", err)
+	}
+	second.release()
+	pbx.release()
+	if len(a.pairs) != 0 {
+		t.Fatalf("pairs left after every call ended: %v", a.pairs)
+	}
 }

@@ -23,6 +23,9 @@ type Config struct {
 	// 503. MaxCallsPerSource bounds those from one address that is not a
 	// configured peer (admission.go).
 	MaxCalls, MaxCallsPerSource int
+	// MaxRelayPairsPerSource bounds the relay port pairs the calls of one
+	// non-peer source hold (0: no bound); over it 503.
+	MaxRelayPairsPerSource int
 	// MaxTransactions bounds the new (out-of-dialog) requests handled at
 	// once (0: no bound); over it they get 503 Retry-After (inflight.go).
 	MaxTransactions int
@@ -108,9 +111,11 @@ func DefaultConfig() Config {
 		SessionExpires:   1800 * time.Second,
 		MinSE:            90 * time.Second,
 		MaxTransactions:  10000,
-		EndpointLatch:    policy.LatchStrict,
-		Registrations:    RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 10},
-		Keepalive:        KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
+		// Two pairs per relayed stream (one per leg): 250 one-stream calls.
+		MaxRelayPairsPerSource: 500,
+		EndpointLatch:          policy.LatchStrict,
+		Registrations:          RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 10},
+		Keepalive:              KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
 }
 

@@ -66,3 +66,26 @@ func TestFlowMaxCallsSlotComesBack(t *testing.T) {
 		t.Fatal("the PBX saw the first INVITE again, not the third call")
 	}
 }
+
+// limits.max_relay_pairs_per_source: a phone whose first call relays two
+// streams (four pairs, both legs) may not take more than its four: its
+// second call gets 503 before any port is taken and never reaches the PBX.
+func TestFlowRelayPairsPerSourceCapped(t *testing.T) {
+	t.Parallel()
+	fb := newAnchoredBedWith(t, func(c *Config) { c.MaxRelayPairsPerSource = 4 })
+	twoStreams := sdpBody(privateIP, 4000) + "m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+	fb.phone.Send(t, fb.inviteWith(newPhoneCall(), twoStreams))
+	fb.pbx.Expect(t, wait, "the two-stream INVITE at the PBX", isRequest(sip.INVITE))
+	fb.phone.Send(t, fb.invite(newPhoneCall()))
+	fb.phone.Expect(t, wait, "503 for a call over the source's relay pairs", isResponse(503, sip.INVITE))
+	rec, err := fb.log.waitFor("call limit reached", wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec["limit"] != "limits.max_relay_pairs_per_source" {
+		t.Errorf("call limit reached names %v", rec["limit"])
+	}
+	if got := fb.pbx.TakeAll(isRequest(sip.INVITE)); len(got) != 0 {
+		t.Fatalf("the PBX got %d INVITEs over the cap", len(got))
+	}
+}

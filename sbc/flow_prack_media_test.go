@@ -15,6 +15,12 @@ import (
 // newAnchoredBed is a flow bed whose natsbc anchors media.
 func newAnchoredBed(t *testing.T) *flowBed {
 	t.Helper()
+	return newAnchoredBedWith(t, nil)
+}
+
+// newAnchoredBedWith is newAnchoredBed with the Config adjusted by mod.
+func newAnchoredBedWith(t *testing.T, mod func(*Config)) *flowBed {
+	t.Helper()
 	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 43000, PortMax: 43999, Drain: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -24,7 +30,7 @@ func newAnchoredBed(t *testing.T) *flowBed {
 	fb := &flowBed{log: newLogSink()}
 	fb.phone = newTestPeer(t, "phone", phoneIP)
 	fb.pbx = newTestPeer(t, "pbx", pbxIP)
-	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), nil,
+	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), mod,
 		func(o *Options, _ netip.AddrPort) { o.Media = anchor })
 	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
 	fb.waitServing(t)

@@ -26,6 +26,9 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		info.SignalSource = src
 	}
 	c.media.SetPeer(from, info)
+	if err := c.holdRelayPairs(msg); err != nil {
+		return nil, err
+	}
 	c.s.noteRelayAddr(facing)
 	out, err := c.media.Rewrite(from, contentType(msg), msg.Body(), facing)
 	if err == nil {
@@ -33,6 +36,28 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		c.up.sentSDP(c.other(from), contentType(msg), out)
 	}
 	return out, err
+}
+
+// holdRelayPairs counts, before the relay takes them, the port pairs an
+// SDP asks for (one per m= line on each leg) against the call's source.
+// A body the relay cannot read is left to Rewrite to refuse.
+func (c *call) holdRelayPairs(msg sip.Message) error {
+	if _, relays := c.s.media.(media.PortCounter); !relays {
+		return nil
+	}
+	sdp, ok := media.SDPOf(contentType(msg), msg.Body())
+	if !ok {
+		return nil
+	}
+	streams, err := media.ParseStreams(sdp)
+	if err != nil {
+		return nil
+	}
+	if err := c.slot.holdPairs(2 * len(streams)); err != nil {
+		c.log.Warn("call limit reached", "limit", err.(*limitError).limit, "streams", len(streams))
+		return err
+	}
+	return nil
 }
 
 // latchMode is the relay's latching for a config spelling (peers[].latching,
@@ -50,7 +75,8 @@ func latchMode(spelling string) media.LatchMode {
 // sdpReject is the answer to a body natsbc could not anchor: 488 for SDP
 // it cannot read (RFC 3261 §21.4.26), 503 when the relay has no ports left.
 func sdpReject(err error) *Reject {
-	if errors.Is(err, media.ErrNoPorts) {
+	var limit *limitError
+	if errors.Is(err, media.ErrNoPorts) || errors.As(err, &limit) {
 		return &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
 	// ErrTooManyStreams too: the offer asks for more than natsbc relays.

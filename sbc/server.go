@@ -136,7 +136,7 @@ func New(opts Options) (*Server, error) {
 		media:     anchor,
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
-		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource),
+		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
 			MaxPerSource:      cfg.Registrations.MaxPerSource,
