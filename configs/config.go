@@ -161,8 +161,11 @@ type SecurityConfig struct {
 	// AuthFailures challenged requests with credentials within AuthWindow
 	// ban the source (0: never); RealSourceHeader names the header that
 	// tells the PBX the real source ("": none).
-	AuthFailures     int
-	AuthWindow       time.Duration
+	AuthFailures int
+	AuthWindow   time.Duration
+	// UnprovenCredit: datagrams natsbc may send a UDP source beyond what it
+	// received from it until the source is proven (0: no bound).
+	UnprovenCredit   int
 	RealSourceHeader string
 	// TCP connections: in total, per source address (0: no cap), and how
 	// long one may be idle or take for a header block.

@@ -126,7 +126,7 @@ func (c *Config) Shield() ingress.ShieldConfig {
 		Deny: slices.Clone(s.Deny), Allow: slices.Clone(s.Allow),
 		Rate: float64(s.Rate), Burst: s.Burst, PeerRate: float64(s.PeerRate), PeerBurst: s.PeerBurst,
 		BanAfter: s.BanAfter, BanTime: s.BanTime, Scanners: slices.Clone(s.Scanners), MaxSources: s.MaxSources,
-		AuthFailures: s.AuthFailures, AuthWindow: s.AuthWindow,
+		AuthFailures: s.AuthFailures, AuthWindow: s.AuthWindow, UnprovenCredit: s.UnprovenCredit,
 	}
 }
 

@@ -22,6 +22,7 @@ func (d *decoder) security(n *yaml.Node, path string, s *SecurityConfig) {
 		"max_sources":         d.integer(&s.MaxSources),
 		"auth_failures":       d.integer(&s.AuthFailures),
 		"auth_window":         d.duration(&s.AuthWindow),
+		"unproven_credit":     d.integer(&s.UnprovenCredit),
 		"real_source_header":  d.str(&s.RealSourceHeader),
 		"tcp_max_connections": d.integer(&s.TCPMaxConnections),
 		"tcp_max_per_source":  d.integer(&s.TCPMaxPerSource),

@@ -12,7 +12,7 @@ func (k *checker) checkSecurity(s *SecurityConfig) {
 		path string
 		n    int
 	}{{"security.rate", s.Rate}, {"security.burst", s.Burst}, {"security.peer_rate", s.PeerRate},
-		{"security.peer_burst", s.PeerBurst}, {"security.ban_after", s.BanAfter}} {
+		{"security.peer_burst", s.PeerBurst}, {"security.ban_after", s.BanAfter}, {"security.unproven_credit", s.UnprovenCredit}} {
 		if v.n < 0 {
 			k.fail(v.path, "%d is negative (0 turns it off)", v.n)
 		}

@@ -146,6 +146,18 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
+// WriteTo sends what natsbc (sipgo) sends on this socket, unless its
+// destination has not proven it receives what is sent to its address and
+// has no credit left (Shield.MaySend): then the datagram is dropped as a
+// lossy network would, and the sender's retransmissions or the peer's own
+// retransmitted request carry on.
+func (g *GuardedPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if g.cfg.Shield != nil && !g.cfg.Shield.MaySend(addrPortOf(addr).Addr(), len(b)) {
+		return len(b), nil
+	}
+	return g.PacketConn.WriteTo(b, addr)
+}
+
 // Stats returns the counters so far.
 func (g *GuardedPacketConn) Stats() GuardStats {
 	return GuardStats{

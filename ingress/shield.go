@@ -38,6 +38,10 @@ type ShieldConfig struct {
 	// (fail2ban's maxretry and findtime; 0: never).
 	AuthFailures int
 	AuthWindow   time.Duration
+	// UnprovenCredit is how many datagrams natsbc may send a UDP source
+	// beyond those it received from it, until the source has proven it
+	// receives what is sent to its address (unproven.go; 0: no bound).
+	UnprovenCredit int
 	// MaxSources bounds the sources remembered (buckets and bans); when
 	// full, the one seen least recently is forgotten (0: 65536).
 	MaxSources int
@@ -80,6 +84,7 @@ type Shield struct {
 	sources map[netip.Addr]*sourceState
 
 	dropACL, dropRate, dropBanned, dropScanner, answered503, bans, unbans, authFailures atomic.Uint64
+	unprovenDropped                                                                     atomic.Uint64
 }
 
 type sourceState struct {
@@ -93,6 +98,11 @@ type sourceState struct {
 	// authFailed failures since authSince, the first of them.
 	authFailed int
 	authSince  time.Time
+	// credit is what natsbc may still send it while it is not proven, as
+	// of creditAt.
+	credit   float64
+	creditAt time.Time
+	proven   bool
 }
 
 // NewShield builds the shared state.
@@ -124,7 +134,7 @@ func (s *Shield) Admit(src netip.Addr, ep Endpoints) Verdict {
 		s.dropACL.Add(1)
 		return Drop
 	}
-	if s.banned(src) {
+	if s.heard(src) {
 		s.dropBanned.Add(1)
 		return DropBanned
 	}
@@ -237,7 +247,7 @@ func (s *Shield) stateLocked(src netip.Addr, now time.Time, burst float64) *sour
 		}
 		delete(s.sources, oldest)
 	}
-	st := &sourceState{tokens: burst, last: now}
+	st := &sourceState{tokens: burst, last: now, credit: float64(s.cfg.UnprovenCredit), creditAt: now}
 	s.sources[src] = st
 	return st
 }
@@ -279,6 +289,7 @@ func (s *Shield) AuthSucceeded(src netip.Addr) {
 	if st, ok := s.sources[src]; ok {
 		st.authFailed = 0
 	}
+	s.proveLocked(src)
 }
 
 func (s *Shield) ban(src netip.Addr, why, detail string) {
@@ -307,18 +318,35 @@ func (s *Shield) DropsBanned(src netip.Addr) bool {
 
 func (s *Shield) banned(src netip.Addr) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	st, ok := s.sources[src]
-	if !ok || st.banUntil.IsZero() {
+	if !ok {
+		s.mu.Unlock()
 		return false
 	}
+	banned, expired := s.banStateLocked(st)
+	s.mu.Unlock()
+	if expired {
+		s.logBanExpired(src)
+	}
+	return banned
+}
+
+// banStateLocked reports whether st's ban holds now; a ban whose time is
+// up is cleared and counted (expired: the caller logs it, unlocked).
+func (s *Shield) banStateLocked(st *sourceState) (banned, expired bool) {
+	if st.banUntil.IsZero() {
+		return false, false
+	}
 	if s.now().Before(st.banUntil) {
-		return true
+		return true, false
 	}
 	st.banUntil = time.Time{}
 	s.unbans.Add(1)
+	return false, true
+}
+
+func (s *Shield) logBanExpired(src netip.Addr) {
 	s.log.Info("source unbanned", "src", src.String(), "why", "ban expired")
-	return false
 }
 
 func (s *Shield) isPeer(src netip.Addr) bool { return s.cfg.Peer != nil && s.cfg.Peer(src) }
@@ -367,13 +395,16 @@ type ShieldStats struct {
 	DroppedACL, DroppedRate, DroppedBanned, DroppedScanner, Answered503, Bans, Unbans uint64
 	// AuthFailures counts the PBX's challenges of requests with credentials.
 	AuthFailures uint64
+	// UnprovenDropped counts datagrams natsbc did not send to a source that
+	// had not proven it receives them, over its credit.
+	UnprovenDropped uint64
 }
 
 // Stats returns the counters so far.
 func (s *Shield) Stats() ShieldStats {
 	return ShieldStats{DroppedACL: s.dropACL.Load(), DroppedRate: s.dropRate.Load(), DroppedBanned: s.dropBanned.Load(),
 		DroppedScanner: s.dropScanner.Load(), Answered503: s.answered503.Load(), Bans: s.bans.Load(), Unbans: s.unbans.Load(),
-		AuthFailures: s.authFailures.Load()}
+		AuthFailures: s.authFailures.Load(), UnprovenDropped: s.unprovenDropped.Load()}
 }
 
 func inAny(nets []netip.Prefix, a netip.Addr) bool {

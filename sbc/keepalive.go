@@ -40,8 +40,13 @@ func (h regHost) Ping(ctx context.Context, b registrar.Binding) bool {
 	ctx, cancel := context.WithTimeout(ctx, s.keepaliveWait())
 	defer cancel()
 	res, err := s.keepaliveRequest(ctx, req, b.Answered)
-	// Any answer, even 404 or 405, proves the flow works both ways.
-	return err == nil && res != nil
+	// Any answer, even 404 or 405, proves the flow works both ways: the
+	// phone got natsbc's request at its address (ingress/unproven.go).
+	answered := err == nil && res != nil
+	if answered {
+		s.shield.Prove(b.Flow.Source.Addr())
+	}
+	return answered
 }
 
 // crlfKeepalive sends the "crlf" keepalive, a bare CRLFCRLF datagram, to

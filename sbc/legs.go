@@ -32,6 +32,13 @@ func (s *Server) newLegPair(req *sip.Request, tx sip.ServerTransaction, source n
 	// Every response of the A-leg transaction, including the 487 sipgo
 	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
 	to.Params.Add("tag", a.localTag)
+	if req.IsInvite() {
+		// RFC 3261 §17.2.1: 100 Trying at once, rather than when sipgo's
+		// 200 ms timer fires. It also orders the tag above before sipgo's
+		// own use of the request (its 487 on a CANCEL): Respond runs under
+		// the transaction's lock, which the CANCEL's handling takes too.
+		s.respond(tx, req, s.newResponse(req, 100, "Trying"))
+	}
 	s.learnRoute(a, req, source, false)
 
 	b = &leg{

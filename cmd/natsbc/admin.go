@@ -125,6 +125,8 @@ var (
 		"Bans ended (expired or lifted on the admin endpoint).", nil, nil)
 	relayPairsDesc = prometheus.NewDesc("natsbc_relay_port_pairs",
 		"RTP/RTCP port pairs of media.ports, by state (in_use: held by a call; free: free or resting after one).", []string{"state"}, nil)
+	unprovenDesc = prometheus.NewDesc("natsbc_unproven_dropped_total",
+		"Datagrams natsbc did not send to a UDP source that has not proven it receives them, over security.unproven_credit (no amplification).", nil, nil)
 	shedDesc = prometheus.NewDesc("natsbc_overload_shed_total",
 		"New requests refused 503 because natsbc had limits.max_transactions in hand.", nil, nil)
 	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
@@ -146,6 +148,7 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- tcpClosedDesc
 	ch <- relayPairsDesc
 	ch <- shedDesc
+	ch <- unprovenDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -165,6 +168,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Refused), "refused")
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Cut), "cut")
 	ch <- prometheus.MustNewConstMetric(shedDesc, prometheus.CounterValue, float64(st.Shed))
+	ch <- prometheus.MustNewConstMetric(unprovenDesc, prometheus.CounterValue, float64(sh.UnprovenDropped))
 	if st.RelayPairs > 0 {
 		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairs-st.RelayPairsFree), "in_use")
 		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairsFree), "free")

@@ -1,0 +1,90 @@
+package ingress
+
+import "net/netip"
+
+// No amplification (issue 12, item 7). A UDP source address can be forged:
+// whatever natsbc sends "back" to it may land on a victim who never asked.
+// So until a source has proven that it receives what is sent to its
+// address, natsbc sends it no more datagrams than it received from it,
+// plus ShieldConfig.UnprovenCredit for the ordinary overhead of a call
+// (100 Trying, 180, 200 and their retransmissions, a challenge), which
+// refills at one datagram a second: a forged address costs its owner at
+// most that. A source
+// proves itself when the PBX accepts a request of it that carried
+// credentials (digest needs the nonce that was sent to the address) or
+// when it answers a keepalive. Peers are never limited. A bare CRLF
+// keepalive (4 bytes, RFC 5626 §3.5.1) is not counted: it is smaller than
+// the REGISTER that made its binding.
+
+// heard counts a datagram from src towards what natsbc may send it, and
+// reports whether src is banned (expiring the ban when its time is up).
+func (s *Shield) heard(src netip.Addr) (banned bool) {
+	s.mu.Lock()
+	st, ok := s.sources[src]
+	if !ok {
+		s.mu.Unlock()
+		return false // a new source starts with the whole credit
+	}
+	banned, expired := s.banStateLocked(st)
+	if !banned && !st.proven {
+		s.refillLocked(st, 1)
+	}
+	s.mu.Unlock()
+	if expired {
+		s.logBanExpired(src)
+	}
+	return banned
+}
+
+// MaySend reports whether natsbc may send a datagram of size bytes to dst
+// over UDP, and spends one of its credits when dst is not proven. A false
+// answer is counted.
+func (s *Shield) MaySend(dst netip.Addr, size int) bool {
+	if s.cfg.UnprovenCredit <= 0 || size <= 4 {
+		return true
+	}
+	dst = dst.Unmap()
+	if s.isPeer(dst) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stateLocked(dst, s.now(), float64(s.cfg.Burst))
+	if st.proven {
+		return true
+	}
+	s.refillLocked(st, 0)
+	if st.credit < 1 {
+		s.unprovenDropped.Add(1)
+		return false
+	}
+	st.credit--
+	return true
+}
+
+// unprovenRefill is what an unproven source's credit regains a second.
+const unprovenRefill = 1.0
+
+// refillLocked adds the credit regained since the last refill and heard
+// datagrams, up to four times UnprovenCredit (what a source may bank).
+func (s *Shield) refillLocked(st *sourceState, heard int) {
+	now := s.now()
+	st.credit += now.Sub(st.creditAt).Seconds()*unprovenRefill + float64(heard)
+	st.creditAt = now
+	st.credit = min(st.credit, float64(4*s.cfg.UnprovenCredit))
+}
+
+// Prove records that src receives what is sent to its address (it
+// answered a keepalive): natsbc no longer bounds what it sends it.
+func (s *Shield) Prove(src netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proveLocked(src.Unmap())
+}
+
+func (s *Shield) proveLocked(src netip.Addr) {
+	if s.cfg.UnprovenCredit <= 0 {
+		return
+	}
+	s.stateLocked(src, s.now(), float64(s.cfg.Burst)).proven = true
+}
