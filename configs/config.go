@@ -163,7 +163,7 @@ type SecurityConfig struct {
 	// tells the PBX the real source ("": none).
 	AuthFailures int
 	AuthWindow   time.Duration
-	// UnprovenCredit: datagrams natsbc may send a UDP source beyond what it
+	// UnprovenCredit: bytes natsbc may send a UDP source beyond what it
 	// received from it until the source is proven (0: no bound).
 	UnprovenCredit   int
 	RealSourceHeader string

@@ -135,7 +135,7 @@ func baseConfig(name string) *Config {
 		},
 		Security: SecurityConfig{Rate: 20, Burst: 40, BanAfter: 200, BanTime: time.Hour,
 			Scanners: slices.Clone(ingress.DefaultScanners), MaxSources: 65536,
-			AuthFailures: 10, AuthWindow: 10 * time.Minute, RealSourceHeader: s.RealSourceHeader, UnprovenCredit: 16,
+			AuthFailures: 10, AuthWindow: 10 * time.Minute, RealSourceHeader: s.RealSourceHeader, UnprovenCredit: 16384,
 			TCPMaxConnections: 4096, TCPMaxPerSource: 32, TCPIdleTimeout: 10 * time.Minute, TCPHeaderTimeout: 10 * time.Second},
 		file: name,
 		pos:  make(map[string]position),

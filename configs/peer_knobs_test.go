@@ -146,15 +146,15 @@ func TestAnswerQualifyKnob(t *testing.T) {
 }
 
 // The caps of issue 12 item 5 reach natsbc with their defaults
-// (max_transactions 10000, max_in_flight_per_source 10, max_cps off); a
+// (max_transactions 10000, max_in_flight_per_source 20, max_cps off); a
 // negative one fails with the file and line.
 func TestWorkInFlightKnobs(t *testing.T) {
 	c, err := parseWith(t, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.SBC(); got.MaxTransactions != 10000 || got.Registrations.MaxInFlightPerSource != 10 || got.MaxRelayPairsPerSource != 500 {
-		t.Errorf("defaults: max_transactions %d, max_in_flight_per_source %d; want 10000 and 10",
+	if got := c.SBC(); got.MaxTransactions != 10000 || got.Registrations.MaxInFlightPerSource != 20 || got.MaxRelayPairsPerSource != 500 {
+		t.Errorf("defaults: max_transactions %d, max_in_flight_per_source %d; want 10000 and 20",
 			got.MaxTransactions, got.Registrations.MaxInFlightPerSource)
 	}
 	c, err = parseWith(t, "limits:\n  max_transactions: 50\nregistrations:\n  max_in_flight_per_source: 3\n"+

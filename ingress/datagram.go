@@ -102,7 +102,7 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		pkt := g.buf[:n]
 		src := addrPortOf(from)
 		// Before parsing: a dropped source costs no more than this.
-		if g.cfg.Shield != nil && g.cfg.Shield.Admit(src.Addr(), g.cfg.Endpoints) != Pass {
+		if g.cfg.Shield != nil && g.cfg.Shield.AdmitDatagram(src.Addr(), g.cfg.Endpoints, n) != Pass {
 			g.dropped.Add(1)
 			continue
 		}

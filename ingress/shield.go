@@ -38,9 +38,9 @@ type ShieldConfig struct {
 	// (fail2ban's maxretry and findtime; 0: never).
 	AuthFailures int
 	AuthWindow   time.Duration
-	// UnprovenCredit is how many datagrams natsbc may send a UDP source
-	// beyond those it received from it, until the source has proven it
-	// receives what is sent to its address (unproven.go; 0: no bound).
+	// UnprovenCredit is how many bytes natsbc may send a UDP source beyond
+	// those it received from it, until the source has proven it receives
+	// what is sent to its address (unproven.go; 0: no bound).
 	UnprovenCredit int
 	// MaxSources bounds the sources remembered (buckets and bans); when
 	// full, the one seen least recently is forgotten (0: 65536).
@@ -126,15 +126,24 @@ func NewShield(cfg ShieldConfig) *Shield {
 	return &Shield{cfg: cfg, log: log, now: now, sources: map[netip.Addr]*sourceState{}}
 }
 
-// Admit is the check before a datagram is parsed: the deny and allow
-// lists, a live ban, and which sources may use this socket.
-func (s *Shield) Admit(src netip.Addr, ep Endpoints) Verdict {
+// Admit is the check of a new source (a TCP connection at accept): the
+// deny and allow lists, a live ban, and which sources may use this socket.
+func (s *Shield) Admit(src netip.Addr, ep Endpoints) Verdict { return s.admit(src, ep, 0) }
+
+// AdmitDatagram is Admit for a UDP datagram of size bytes, before it is
+// parsed; what it brings counts towards what natsbc may send its source
+// while the source is unproven (unproven.go).
+func (s *Shield) AdmitDatagram(src netip.Addr, ep Endpoints, size int) Verdict {
+	return s.admit(src, ep, size)
+}
+
+func (s *Shield) admit(src netip.Addr, ep Endpoints, size int) Verdict {
 	src = src.Unmap()
 	if inAny(s.cfg.Deny, src) || len(s.cfg.Allow) > 0 && !inAny(s.cfg.Allow, src) {
 		s.dropACL.Add(1)
 		return Drop
 	}
-	if s.heard(src) {
+	if s.heard(src, size) {
 		s.dropBanned.Add(1)
 		return DropBanned
 	}

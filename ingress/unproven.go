@@ -5,20 +5,21 @@ import "net/netip"
 // No amplification (issue 12, item 7). A UDP source address can be forged:
 // whatever natsbc sends "back" to it may land on a victim who never asked.
 // So until a source has proven that it receives what is sent to its
-// address, natsbc sends it no more datagrams than it received from it,
-// plus ShieldConfig.UnprovenCredit for the ordinary overhead of a call
-// (100 Trying, 180, 200 and their retransmissions, a challenge), which
-// refills at one datagram a second: a forged address costs its owner at
-// most that. A source
+// address, natsbc sends it no more bytes than it received from it, plus
+// ShieldConfig.UnprovenCredit bytes for the ordinary overhead of a call
+// (100 Trying, 180 and the retransmission of a lost response), which
+// refills at 1 KiB a second: a forged address costs its owner at most that.
+// Bytes, not datagrams: an INVITE's 100 Trying and final answer are two
+// datagrams for one, but smaller than the INVITE together. A source
 // proves itself when the PBX accepts a request of it that carried
 // credentials (digest needs the nonce that was sent to the address) or
 // when it answers a keepalive. Peers are never limited. A bare CRLF
 // keepalive (4 bytes, RFC 5626 §3.5.1) is not counted: it is smaller than
 // the REGISTER that made its binding.
 
-// heard counts a datagram from src towards what natsbc may send it, and
+// heard counts size bytes from src towards what natsbc may send it, and
 // reports whether src is banned (expiring the ban when its time is up).
-func (s *Shield) heard(src netip.Addr) (banned bool) {
+func (s *Shield) heard(src netip.Addr, size int) (banned bool) {
 	s.mu.Lock()
 	st, ok := s.sources[src]
 	if !ok {
@@ -27,7 +28,7 @@ func (s *Shield) heard(src netip.Addr) (banned bool) {
 	}
 	banned, expired := s.banStateLocked(st)
 	if !banned && !st.proven {
-		s.refillLocked(st, 1)
+		s.refillLocked(st, size)
 	}
 	s.mu.Unlock()
 	if expired {
@@ -37,8 +38,8 @@ func (s *Shield) heard(src netip.Addr) (banned bool) {
 }
 
 // MaySend reports whether natsbc may send a datagram of size bytes to dst
-// over UDP, and spends one of its credits when dst is not proven. A false
-// answer is counted.
+// over UDP, and spends that much of its credit when dst is not proven. A
+// false answer is counted.
 func (s *Shield) MaySend(dst netip.Addr, size int) bool {
 	if s.cfg.UnprovenCredit <= 0 || size <= 4 {
 		return true
@@ -54,19 +55,20 @@ func (s *Shield) MaySend(dst netip.Addr, size int) bool {
 		return true
 	}
 	s.refillLocked(st, 0)
-	if st.credit < 1 {
+	if st.credit < float64(size) {
 		s.unprovenDropped.Add(1)
 		return false
 	}
-	st.credit--
+	st.credit -= float64(size)
 	return true
 }
 
-// unprovenRefill is what an unproven source's credit regains a second.
-const unprovenRefill = 1.0
+// unprovenRefill is what an unproven source's credit regains a second, in
+// bytes.
+const unprovenRefill = 1024.0
 
 // refillLocked adds the credit regained since the last refill and heard
-// datagrams, up to four times UnprovenCredit (what a source may bank).
+// bytes, up to four times UnprovenCredit (what a source may bank).
 func (s *Shield) refillLocked(st *sourceState, heard int) {
 	now := s.now()
 	st.credit += now.Sub(st.creditAt).Seconds()*unprovenRefill + float64(heard)

@@ -8,40 +8,40 @@ import (
 	"time"
 )
 
-// Issue 12, item 7: an unproven source gets what it sent plus the credit,
-// which refills at one a second; a proven one (keepalive answered, or the
-// PBX accepted its credentials) and a peer get everything; a CRLF
-// keepalive is never counted.
+// Issue 12, item 7: an unproven source gets the bytes it sent plus the
+// credit, which refills at 1 KiB a second; a proven one (keepalive
+// answered, or the PBX accepted its credentials) and a peer get
+// everything; a CRLF keepalive is never counted.
 func TestUnprovenCredit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := testShield(ShieldConfig{UnprovenCredit: 4})
+		s := testShield(ShieldConfig{UnprovenCredit: 2000})
 		victim := netip.MustParseAddr("192.0.2.99")
 		sends := func(n int) int {
 			ok := 0
 			for range n {
-				if s.MaySend(victim, 600) {
+				if s.MaySend(victim, 500) {
 					ok++
 				}
 			}
 			return ok
 		}
 		if got := sends(10); got != 4 {
-			t.Fatalf("a new source: %d of 10 sent, want the credit, 4", got)
+			t.Fatalf("a new source: %d datagrams of 500 bytes sent, want the credit's 4", got)
 		}
 		if !s.MaySend(victim, 4) {
 			t.Error("a CRLF keepalive was held back")
 		}
-		s.Admit(victim, Endpoints{})
-		s.Admit(victim, Endpoints{})
+		s.AdmitDatagram(victim, Endpoints{}, 700)
+		s.AdmitDatagram(victim, Endpoints{}, 300)
 		if got := sends(10); got != 2 {
-			t.Fatalf("after hearing 2 datagrams: %d sent, want 2", got)
+			t.Fatalf("after hearing 1000 bytes: %d sent, want 2", got)
 		}
-		time.Sleep(3 * time.Second)
-		if got := sends(10); got != 3 {
-			t.Fatalf("3 s later: %d sent, want 3 (one a second)", got)
+		time.Sleep(time.Second)
+		if got := sends(10); got != 2 {
+			t.Fatalf("a second later: %d sent, want 2 (1 KiB a second)", got)
 		}
-		if st := s.Stats(); st.UnprovenDropped != 21 {
-			t.Errorf("UnprovenDropped = %d, want 21", st.UnprovenDropped)
+		if st := s.Stats(); st.UnprovenDropped != 22 {
+			t.Errorf("UnprovenDropped = %d, want 22", st.UnprovenDropped)
 		}
 		s.Prove(victim)
 		if got := sends(100); got != 100 {
@@ -49,24 +49,24 @@ func TestUnprovenCredit(t *testing.T) {
 		}
 		phone := netip.MustParseAddr("198.51.100.7")
 		for range 10 { // spends its credit
-			s.MaySend(phone, 600)
+			s.MaySend(phone, 500)
 		}
 		s.AuthSucceeded(phone)
-		if !s.MaySend(phone, 600) {
+		if !s.MaySend(phone, 500) {
 			t.Error("a source the PBX accepted credentials of is still bounded")
 		}
 		for range 100 {
-			if !s.MaySend(pbx, 600) {
+			if !s.MaySend(pbx, 500) {
 				t.Fatal("a peer was bounded")
 			}
 		}
 	})
 }
 
-// The guard's WriteTo applies it: a forged source's address gets no more
-// than the credit.
+// The guard's WriteTo applies it: an unproven address gets no more than
+// the credit.
 func TestGuardWritesBoundedForUnproven(t *testing.T) {
-	shield := testShield(ShieldConfig{UnprovenCredit: 2})
+	shield := testShield(ShieldConfig{UnprovenCredit: 250})
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +101,6 @@ func TestGuardWritesBoundedForUnproven(t *testing.T) {
 		got++
 	}
 	if got != 2 {
-		t.Fatalf("the unproven address got %d of 5 datagrams, want the credit, 2", got)
+		t.Fatalf("the unproven address got %d of 5 datagrams of 100 bytes, want the 250-byte credit's 2", got)
 	}
 }

@@ -10,6 +10,24 @@ import (
 	"github.com/natsbc/natsbc/policy"
 )
 
+// tagRequest gives every response of the A-leg transaction, including the
+// 487 sipgo builds from the request on a CANCEL, natsbc's To tag (RFC 3261
+// §8.2.6.2). sipgo reads the request under the transaction's lock when a
+// CANCEL comes, so the tag is written between two takings of that lock:
+// tx.Err() orders it after a CANCEL handled already (whose 487 went out
+// untagged: nothing is written then), and the 100 Trying sent at once
+// (RFC 3261 §17.2.1, rather than at sipgo's 200 ms timer) orders it before
+// any later one.
+func (s *Server) tagRequest(req *sip.Request, tx sip.ServerTransaction, to *sip.ToHeader, tag string) {
+	if req.IsInvite() && tx != nil && tx.Err() != nil {
+		return
+	}
+	to.Params.Add("tag", tag)
+	if req.IsInvite() && tx != nil {
+		s.respond(tx, req, s.newResponse(req, 100, "Trying"))
+	}
+}
+
 // newLegPair builds the two legs of a B2BUA exchange that req starts (a
 // call, a subscription, or one out-of-dialog request): the A-leg is the
 // sender's dialog with natsbc, the B-leg natsbc's own towards next, with
@@ -29,16 +47,7 @@ func (s *Server) newLegPair(req *sip.Request, tx sip.ServerTransaction, source n
 		peer: peer, source: source, remoteTag: fromTag(req),
 		remoteCSeq: map[string]uint32{fromTag(req): req.CSeq().SeqNo},
 	}
-	// Every response of the A-leg transaction, including the 487 sipgo
-	// sends on CANCEL, carries natsbc's tag (RFC 3261 §8.2.6.2).
-	to.Params.Add("tag", a.localTag)
-	if req.IsInvite() {
-		// RFC 3261 §17.2.1: 100 Trying at once, rather than when sipgo's
-		// 200 ms timer fires. It also orders the tag above before sipgo's
-		// own use of the request (its 487 on a CANCEL): Respond runs under
-		// the transaction's lock, which the CANCEL's handling takes too.
-		s.respond(tx, req, s.newResponse(req, 100, "Trying"))
-	}
+	s.tagRequest(req, tx, to, a.localTag)
 	s.learnRoute(a, req, source, false)
 
 	b = &leg{

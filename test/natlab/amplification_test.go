@@ -11,13 +11,13 @@ import (
 
 // TestNoAmplification (issue 12, item 7): a host sends 50 unauthenticated
 // INVITEs (5 a second, under the rate limit, an ordinary User-Agent) and
-// never ACKs what comes back, as a forged source address would not. The
-// PBX (Kamailio) challenges each with 407; natsbc's INVITE transactions
-// would retransmit each 407 until Timer H, 12 datagrams or so for each
-// INVITE. Since the source never proved it receives what is sent to its
-// address, natsbc sends it no more than it sent, plus
-// security.unproven_credit (16) and one a second. The counts come from
-// iptables counters on the sender's own host.
+// sends nothing else (sipp -nd: no ACK, no CANCEL), as whoever a forged
+// source address belongs to would not. The PBX (Kamailio) challenges each
+// with 407; natsbc's INVITE transactions would retransmit each 407 until
+// Timer H, a dozen datagrams for each INVITE. Since the source never proved
+// it receives what is sent to its address, natsbc sends it no more bytes
+// than it sent, plus security.unproven_credit (16 KiB) and 1 KiB a second.
+// The counts come from iptables counters on the sender's own host.
 func TestNoAmplification(t *testing.T) {
 	t.Parallel()
 	l := NewLab(t)
@@ -30,7 +30,8 @@ func TestNoAmplification(t *testing.T) {
 	const invites = 50
 	start := time.Now()
 	sender := l.StartSipp(t, "sender", Sipp{Scenario: "flood_invite.xml", NS: NSScan, IP: ScannerIP, Port: 5060,
-		Remote: EdgeOutIP + ":5060", Service: "alice", Calls: invites, Rate: 5, Timeout: 30 * time.Second})
+		Remote: EdgeOutIP + ":5060", Service: "alice", Calls: invites, Rate: 5, Timeout: 30 * time.Second,
+		Args: []string{"-nd"}})
 	_ = sender.Wait(60 * time.Second) // its calls end after 100 ms, whatever came back
 	// natsbc's INVITE server transactions end at Timer H (64*T1 = 32 s):
 	// until then they could still retransmit.
@@ -44,20 +45,23 @@ func TestNoAmplification(t *testing.T) {
 	elapsed := time.Since(start)
 	out := l.inNS(t, NSScan, "iptables", "-L", "OUTPUT", "-v", "-x", "-n")
 	in := l.inNS(t, NSScan, "iptables", "-L", "INPUT", "-v", "-x", "-n")
-	sent, got := firstRulePackets(t, out), firstRulePackets(t, in)
-	allowed := sent + 16 + int(elapsed.Seconds())
-	if sent < invites {
-		t.Fatalf("the sender sent %d datagrams, fewer than its %d INVITEs", sent, invites)
+	sentPkts, sent := firstRuleCounters(t, out)
+	gotPkts, got := firstRuleCounters(t, in)
+	// The counters count IP bytes, natsbc the SIP payload: 28 bytes of
+	// IPv4 and UDP headers per datagram.
+	allowed := sent - 28*sentPkts + 16384 + 1024*int(elapsed.Seconds()+1) + 28*gotPkts
+	if sentPkts != invites {
+		t.Fatalf("the sender sent %d datagrams, want its %d INVITEs and nothing else", sentPkts, invites)
 	}
 	if got > allowed {
-		t.Errorf("natsbc sent the unproven source %d datagrams for its %d: more than %d (what it sent, the credit and one a second)", got, sent, allowed)
+		t.Errorf("natsbc sent the unproven source %d bytes for its %d: more than %d (what it sent, the credit and 1 KiB a second)", got, sent, allowed)
 	}
 	dropped := metric(t, l, "natsbc_unproven_dropped_total")
 	if dropped == 0 {
 		t.Error("natsbc held nothing back: the 407 retransmissions were not bounded")
 	}
-	t.Logf("the unproven source sent %d datagrams and got %d back in %v; natsbc held back %v (without the bound: about %d)",
-		sent, got, elapsed.Round(time.Second), dropped, got+int(dropped))
+	t.Logf("the unproven source sent %d datagrams (%d bytes) and got %d (%d bytes) back in %v; natsbc held back %v datagrams",
+		sentPkts, sent, gotPkts, got, elapsed.Round(time.Second), dropped)
 	n.AssertNoCrash(t)
 }
 
@@ -73,17 +77,16 @@ func countTxEnded(n *Natsbc, ip string) int {
 	return c
 }
 
-// firstRulePackets reads the packet counter of the first rule in
-// `iptables -L CHAIN -v -x -n` output.
-func firstRulePackets(t *testing.T, out string) int {
+// firstRuleCounters reads the packet and byte counters of the first rule
+// in `iptables -L CHAIN -v -x -n` output.
+func firstRuleCounters(t *testing.T, out string) (pkts, bytes int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) < 3 {
 		t.Fatalf("no rule in:\n%s", out)
 	}
-	var pkts int
-	if _, err := fmt.Sscan(lines[2], &pkts); err != nil {
-		t.Fatalf("rule counter of %q: %v", lines[2], err)
+	if _, err := fmt.Sscan(lines[2], &pkts, &bytes); err != nil {
+		t.Fatalf("rule counters of %q: %v", lines[2], err)
 	}
-	return pkts
+	return pkts, bytes
 }

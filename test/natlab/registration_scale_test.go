@@ -36,9 +36,9 @@ func TestThousandRegisteredPhones(t *testing.T) {
 	// Without the race detector: it multiplies memory (and CPU) several
 	// times over; the other scenarios run natsbc with it.
 	// All 1000 phones are behind one NAT address: above the default
-	// registrations.max_per_source (100) and security.rate (20/s), as for
-	// a large office.
-	n := l.StartNatsbcPlain(t, BaseConfig+registrarPeer+"registrations:\n  max_per_source: 0\nsecurity:\n  rate: 0\n")
+	// registrations.max_per_source (100), max_in_flight_per_source (20)
+	// and security.rate (20/s), as for a large office.
+	n := l.StartNatsbcPlain(t, BaseConfig+registrarPeer+"registrations:\n  max_per_source: 0\n  max_in_flight_per_source: 0\nsecurity:\n  rate: 0\n")
 	rssBefore := rssBytes(t, n)
 	many := l.StartSipp(t, "phones", Sipp{Scenario: "phones_register_loop.xml", OOC: "phone_answers.xml",
 		NS: NSLan, IP: PhoneIP, Port: 5060, Remote: EdgeOutIP + ":5060",
