@@ -31,6 +31,10 @@ type natsbcProc struct {
 // registrations.state_file is "": the benchmark measures natsbc's CPU and
 // memory, not the disk's fsync (README "State on disk" has that cost).
 // max_per_source is 0: the generator registers every phone from one address.
+// The other per-source protections are off for the same reason: the
+// generator is one unauthenticated source doing what thousands of phones
+// would (security.rate, security.unproven_credit,
+// registrations.max_in_flight_per_source, limits.max_relay_pairs_per_source).
 //
 // t1 (0: natsbc's default) shortens every transaction timer: the memory
 // part uses it to see the heap once transactions have ended (64*T1), without
@@ -48,8 +52,12 @@ func natsbcConfig(n *netPlan, o natsbcOpts) string {
 registrations:
   state_file: ""
   max_per_source: 0
+  max_in_flight_per_source: 0
+limits:
+  max_relay_pairs_per_source: 0
 security:
   rate: 0
+  unproven_credit: 0
 admin:
   listen: %s
 media:
