@@ -90,3 +90,20 @@ func (s *Shield) proveLocked(src netip.Addr) {
 	}
 	s.stateLocked(src, s.now(), float64(s.cfg.Burst)).proven = true
 }
+
+// Proven reports whether src has proven it receives what is sent to its
+// address (true too when the rule is off): the relay may then send media to
+// the address its SDP names before any of its media arrives.
+func (s *Shield) Proven(src netip.Addr) bool {
+	if s.cfg.UnprovenCredit <= 0 {
+		return true
+	}
+	src = src.Unmap()
+	if s.isPeer(src) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sources[src]
+	return ok && st.proven
+}

@@ -43,7 +43,13 @@ func TestUnprovenCredit(t *testing.T) {
 		if st := s.Stats(); st.UnprovenDropped != 22 {
 			t.Errorf("UnprovenDropped = %d, want 22", st.UnprovenDropped)
 		}
+		if s.Proven(victim) {
+			t.Error("Proven before any proof")
+		}
 		s.Prove(victim)
+		if !s.Proven(victim) || !s.Proven(pbx) {
+			t.Error("not Proven after Prove, or a peer not Proven")
+		}
 		if got := sends(100); got != 100 {
 			t.Fatalf("proven: %d of 100 sent", got)
 		}

@@ -71,7 +71,12 @@ type PeerInfo struct {
 	// NATed peers get no media until their first packet, which sets where
 	// natsbc sends (RFC 4961 symmetric RTP).
 	NATed bool
-	Latch LatchMode
+	// Unproven peers (a phone whose address may be forged: not a configured
+	// peer, not yet proven to receive at its address) are likewise sent
+	// media only where their own media comes from, so a forged SDP cannot
+	// point the relay's RTP at a third party (no amplification).
+	Unproven bool
+	Latch    LatchMode
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends
 	// (default: removed, so the other side talks only to the relay).
 	KeepICE bool

@@ -33,12 +33,12 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 }
 
 // aim points stream i's media towards leg's peer at its SDP address
-// before it has sent anything, when that peer is public (a NATed peer is
-// only sent to where its packets come from). An address the peer has
+// before it has sent anything, when that peer is public and proven (a
+// NATed or unproven peer is only sent to where its packets come from). An address the peer has
 // re-latched away from is only replaced when its SDP names a new one.
 func (s *relaySession) aim(leg Leg, i int, sdpChanged bool) {
 	st, ok := sdpStream(s.sdp[leg], i)
-	if !ok || s.peers[leg].NATed {
+	if !ok || s.peers[leg].NATed || s.peers[leg].Unproven {
 		return
 	}
 	sd := s.streams[i].sides[leg]

@@ -20,7 +20,8 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 	if l.peer.Name == "" {
 		mode = c.s.cfg.EndpointLatch
 	}
-	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode)}
+	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
+		Unproven: l.peer.Name == "" && !c.s.shield.Proven(l.source.Addr())}
 	l.mu.Unlock()
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
