@@ -36,6 +36,8 @@ type Config struct {
 	Routes []policy.Route
 	// Security is the file's `security:` (the method Shield maps it).
 	Security SecurityConfig
+	// CDR is the file's `cdr:`: where call records go.
+	CDR CDRConfig
 
 	// file names the source in errors; pos maps a value's path
 	// ("peers[1].role") to where it was written.
@@ -146,6 +148,13 @@ type ListenEntry struct {
 	// Endpoints are the sources other than peers that may use the socket
 	// (zero: any).
 	Endpoints ingress.Endpoints
+}
+
+// CDRConfig is the `cdr:` section.
+type CDRConfig struct {
+	// Path is the file call records are appended to, one JSON line per
+	// ended call; "-" is standard output, "" (the default) keeps none.
+	Path string
 }
 
 // SecurityConfig is the `security:` section: who may send, how much, and

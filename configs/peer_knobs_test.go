@@ -198,3 +198,18 @@ func TestSRTPAuthLatchingKnobs(t *testing.T) {
 		t.Errorf("media.latching relaxed: error %v, want %q", err, want)
 	}
 }
+
+// cdr.path: off by default; an absolute file or "-"; anything else fails
+// with the file and line.
+func TestCDRPath(t *testing.T) {
+	for _, ok := range []string{"", "-", "/var/log/natsbc/cdr.jsonl"} {
+		c, err := parseWith(t, "cdr:\n  path: \""+ok+"\"\n")
+		if err != nil || c.CDR.Path != ok {
+			t.Errorf("cdr.path %q: %v, %q", ok, err, c.CDR.Path)
+		}
+	}
+	_, err := parseWith(t, "cdr:\n  path: cdr.jsonl\n")
+	if want := "t.yaml:2:9: cdr.path: \"cdr.jsonl\" is not an absolute path"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("relative cdr.path: %v, want %q", err, want)
+	}
+}

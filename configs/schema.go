@@ -80,6 +80,9 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		"peers":    func(n *yaml.Node, p string) { d.peers(n, p, c) },
 		"routes":   func(n *yaml.Node, p string) { d.routes(n, p, c) },
 		"security": func(n *yaml.Node, p string) { d.security(n, p, &c.Security) },
+		"cdr": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){"path": d.str(&c.CDR.Path)})
+		},
 	})
 }
 

@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -98,6 +99,9 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.checkNAT(&c.NAT)
 	k.checkMedia(&c.Relay)
 	k.checkSecurity(&c.Security)
+	if p := c.CDR.Path; p != "" && p != "-" && (!filepath.IsAbs(p) || strings.HasSuffix(p, "/")) {
+		k.fail("cdr.path", "%q is not an absolute path to a file (\"-\" is standard output, \"\" keeps no records)", p)
+	}
 	k.checkAdmin(&c.Admin)
 	k.checkListen(c.Sockets)
 	k.checkPeers(c.Peers)

@@ -20,6 +20,9 @@ type call struct {
 	a, b    *leg
 	media   media.Session
 	started time.Time
+	// answeredAt is when the caller got the 2xx of the initial INVITE
+	// (unix ns; 0: never answered), for the call record.
+	answeredAt atomic.Int64
 
 	mu sync.Mutex
 	// inviteBusy is set while an INVITE transaction of this call is in
@@ -202,6 +205,9 @@ func (c *call) end(reason string) {
 			c.log.Info("subscription ended", "reason", reason, "event", c.sub.event, "duration", time.Since(c.started).Round(time.Millisecond).String())
 		default:
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
+		}
+		if c.sub == nil {
+			c.record(reason, stats)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package sbc
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -189,6 +190,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 	delayed := len(out.Body()) == 0 && len(res.Body()) > 0
 	if !delayed {
 		c.sendAck(to, seq, res, nil)
+	}
+	if initial {
+		c.answeredAt.Store(time.Now().UnixNano())
 	}
 	if initial && c.infoEnabled() {
 		r := to.routeInfo()

@@ -55,6 +55,8 @@ type Options struct {
 	// Security is the ingress shield: access lists, per-source rate
 	// limits, bans (its Peer is filled from Policy). Zero: no limits.
 	Security ingress.ShieldConfig
+	// CallRecords, when set, gets one record per ended call (a cdr.Writer).
+	CallRecords CallRecorder
 	// TCP bounds the connections of the stream listeners (zero: none).
 	TCP ingress.TCPConfig
 	// State keeps the registrations across restarts (registrar/store);
@@ -87,6 +89,7 @@ type Server struct {
 	regFlight *perSourceGate // REGISTERs awaiting the PBX, per source
 	pings     pingWaiters    // keepalives awaiting their answer (keepalive_once.go)
 	shield    *ingress.Shield
+	records   CallRecorder // nil: no call records
 	tcpGuards []*ingress.GuardedListener
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
@@ -136,6 +139,7 @@ func New(opts Options) (*Server, error) {
 		media:     anchor,
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
+		records:   opts.CallRecords,
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,

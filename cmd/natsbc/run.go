@@ -98,6 +98,19 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 		return err
 	}
 	defer closeAnchor()
+	records, err := openCallRecords(cfg)
+	if err != nil {
+		closeListeners(listeners)
+		closeAdminListener(adminLn)
+		return err
+	}
+	var callRecords sbc.CallRecorder
+	if records != nil {
+		// Closed after the drain: the calls it ends are recorded too.
+		defer records.Close()
+		defer reopenOnHangup(ctx, records, log)()
+		callRecords = records
+	}
 	srv, err := sbc.New(sbc.Options{
 		Config:         sc,
 		Listeners:      listeners,
@@ -111,6 +124,7 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 		State:          disk,
 		Security:       cfg.Shield(),
 		TCP:            cfg.TCPLimits(),
+		CallRecords:    callRecords,
 	})
 	if err != nil {
 		closeListeners(listeners)
