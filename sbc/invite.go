@@ -106,6 +106,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 	// findable.
 	c.claimInitialInvite()
 	s.calls.add(c)
+	s.counts.callStarted(peerName(peer))
 	if c.infoEnabled() {
 		c.log.Info("call started", "from", req.From().Address.String(), "to", req.Recipient.String(),
 			"peer", peerName(peer), "source", source.String(), "nat", a.route.Verdict,

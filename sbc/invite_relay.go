@@ -192,7 +192,9 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 		c.sendAck(to, seq, res, nil)
 	}
 	if initial {
-		c.answeredAt.Store(time.Now().UnixNano())
+		now := time.Now()
+		c.answeredAt.Store(now.UnixNano())
+		c.s.counts.callAnswered(peerName(c.a.peer), now.Sub(c.started))
 	}
 	if initial && c.infoEnabled() {
 		r := to.routeInfo()

@@ -90,6 +90,7 @@ type Server struct {
 	pings     pingWaiters    // keepalives awaiting their answer (keepalive_once.go)
 	shield    *ingress.Shield
 	records   CallRecorder // nil: no call records
+	counts    *callCounters
 	tcpGuards []*ingress.GuardedListener
 	reg       *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
@@ -140,6 +141,7 @@ func New(opts Options) (*Server, error) {
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		records:   opts.CallRecords,
+		counts:    newCallCounters(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,

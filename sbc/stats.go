@@ -26,6 +26,9 @@ type Stats struct {
 	RelayPairs, RelayPairsFree int
 	// Shed counts new requests refused 503 over limits.max_transactions.
 	Shed uint64
+	// Calls counts calls started, answered and ended (counters since
+	// start) and their set-up times.
+	Calls *CallCounts
 }
 
 // Stats takes the snapshot. It walks every call (each session's Stats
@@ -35,6 +38,8 @@ func (s *Server) Stats() Stats {
 	calls, _ := s.calls.snapshot()
 	st := Stats{Bindings: s.Bindings(), Shield: s.shield.Stats()}
 	st.Shed = s.inFlight.shed.Load()
+	counts := s.counts.snapshot()
+	st.Calls = &counts
 	if pc, ok := s.media.(media.PortCounter); ok {
 		st.RelayPairsFree, st.RelayPairs = pc.PortPairs()
 	}

@@ -11,6 +11,8 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +44,7 @@ func startAdmin(ln net.Listener, stats func() sbc.Stats, bans Bans, log *slog.Lo
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
 		statsCollector{stats: stats},
 	)
 	mux := http.NewServeMux()
@@ -127,6 +130,14 @@ var (
 		"RTP/RTCP port pairs of media.ports, by state (in_use: held by a call; free: free or resting after one).", []string{"state"}, nil)
 	unprovenDesc = prometheus.NewDesc("natsbc_unproven_dropped_total",
 		"Datagrams natsbc did not send to a UDP source that has not proven it receives them, over security.unproven_credit (no amplification).", nil, nil)
+	callsStartedDesc = prometheus.NewDesc("natsbc_calls_started_total",
+		"Calls natsbc started (an INVITE it took), by the caller's peer (unknown: a phone).", []string{"peer"}, nil)
+	callsAnsweredDesc = prometheus.NewDesc("natsbc_calls_answered_total",
+		"Calls whose caller got a 2xx, by the caller's peer.", []string{"peer"}, nil)
+	callsEndedDesc = prometheus.NewDesc("natsbc_calls_ended_total",
+		"Calls ended, by the reason of the `call ended` log line and the caller's peer.", []string{"reason", "peer"}, nil)
+	callSetupDesc = prometheus.NewDesc("natsbc_call_setup_seconds",
+		"Time from a call's INVITE to the 2xx its caller got, for answered calls.", nil, nil)
 	shedDesc = prometheus.NewDesc("natsbc_overload_shed_total",
 		"New requests refused 503 because natsbc had limits.max_transactions in hand.", nil, nil)
 	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
@@ -149,6 +160,10 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- relayPairsDesc
 	ch <- shedDesc
 	ch <- unprovenDesc
+	ch <- callsStartedDesc
+	ch <- callsAnsweredDesc
+	ch <- callsEndedDesc
+	ch <- callSetupDesc
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -168,6 +183,9 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Refused), "refused")
 	ch <- prometheus.MustNewConstMetric(tcpClosedDesc, prometheus.CounterValue, float64(st.TCP.Cut), "cut")
 	ch <- prometheus.MustNewConstMetric(shedDesc, prometheus.CounterValue, float64(st.Shed))
+	if st.Calls != nil {
+		collectCalls(ch, st.Calls)
+	}
 	ch <- prometheus.MustNewConstMetric(unprovenDesc, prometheus.CounterValue, float64(sh.UnprovenDropped))
 	if st.RelayPairs > 0 {
 		ch <- prometheus.MustNewConstMetric(relayPairsDesc, prometheus.GaugeValue, float64(st.RelayPairs-st.RelayPairsFree), "in_use")
@@ -197,4 +215,46 @@ func closeAdminListener(ln net.Listener) {
 	if ln != nil {
 		_ = ln.Close()
 	}
+}
+
+// collectCalls turns the call counters into metrics.
+func collectCalls(ch chan<- prometheus.Metric, c *sbc.CallCounts) {
+	for peer, n := range c.Started {
+		ch <- prometheus.MustNewConstMetric(callsStartedDesc, prometheus.CounterValue, float64(n), peer)
+	}
+	for peer, n := range c.Answered {
+		ch <- prometheus.MustNewConstMetric(callsAnsweredDesc, prometheus.CounterValue, float64(n), peer)
+	}
+	for k, n := range c.Ended {
+		ch <- prometheus.MustNewConstMetric(callsEndedDesc, prometheus.CounterValue, float64(n), k.Reason, k.Peer)
+	}
+	buckets := make(map[float64]uint64, len(sbc.SetupBuckets))
+	var cum uint64
+	for i, le := range sbc.SetupBuckets {
+		if i < len(c.Setup.Counts) {
+			cum += c.Setup.Counts[i]
+		}
+		buckets[le] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(callSetupDesc, c.Setup.Count, c.Setup.Sum, buckets)
+}
+
+// buildInfo is natsbc_build_info: 1, labelled with the module version, the
+// VCS revision it was built from (when the build recorded one) and Go's
+// version.
+func buildInfo() prometheus.Collector {
+	version, revision, goVersion := "unknown", "unknown", runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "natsbc_build_info",
+		Help:        "Always 1; its labels say which natsbc this is.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion}})
+	g.Set(1)
+	return g
 }

@@ -39,7 +39,10 @@ func TestAdminEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2, Shield: ingress.ShieldStats{DroppedScanner: 7, Bans: 2}}
+	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2, Shield: ingress.ShieldStats{DroppedScanner: 7, Bans: 2},
+		Calls: &sbc.CallCounts{Started: map[string]uint64{"unknown": 4, "carrier": 1}, Answered: map[string]uint64{"unknown": 2},
+			Ended: map[sbc.CallEnd]uint64{{Reason: "bye-from-a", Peer: "unknown"}: 2, {Reason: "no-ack", Peer: "carrier"}: 1},
+			Setup: sbc.SetupHistogram{Counts: []uint64{0, 1, 0, 1, 0, 0, 0, 0, 0}, Count: 2, Sum: 0.6}}}
 	shield := ingress.NewShield(ingress.ShieldConfig{Scanners: ingress.DefaultScanners, BanTime: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	scanner := netip.MustParseAddr("203.0.113.66")
 	shield.Request(scanner, "friendly-scanner", "z9hG4bK-1", "OPTIONS")
@@ -53,6 +56,15 @@ func TestAdminEndpoint(t *testing.T) {
 		"\nnatsbc_media_sessions 2\n",
 		"\nnatsbc_ingress_dropped_total{reason=\"scanner\"} 7\n",
 		"\nnatsbc_bans_total 2\n",
+		"\nnatsbc_calls_started_total{peer=\"unknown\"} 4\n",
+		"\nnatsbc_calls_started_total{peer=\"carrier\"} 1\n",
+		"\nnatsbc_calls_answered_total{peer=\"unknown\"} 2\n",
+		"\nnatsbc_calls_ended_total{peer=\"carrier\",reason=\"no-ack\"} 1\n",
+		"\nnatsbc_call_setup_seconds_bucket{le=\"0.1\"} 1\n",
+		"\nnatsbc_call_setup_seconds_bucket{le=\"0.5\"} 2\n",
+		"\nnatsbc_call_setup_seconds_bucket{le=\"+Inf\"} 2\n",
+		"\nnatsbc_call_setup_seconds_count 2\n",
+		"\nnatsbc_build_info{goversion=\"go",
 		"\ngo_goroutines ",
 		"\ngo_memstats_heap_inuse_bytes ",
 		"\nprocess_resident_memory_bytes ",
