@@ -35,14 +35,7 @@ func TestFlowCancel(t *testing.T) {
 	if toTagOf(terminated) != toTagOf(ringing) {
 		t.Errorf("487 To tag %q differs from the 180's %q: the phone sees two dialogs", toTagOf(terminated), toTagOf(ringing))
 	}
-	b.phone.Send(t, sipMsg("ACK sip:1000@"+b.outside.String()+" SIP/2.0", []string{
-		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + pc.branch,
-		"Max-Forwards: 70",
-		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + pc.tag,
-		"To: " + terminated.To().Value(),
-		"Call-ID: " + pc.callID,
-		"CSeq: 1 ACK",
-	}, ""))
+	b.phone.Send(t, b.ackFinal(pc, terminated))
 
 	bCallID := inv.CallID().Value()
 	cancel := b.pbx.Expect(t, wait, "CANCEL on the B-leg", isRequestIn(sip.CANCEL, bCallID))

@@ -56,14 +56,7 @@ func TestFlowOverloadShedsNewRequests(t *testing.T) {
 	busy := b.phone.Expect(t, wait, "486 at the phone", isResponse(486, sip.INVITE))
 	// RFC 3261 §17.1.1.3: the phone ACKs the 486 in its transaction, which
 	// ends natsbc's server transaction, the request in flight.
-	b.phone.Send(t, sipMsg("ACK sip:1000@"+b.outside.String()+" SIP/2.0", []string{
-		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + pc.branch,
-		"Max-Forwards: 70",
-		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + pc.tag,
-		"To: " + busy.To().Value(),
-		"Call-ID: " + pc.callID,
-		"CSeq: 1 ACK",
-	}, ""))
+	b.phone.Send(t, b.ackFinal(pc, busy))
 	if _, err := b.log.waitFor("call ended", wait); err != nil {
 		t.Fatal(err)
 	}

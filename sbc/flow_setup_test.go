@@ -231,6 +231,20 @@ func (b *flowBed) inviteWith(pc *phoneCall, sdp string) string {
 	}, sdp)
 }
 
+// ackFinal is the phone's ACK of a non-2xx final response to its initial
+// INVITE: in the INVITE's transaction (same branch), with the response's
+// To tag (RFC 3261 §17.1.1.3).
+func (b *flowBed) ackFinal(pc *phoneCall, final sip.Message) string {
+	return sipMsg("ACK sip:1000@"+b.outside.String()+" SIP/2.0", []string{
+		"Via: SIP/2.0/UDP " + phoneViaHop + ";branch=" + pc.branch,
+		"Max-Forwards: 70",
+		"From: \"Phone\" <sip:2000@" + privateIP + ">;tag=" + pc.tag,
+		"To: " + final.To().Value(),
+		"Call-ID: " + pc.callID,
+		"CSeq: 1 ACK",
+	}, "")
+}
+
 // ringAndAnswer plays the call set-up up to the 2xx reaching the phone and
 // natsbc's ACK reaching the PBX. The phone has not ACKed yet.
 func (b *flowBed) ringAndAnswer(t *testing.T) *setUpTrace {
