@@ -82,9 +82,13 @@ type Shield struct {
 
 	mu      sync.Mutex
 	sources map[netip.Addr]*sourceState
+	proofs  *proofs
 
 	dropACL, dropRate, dropBanned, dropScanner, answered503, bans, unbans, authFailures atomic.Uint64
 	unprovenDropped                                                                     atomic.Uint64
+	// bansEnd is when the last ban given ends (Unix ns): before it no
+	// source can be banned, and the check needs no lock.
+	bansEnd atomic.Int64
 }
 
 type sourceState struct {
@@ -102,7 +106,6 @@ type sourceState struct {
 	// of creditAt.
 	credit   float64
 	creditAt time.Time
-	proven   bool
 }
 
 // NewShield builds the shared state.
@@ -123,7 +126,7 @@ func NewShield(cfg ShieldConfig) *Shield {
 		lower[i] = strings.ToLower(s)
 	}
 	cfg.Scanners = lower
-	return &Shield{cfg: cfg, log: log, now: now, sources: map[netip.Addr]*sourceState{}}
+	return &Shield{cfg: cfg, log: log, now: now, sources: map[netip.Addr]*sourceState{}, proofs: newProofs(now())}
 }
 
 // Admit is the check of a new source (a TCP connection at accept): the
@@ -238,27 +241,51 @@ func (s *Shield) stateLocked(src netip.Addr, now time.Time, burst float64) *sour
 		return st
 	}
 	if len(s.sources) >= s.cfg.MaxSources {
-		var oldest netip.Addr
-		var at time.Time
-		for a, st := range s.sources {
-			if st.banUntil.After(now) {
-				continue // a ban is kept while room can be made elsewhere
-			}
-			if !oldest.IsValid() || st.last.Before(at) {
-				oldest, at = a, st.last
-			}
-		}
-		if !oldest.IsValid() {
-			for a := range s.sources {
-				oldest = a
-				break
-			}
-		}
-		delete(s.sources, oldest)
+		s.evictLocked(now)
 	}
 	st := &sourceState{tokens: burst, last: now, credit: float64(s.cfg.UnprovenCredit), creditAt: now}
 	s.sources[src] = st
 	return st
+}
+
+// evictSample is how many entries an eviction looks at.
+const evictSample = 8
+
+// evictLocked makes room for one source: of a few entries (Go's map
+// iteration starts at a random one), the least recently heard that is not
+// banned goes. A sample, not a scan: a flood of new forged sources keeps
+// the table full, and a scan of 64 Ki entries per datagram under the lock
+// would be the flood's win.
+func (s *Shield) evictLocked(now time.Time) {
+	var oldest, any netip.Addr
+	var at time.Time
+	n := 0
+	for a, st := range s.sources {
+		if !any.IsValid() {
+			any = a
+		}
+		if n++; n > evictSample {
+			break
+		}
+		if st.banUntil.After(now) {
+			continue // a ban is kept while room can be made elsewhere
+		}
+		if seen := st.seen(); !oldest.IsValid() || seen.Before(at) {
+			oldest, at = a, seen
+		}
+	}
+	if !oldest.IsValid() {
+		oldest = any
+	}
+	delete(s.sources, oldest)
+}
+
+// seen is when the source was last heard from or sent to.
+func (st *sourceState) seen() time.Time {
+	if st.creditAt.After(st.last) {
+		return st.creditAt
+	}
+	return st.last
 }
 
 // AuthFailed records that the PBX challenged (401/407) a request from src
@@ -298,7 +325,6 @@ func (s *Shield) AuthSucceeded(src netip.Addr) {
 	if st, ok := s.sources[src]; ok {
 		st.authFailed = 0
 	}
-	s.proveLocked(src)
 }
 
 func (s *Shield) ban(src netip.Addr, why, detail string) {
@@ -307,6 +333,9 @@ func (s *Shield) ban(src netip.Addr, why, detail string) {
 	st := s.stateLocked(src, now, float64(s.cfg.Burst))
 	already := st.banUntil.After(now)
 	st.banUntil = now.Add(s.cfg.BanTime)
+	if end := st.banUntil.UnixNano(); end > s.bansEnd.Load() {
+		s.bansEnd.Store(end) // under s.mu: no lost update
+	}
 	st.over, st.told = 0, false
 	s.mu.Unlock()
 	if !already {
@@ -326,6 +355,9 @@ func (s *Shield) DropsBanned(src netip.Addr) bool {
 }
 
 func (s *Shield) banned(src netip.Addr) bool {
+	if s.now().UnixNano() >= s.bansEnd.Load() {
+		return false // no ban can be live: no lock for every TCP read
+	}
 	s.mu.Lock()
 	st, ok := s.sources[src]
 	if !ok {

@@ -11,9 +11,9 @@ import "net/netip"
 // refills at 1 KiB a second: a forged address costs its owner at most that.
 // Bytes, not datagrams: an INVITE's 100 Trying and final answer are two
 // datagrams for one, but smaller than the INVITE together. A source
-// proves itself when the PBX accepts a request of it that carried
-// credentials (digest needs the nonce that was sent to the address) or
-// when it answers a keepalive. Peers are never limited. A bare CRLF
+// proves itself by showing what natsbc sent only to its address: the
+// nonce of a digest challenge natsbc relayed to it, the To tag of a 2xx
+// (in the ACK), or the answer to a keepalive (proof.go keeps the proofs). Peers are never limited. A bare CRLF
 // keepalive (4 bytes, RFC 5626 §3.5.1) is not counted: it is smaller than
 // the REGISTER that made its binding.
 
@@ -27,7 +27,7 @@ func (s *Shield) heard(src netip.Addr, size int) (banned bool) {
 		return false // a new source starts with the whole credit
 	}
 	banned, expired := s.banStateLocked(st)
-	if !banned && !st.proven {
+	if !banned && s.cfg.UnprovenCredit > 0 {
 		s.refillLocked(st, size)
 	}
 	s.mu.Unlock()
@@ -45,15 +45,19 @@ func (s *Shield) MaySend(dst netip.Addr, size int) bool {
 		return true
 	}
 	dst = dst.Unmap()
+	now := s.now()
+	if s.proofs.proven(dst, now) {
+		return true
+	}
 	if s.isPeer(dst) {
+		// Remembered as proven, so that the next datagram to the PBX
+		// costs a map lookup, not the policy's classification.
+		s.proofs.prove(dst, now)
 		return true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stateLocked(dst, s.now(), float64(s.cfg.Burst))
-	if st.proven {
-		return true
-	}
+	st := s.stateLocked(dst, now, float64(s.cfg.Burst))
 	s.refillLocked(st, 0)
 	if st.credit < float64(size) {
 		s.unprovenDropped.Add(1)
@@ -77,18 +81,34 @@ func (s *Shield) refillLocked(st *sourceState, heard int) {
 }
 
 // Prove records that src receives what is sent to its address (it
-// answered a keepalive): natsbc no longer bounds what it sends it.
+// answered a keepalive, or acknowledged a 2xx with the To tag natsbc sent
+// it): natsbc no longer bounds what it sends it.
 func (s *Shield) Prove(src netip.Addr) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.proveLocked(src.Unmap())
-}
-
-func (s *Shield) proveLocked(src netip.Addr) {
 	if s.cfg.UnprovenCredit <= 0 {
 		return
 	}
-	s.stateLocked(src, s.now(), float64(s.cfg.Burst)).proven = true
+	s.proofs.prove(src.Unmap(), s.now())
+}
+
+// ChallengeSent records that natsbc relays a digest challenge with nonce
+// to src (RFC 3261 §22.4): only a source that receives at its address can
+// send it back.
+func (s *Shield) ChallengeSent(src netip.Addr, nonce string) {
+	if s.cfg.UnprovenCredit <= 0 || nonce == "" {
+		return
+	}
+	s.proofs.challenged(src.Unmap(), nonce, s.now())
+}
+
+// CredentialsShown records that src sent credentials answering nonce: if
+// natsbc relayed that nonce to src, src is proven. Whether the password
+// was right does not matter; a 2xx of the PBX alone proves nothing, since
+// a request of a forged source may need no credentials at all.
+func (s *Shield) CredentialsShown(src netip.Addr, nonce string) {
+	if s.cfg.UnprovenCredit <= 0 {
+		return
+	}
+	s.proofs.showed(src.Unmap(), nonce, s.now())
 }
 
 // Proven reports whether src has proven it receives what is sent to its
@@ -102,8 +122,5 @@ func (s *Shield) Proven(src netip.Addr) bool {
 	if s.isPeer(src) {
 		return true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, ok := s.sources[src]
-	return ok && st.proven
+	return s.proofs.proven(src, s.now())
 }

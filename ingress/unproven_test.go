@@ -10,7 +10,7 @@ import (
 
 // Issue 12, item 7: an unproven source gets the bytes it sent plus the
 // credit, which refills at 1 KiB a second; a proven one (keepalive
-// answered, or the PBX accepted its credentials) and a peer get
+// answered, or it sent back the nonce natsbc relayed to it) and a peer get
 // everything; a CRLF keepalive is never counted.
 func TestUnprovenCredit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -54,12 +54,24 @@ func TestUnprovenCredit(t *testing.T) {
 			t.Fatalf("proven: %d of 100 sent", got)
 		}
 		phone := netip.MustParseAddr("198.51.100.7")
+		other := netip.MustParseAddr("198.51.100.8")
 		for range 10 { // spends its credit
 			s.MaySend(phone, 500)
 		}
-		s.AuthSucceeded(phone)
+		s.AuthSucceeded(phone) // a 2xx proves nothing: a forged request may need no credentials
+		s.CredentialsShown(phone, "n-guessed")
+		if s.MaySend(phone, 500) {
+			t.Error("a 2xx or a nonce natsbc never sent proved a source")
+		}
+		s.ChallengeSent(phone, "n-1")
+		s.ChallengeSent(other, "n-2")
+		s.CredentialsShown(phone, "n-2") // sent to another address
+		if s.Proven(phone) {
+			t.Error("a nonce sent to another address proved a source")
+		}
+		s.CredentialsShown(phone, "n-1")
 		if !s.MaySend(phone, 500) {
-			t.Error("a source the PBX accepted credentials of is still bounded")
+			t.Error("a source that sent back the nonce relayed to it is still bounded")
 		}
 		for range 100 {
 			if !s.MaySend(pbx, 500) {
@@ -109,4 +121,38 @@ func TestGuardWritesBoundedForUnproven(t *testing.T) {
 	if got != 2 {
 		t.Fatalf("the unproven address got %d of 5 datagrams of 100 bytes, want the 250-byte credit's 2", got)
 	}
+}
+
+// A flood of new forged sources, which keeps the rate table full and
+// evicting, cannot make natsbc forget a phone's proof; and proofs not used
+// for two generations are forgotten, so the set stays bounded.
+func TestProofsSurviveSourceFloodAndAgeOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := testShield(ShieldConfig{UnprovenCredit: 2000, MaxSources: 64})
+		phone := netip.MustParseAddr("198.51.100.7")
+		s.Prove(phone)
+		for i := range 10000 {
+			forged := netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)})
+			s.AdmitDatagram(forged, Endpoints{}, 100)
+			s.MaySend(forged, 100)
+		}
+		if n := len(s.sources); n > 64 {
+			t.Fatalf("the rate table holds %d sources, want at most 64", n)
+		}
+		if !s.Proven(phone) {
+			t.Fatal("a flood of forged sources made natsbc forget a proof")
+		}
+		time.Sleep(proofGeneration)
+		s.Prove(netip.MustParseAddr("198.51.100.9")) // turns a generation
+		if !s.Proven(phone) {
+			t.Fatal("a proof in use was forgotten after one generation")
+		}
+		time.Sleep(proofGeneration)
+		s.Prove(netip.MustParseAddr("198.51.100.10"))
+		time.Sleep(proofGeneration)
+		s.Prove(netip.MustParseAddr("198.51.100.11"))
+		if s.Proven(netip.MustParseAddr("198.51.100.9")) {
+			t.Fatal("a proof unused for two generations was kept")
+		}
+	})
 }

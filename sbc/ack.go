@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -166,6 +167,12 @@ func (s *Server) handleAck(req *sip.Request, _ sip.ServerTransaction) {
 	}
 	if !c.deliverAck(side, req) {
 		c.log.Debug("ACK retransmission absorbed", "leg", side.String())
+		return
+	}
+	// The ACK carries the To tag natsbc sent only in its 2xx to this leg's
+	// address: an ACK from that address proves it receives there.
+	if src := parseAddrPort(req.Source()); src == c.leg(side).source && strings.EqualFold(req.Transport(), "UDP") {
+		s.shield.Prove(src.Addr())
 	}
 }
 

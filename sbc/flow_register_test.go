@@ -366,3 +366,54 @@ func TestFlowRealSourceAndBruteForceBan(t *testing.T) {
 		t.Fatalf("the PBX got %d REGISTERs from the banned phone", len(got))
 	}
 }
+
+// Issue 12, item 7: a UDP source proves that it receives at its address
+// only by sending back what natsbc sent there: the nonce of a challenge
+// relayed to it, or the To tag of a 2xx (in its ACK). A 2xx of the PBX to
+// a request with made-up credentials proves nothing.
+func TestFlowSourceProof(t *testing.T) {
+	t.Parallel()
+	security := func(o *Options, _ netip.AddrPort) { o.Security = ingress.ShieldConfig{UnprovenCredit: 16384} }
+	t.Run("nonce", func(t *testing.T) {
+		t.Parallel()
+		b := newFlowBedWith(t, nil, security)
+		r := newPhoneReg("erin")
+		guess := `Authorization: Digest username="erin", realm="example.com", nonce="guessed", uri="sip:example.com", response="00000000000000000000000000000000"`
+		b.phone.Send(t, b.register(r, 3600, guess))
+		got := b.pbx.Expect(t, wait, "REGISTER at the PBX", isRequestIn(sip.REGISTER, r.callID))
+		c := contactOf(t, got)
+		b.pbx.SendTo(t, b.inside, replyTo(got, 200, "OK", "pbx1", []string{"Contact: <" + c.String() + ">;expires=60"}, ""))
+		b.phone.Expect(t, wait, "200 at the phone", isResponse(200, sip.REGISTER))
+		if b.srv.Shield().Proven(b.phone.addr().Addr()) {
+			t.Fatal("a 2xx to made-up credentials proved the source")
+		}
+		b.phone.Send(t, b.register(r, 3600))
+		got = b.pbx.Expect(t, wait, "REGISTER at the PBX", isRequestIn(sip.REGISTER, r.callID))
+		b.pbx.SendTo(t, b.inside, replyTo(got, 401, "Unauthorized", "pbx1", []string{`WWW-Authenticate: Digest realm="example.com", nonce="n-relayed"`}, ""))
+		b.phone.Expect(t, wait, "401 at the phone", isResponse(401, sip.REGISTER))
+		answer := `Authorization: Digest username="erin", realm="example.com", nonce="n-relayed", uri="sip:example.com", response="00000000000000000000000000000000"`
+		b.phone.Send(t, b.register(r, 3600, answer))
+		got = b.pbx.Expect(t, wait, "REGISTER with the relayed nonce at the PBX", isRequestIn(sip.REGISTER, r.callID))
+		b.pbx.SendTo(t, b.inside, replyTo(got, 403, "Forbidden", "pbx1", nil, ""))
+		b.phone.Expect(t, wait, "403 at the phone", isResponse(403, sip.REGISTER))
+		if !b.srv.Shield().Proven(b.phone.addr().Addr()) {
+			t.Fatal("the source that sent back the relayed nonce is not proven")
+		}
+	})
+	t.Run("ACK", func(t *testing.T) {
+		t.Parallel()
+		b := newFlowBedWith(t, nil, security)
+		tr := b.ringAndAnswer(t)
+		if b.srv.Shield().Proven(b.phone.addr().Addr()) {
+			t.Fatal("proven before its ACK")
+		}
+		b.phone.Send(t, b.phoneInDialog(tr.phone, sip.ACK, 1, nil, ""))
+		deadline := time.Now().Add(wait)
+		for !b.srv.Shield().Proven(b.phone.addr().Addr()) {
+			if time.Now().After(deadline) {
+				t.Fatal("the ACK with natsbc's To tag did not prove its source")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+}

@@ -21,7 +21,7 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		mode = c.s.cfg.EndpointLatch
 	}
 	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
-		Unproven: l.peer.Name == "" && !c.s.shield.Proven(l.source.Addr())}
+		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr())}
 	l.mu.Unlock()
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
@@ -50,12 +50,9 @@ func (c *call) holdRelayPairs(msg sip.Message) error {
 	if !ok {
 		return nil
 	}
-	streams, err := media.ParseStreams(sdp)
-	if err != nil {
-		return nil
-	}
-	if err := c.slot.holdPairs(2 * len(streams)); err != nil {
-		c.log.Warn("call limit reached", "limit", err.(*limitError).limit, "streams", len(streams))
+	streams := media.CountStreams(sdp)
+	if err := c.slot.holdPairs(2 * streams); err != nil {
+		c.log.Warn("call limit reached", "limit", err.(*limitError).limit, "streams", streams)
 		return err
 	}
 	return nil

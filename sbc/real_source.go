@@ -1,6 +1,11 @@
 package sbc
 
-import "github.com/emiago/sipgo/sip"
+import (
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
 
 // The PBX only ever sees natsbc's address, so its own fail2ban would ban
 // everyone or no one. natsbc watches the PBX's answers per real source
@@ -11,11 +16,30 @@ import "github.com/emiago/sipgo/sip"
 // failures so far. A challenge of a request without credentials is the
 // normal first step of digest authentication (RFC 3261 §22.2) and counts
 // for nothing.
+//
+// Over UDP it also feeds the proof that a source receives at its address
+// (ingress/unproven.go): the nonce of a challenge natsbc relays to it, and
+// the nonce its credentials answer.
 func (s *Server) noteAuthOutcome(req *sip.Request, res *sip.Response) {
-	if req.GetHeader("Authorization") == nil && req.GetHeader("Proxy-Authorization") == nil {
+	src := parseAddrPort(req.Source()).Addr()
+	udp := strings.EqualFold(req.Transport(), "UDP")
+	if udp && (res.StatusCode == 401 || res.StatusCode == 407) {
+		for _, h := range res.GetHeaders(challengeHeader(res.StatusCode)) {
+			if ch, err := digest.ParseChallenge(h.Value()); err == nil {
+				s.shield.ChallengeSent(src, ch.Nonce)
+			}
+		}
+	}
+	creds := req.GetHeader("Authorization")
+	if creds == nil {
+		creds = req.GetHeader("Proxy-Authorization")
+	}
+	if creds == nil {
 		return
 	}
-	src := parseAddrPort(req.Source()).Addr()
+	if cr, err := digest.ParseCredentials(creds.Value()); udp && err == nil {
+		s.shield.CredentialsShown(src, cr.Nonce)
+	}
 	switch {
 	case res.StatusCode == 401 || res.StatusCode == 407:
 		s.shield.AuthFailed(src)
@@ -41,4 +65,13 @@ func (s *Server) stampRealSource(out, in *sip.Request) {
 		return
 	}
 	out.AppendHeader(sip.NewHeader(name, src.String()+";transport="+lower(in.Transport())))
+}
+
+// challengeHeader is where a 401 or a 407 carries its challenge (RFC 3261
+// §22.1, §22.3).
+func challengeHeader(status int) string {
+	if status == 407 {
+		return "Proxy-Authenticate"
+	}
+	return "WWW-Authenticate"
 }
