@@ -47,8 +47,9 @@ type latch struct {
 // admit decides on packet pkt from src (RFC 7362 §5): the current
 // destination passes; another source latches if the policy lets it now,
 // else the packet is dropped. latched reports a new destination. rtcp
-// says pkt is (S)RTCP, for the SRTP authentication check.
-func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, rtcp bool) (ok, latched bool) {
+// says pkt is (S)RTCP, for the SRTP authentication check; rx, for RTP,
+// is the stream's receive state (its rollovers), owned by the caller.
+func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, rtcp bool, rx *rxStats) (ok, latched bool) {
 	if d := l.dest.Load(); d != nil && *d == src {
 		return true, false
 	}
@@ -56,7 +57,11 @@ func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, 
 		return false, false
 	}
 	if p.auth != nil {
-		if !p.auth.verifies(pkt, rtcp) {
+		var roc uint32
+		if !rtcp && rx != nil {
+			roc = rx.rollovers(pkt)
+		}
+		if !p.auth.verifies(pkt, rtcp, roc) {
 			return false, false
 		}
 	} else if !p.mayLatchFrom(src.Addr()) {

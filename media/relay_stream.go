@@ -106,12 +106,12 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 		}
 		return
 	}
-	in := &s.rtcpLatch
+	in, rx := &s.rtcpLatch, (*rxStats)(nil)
 	if rtpPort {
-		in = &s.rtpLatch
+		in, rx = &s.rtpLatch, &s.rx // this reader owns rx
 	}
 	now := st.clock()
-	ok, latched := in.admit(src, now, pol, pkt, kind == kindRTCP)
+	ok, latched := in.admit(src, now, pol, pkt, kind == kindRTCP, rx)
 	if !ok {
 		s.dropped.Add(1)
 		return

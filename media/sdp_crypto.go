@@ -47,6 +47,18 @@ func parseCrypto(value string) (Crypto, bool) {
 			return Crypto{}, false
 		}
 	}
+	// RFC 4568 §6.3.1, §6.3.3: a key derivation rate other than 0 (which
+	// natsbc's check does not do) or packets without an authentication
+	// tag leave nothing to check a packet against.
+	for _, param := range f[3:] {
+		name, val, _ := strings.Cut(param, "=")
+		switch {
+		case strings.EqualFold(name, "UNAUTHENTICATED_SRTP"):
+			return Crypto{}, false
+		case strings.EqualFold(name, "KDR") && val != "0":
+			return Crypto{}, false
+		}
+	}
 	c := Crypto{Tag: tag, Suite: f[1], KeySalt: key}
 	for _, p := range parts[1:] {
 		if strings.Contains(p, ":") {

@@ -42,6 +42,24 @@ func ParseStreams(body []byte) ([]Stream, error) {
 	return p.finish()
 }
 
+// CountStreams is the number of m= lines of an SDP body, read with the
+// same line reader as ParseStreams but without its checks: what a limit
+// counts before the body is parsed for real (a body the reader refuses
+// counts what came before the bad line; the parse refuses it later).
+func CountStreams(body []byte) int {
+	lines := sdpLines{rest: string(body)}
+	n := 0
+	for {
+		line, ok, err := lines.next()
+		if err != nil || !ok {
+			return n
+		}
+		if line.typ == 'm' {
+			n++
+		}
+	}
+}
+
 // sdpParser holds what is known while the lines go by. Session-level lines
 // all come before the first m= line, so a stream's effective values are
 // known when its section ends.

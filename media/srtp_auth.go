@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/pion/srtp/v3"
@@ -15,8 +16,7 @@ import (
 // key, wherever it sends from (CVE-2025-53399's class).
 //
 // It runs only for packets from a source the leg is not latched to, so
-// the relay's hot path never decrypts. The contexts keep each SSRC's
-// rollover counter; pion commits it only after a packet authenticates.
+// the relay's hot path never decrypts.
 type srtpAuth struct {
 	mu   sync.Mutex
 	keys []*srtp.Context
@@ -60,19 +60,35 @@ func newSRTPAuth(cryptos []Crypto) *srtpAuth {
 }
 
 // verifies reports whether pkt (SRTP, or SRTCP when rtcp) authenticates
-// with one of the keys.
-func (a *srtpAuth) verifies(pkt []byte, rtcp bool) bool {
+// with one of the keys. An SRTP tag also covers the sender's rollover
+// counter (ROC), which the packet does not carry: a context that never saw
+// the stream assumes 0, so a phone that moves after 65,536 packets (22
+// minutes at 50 a second) would never re-latch. roc is the relay's count
+// of the stream's sequence wraps (rxStats.rollovers; SRTCP carries its
+// index, RFC 3711 §3.4): tried as it is and one higher (the sender may
+// have wrapped in the packets lost on the way). Two tries at most per key,
+// so a stranger's packet costs a bounded amount of HMAC.
+func (a *srtpAuth) verifies(pkt []byte, rtcp bool, roc uint32) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, ctx := range a.keys {
 		var err error
 		if rtcp {
 			a.buf, err = ctx.DecryptRTCP(a.buf[:0], pkt, nil)
-		} else {
-			a.buf, err = ctx.DecryptRTP(a.buf[:0], pkt, nil)
+			if err == nil {
+				return true
+			}
+			continue
 		}
-		if err == nil {
-			return true
+		if len(pkt) < rtpHeaderLen {
+			continue
+		}
+		ssrc := binary.BigEndian.Uint32(pkt[8:12])
+		for _, try := range [2]uint32{roc, roc + 1} {
+			ctx.SetROC(ssrc, try)
+			if a.buf, err = ctx.DecryptRTP(a.buf[:0], pkt, nil); err == nil {
+				return true
+			}
 		}
 	}
 	return false

@@ -42,26 +42,30 @@ func rtcpReceiverReport(ssrc byte) []byte {
 }
 
 // a=crypto lines are read into Stream.Crypto (RFC 4568 §9.1); lines
-// natsbc cannot use are left out without making the SDP unparsable.
+// natsbc cannot use (unreadable, no authentication tag, a key derivation
+// rate) are left out without making the SDP unparsable.
 func TestSDPCryptoParsed(t *testing.T) {
 	sdp := sdpBody("m=audio 4000 RTP/SAVP 0",
 		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+"|2^20",
 		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"+srtpInline+"|2^20|1:4",
 		"a=crypto:x broken",
-		"a=crypto:3 F8_128_HMAC_SHA1_80 inline:!!!notbase64")
+		"a=crypto:3 F8_128_HMAC_SHA1_80 inline:!!!notbase64",
+		"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+" UNAUTHENTICATED_SRTP",
+		"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+" KDR=24",
+		"a=crypto:6 AES_CM_128_HMAC_SHA1_80 inline:"+srtpInline+" KDR=0 UNENCRYPTED_SRTP")
 	streams, err := ParseStreams(sdp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := streams[0].Crypto
-	if len(got) != 2 || got[0].Tag != 1 || got[0].Suite != "AES_CM_128_HMAC_SHA1_80" || !bytes.Equal(got[0].KeySalt, srtpKey) || got[0].MKI {
+	if len(got) != 3 || got[2].Tag != 6 || got[0].Tag != 1 || got[0].Suite != "AES_CM_128_HMAC_SHA1_80" || !bytes.Equal(got[0].KeySalt, srtpKey) || got[0].MKI {
 		t.Fatalf("Crypto = %+v", got)
 	}
 	if !got[1].MKI {
 		t.Error("the second key's MKI was not seen")
 	}
-	if a := newSRTPAuth(got); a == nil || len(a.keys) != 1 {
-		t.Errorf("usable keys: want the first only (MKI keys are skipped)")
+	if a := newSRTPAuth(got); a == nil || len(a.keys) != 2 {
+		t.Errorf("usable keys: want the first and the last (MKI keys are skipped; no tag or KDR is not usable)")
 	}
 }
 
@@ -142,10 +146,37 @@ func FuzzSRTPAuth(f *testing.F) {
 		if !ok {
 			return
 		}
-		if a := newSRTPAuth([]Crypto{c}); a != nil && a.verifies(pkt, rtcp) && !bytes.Equal(c.KeySalt, srtpKey) {
+		if a := newSRTPAuth([]Crypto{c}); a != nil && a.verifies(pkt, rtcp, 0) && !bytes.Equal(c.KeySalt, srtpKey) {
 			// Only a packet encrypted with this very key could pass; the
 			// fuzzer cannot forge a tag.
 			t.Fatalf("a random packet authenticated with key %x", c.KeySalt)
 		}
 	})
+}
+
+// A phone that moves after its sequence numbers wrapped re-latches: the
+// relay tells the check how often the stream wrapped, which the packet
+// does not carry but its tag covers (RFC 3711 §3.3.1).
+func TestSRTPAuthAfterRollover(t *testing.T) {
+	a := newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}})
+	sender := srtpSender(t, srtpKey)
+	var rx rxStats
+	var last []byte
+	seq := uint16(65000)
+	for i := range 3 * 65536 { // three wraps, as the relay forwards them
+		pkt := encryptRTP(t, sender, rtpPacket(0, seq, uint32(i)*160, 0xa))
+		rx.observe(pkt, int64(i)*20e6, &noClockRates)
+		seq++
+		last = pkt
+	}
+	if got := rx.rollovers(last); got != 3 {
+		t.Fatalf("rollovers = %d, want 3", got)
+	}
+	moved := encryptRTP(t, sender, rtpPacket(0, seq, 0, 0xa))
+	if !a.verifies(moved, false, rx.rollovers(moved)) {
+		t.Fatal("the key holder's packet after three wraps did not authenticate")
+	}
+	if fresh := newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}}); fresh.verifies(encryptRTP(t, sender, rtpPacket(0, seq+1, 0, 0xa)), false, 0) {
+		t.Fatal("without the rollovers the packet authenticated: the test proves nothing")
+	}
 }
