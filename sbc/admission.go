@@ -50,9 +50,12 @@ func newAdmission(maxTotal, maxPerSource, maxPairsPerSource int) *admission {
 type slot struct {
 	a      *admission
 	source netip.Addr // zero: a configured peer's call, not counted by source
-	pairs  int        // relay port pairs counted against source
-	peers  []string
-	once   sync.Once
+	// pairs (relay port pairs counted against source), peers and
+	// released are guarded by a.mu.
+	pairs    int
+	peers    []string
+	released bool
+	once     sync.Once
 }
 
 // limitError names the limit a call ran into, for the log.
@@ -101,19 +104,21 @@ func (s *slot) alsoTo(to policy.Peer) error {
 	return nil
 }
 
-// countPeerLocked counts the call against peer p: "" when within its
-// limits, else the limit it ran into (and nothing counted).
 // holdPairs raises the relay pairs the call holds to n (a call's pairs
 // only grow: a stream once relayed keeps its ports until the call ends);
 // a *limitError, and nothing counted, when that puts its source over
-// limits.max_relay_pairs_per_source. A peer's call is not counted.
+// limits.max_relay_pairs_per_source. A peer's call is not counted, nor
+// one whose slot was released (the call ended while its SDP was read).
 func (s *slot) holdPairs(n int) error {
-	if s == nil || !s.source.IsValid() || n <= s.pairs {
+	if s == nil || !s.source.IsValid() {
 		return nil
 	}
 	a := s.a
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if s.released || n <= s.pairs {
+		return nil
+	}
 	if a.maxPairsPerSource > 0 && a.pairs[s.source]-s.pairs+n > a.maxPairsPerSource {
 		return &limitError{"limits.max_relay_pairs_per_source"}
 	}
@@ -122,6 +127,8 @@ func (s *slot) holdPairs(n int) error {
 	return nil
 }
 
+// countPeerLocked counts the call against peer p: "" when within its
+// limits, else the limit it ran into (and nothing counted).
 func (a *admission) countPeerLocked(s *slot, p policy.Peer) string {
 	if p.MaxCalls > 0 && a.byPeer[p.Name] >= p.MaxCalls {
 		return "peers[" + p.Name + "].max_calls"
@@ -160,6 +167,7 @@ func (s *slot) release() {
 		a := s.a
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		s.released = true
 		a.total--
 		if s.source.IsValid() {
 			if a.bySource[s.source]--; a.bySource[s.source] == 0 {

@@ -164,6 +164,11 @@ func TestAdmissionRelayPairsPerSource(t *testing.T) {
 	}
 	second.release()
 	pbx.release()
+	// An SDP read after its call ended (a 200 racing the caller's BYE)
+	// must not count pairs nothing will give back.
+	if err := first.holdPairs(6); err != nil {
+		t.Fatalf("a released slot: %v", err)
+	}
 	if len(a.pairs) != 0 {
 		t.Fatalf("pairs left after every call ended: %v", a.pairs)
 	}
