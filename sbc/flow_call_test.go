@@ -22,6 +22,12 @@ func TestFlowBasicCall(t *testing.T) {
 		t.Errorf("100 Trying Via rport = %q, want the phone's real port %d: %s", rport, b.phone.addr().Port(), via.Value())
 	}
 
+	// One 100 Trying (RFC 3261 §8.2.6.1): both were sent before the B-leg
+	// INVITE, so a second one would be in the backlog by the 180.
+	if extra, ok := b.phone.takeFromBacklog(isResponse(100, sip.INVITE)); ok {
+		t.Errorf("a second 100 Trying for one INVITE:\n%s", extra)
+	}
+
 	inv := tr.bInvite.(*sip.Request)
 	if tr.pbx.callID == tr.phone.callID {
 		t.Errorf("B-leg reuses the A-leg Call-ID %q", tr.pbx.callID)

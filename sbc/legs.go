@@ -12,19 +12,19 @@ import (
 
 // tagRequest gives every response of the A-leg transaction, including the
 // 487 sipgo builds from the request on a CANCEL, natsbc's To tag (RFC 3261
-// §8.2.6.2). sipgo reads the request under the transaction's lock when a
-// CANCEL comes, so the tag is written between two takings of that lock:
-// tx.Err() orders it after a CANCEL handled already (whose 487 went out
-// untagged: nothing is written then), and the 100 Trying sent at once
-// (RFC 3261 §17.2.1, rather than at sipgo's 200 ms timer) orders it before
-// any later one.
+// §8.2.6.2). sipgo reads the request under the transaction's FSM lock when
+// a CANCEL comes, and offers no hook to write under it, so the tag is
+// written between two takings of that lock (tx.Err takes it): the first
+// orders the write after a CANCEL handled already (whose 487 went out
+// untagged: nothing is written then), the second before any later one.
+// Between them lies only the write itself. The caller sends 100 Trying.
 func (s *Server) tagRequest(req *sip.Request, tx sip.ServerTransaction, to *sip.ToHeader, tag string) {
 	if req.IsInvite() && tx != nil && tx.Err() != nil {
 		return
 	}
 	to.Params.Add("tag", tag)
 	if req.IsInvite() && tx != nil {
-		s.respond(tx, req, s.newResponse(req, 100, "Trying"))
+		_ = tx.Err()
 	}
 }
 
