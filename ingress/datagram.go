@@ -52,7 +52,7 @@ type GuardedPacketConn struct {
 	net.PacketConn
 	cfg    GuardConfig
 	log    *slog.Logger
-	limit  *logLimiter
+	limit  *LogLimiter
 	parser *sip.Parser
 
 	mu  sync.Mutex // serialises readers around buf
@@ -83,7 +83,7 @@ func NewGuardedPacketConn(pc net.PacketConn, cfg GuardConfig) *GuardedPacketConn
 		PacketConn: pc,
 		cfg:        cfg,
 		log:        log,
-		limit:      newLogLimiter(cfg.LogsPerSecond),
+		limit:      NewLogLimiter(cfg.LogsPerSecond),
 		parser:     parser,
 		buf:        make([]byte, MaxDatagram),
 	}

@@ -3,8 +3,6 @@ package ingress
 import (
 	"log/slog"
 	"strconv"
-	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -36,50 +34,9 @@ func excerpt(pkt []byte) string {
 	return string(out)
 }
 
-// logLimiter lets through at most perSecond lines per one-second window and
-// counts the rest, so a flood of garbage cannot fill the disk.
-type logLimiter struct {
-	mu         sync.Mutex
-	perSecond  int
-	now        func() time.Time
-	window     time.Time
-	used       int
-	suppressed uint64 // since the last line that got through
-	total      uint64 // ever suppressed
-}
-
-func newLogLimiter(perSecond int) *logLimiter {
-	return &logLimiter{perSecond: perSecond, now: time.Now}
-}
-
-// allow reports whether a line may be written and how many were held back
-// since the previous one that was.
-func (l *logLimiter) allow() (ok bool, heldBack uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.window) >= time.Second || now.Before(l.window) {
-		l.window, l.used = now, 0
-	}
-	if l.used >= l.perSecond {
-		l.suppressed++
-		l.total++
-		return false, 0
-	}
-	l.used++
-	heldBack, l.suppressed = l.suppressed, 0
-	return true, heldBack
-}
-
-func (l *logLimiter) suppressedTotal() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
-}
-
 // logMalformed writes the one `malformed message` line of a decision.
-func logMalformed(log *slog.Logger, lim *logLimiter, src string, d guardDecision, pkt []byte) {
-	ok, heldBack := lim.allow()
+func logMalformed(log *slog.Logger, lim *LogLimiter, src string, d guardDecision, pkt []byte) {
+	ok, heldBack := lim.Allow()
 	if !ok || log == nil {
 		return
 	}

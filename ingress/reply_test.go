@@ -131,20 +131,20 @@ func TestExcerpt(t *testing.T) {
 
 func TestLogLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
-	l := newLogLimiter(3)
+	l := NewLogLimiter(3)
 	l.now = func() time.Time { return now }
 	for i := 0; i < 3; i++ {
-		if ok, _ := l.allow(); !ok {
+		if ok, _ := l.Allow(); !ok {
 			t.Fatalf("line %d held back", i)
 		}
 	}
 	for i := 0; i < 5; i++ {
-		if ok, _ := l.allow(); ok {
+		if ok, _ := l.Allow(); ok {
 			t.Fatal("line over the limit let through")
 		}
 	}
 	now = now.Add(time.Second)
-	ok, held := l.allow()
+	ok, held := l.Allow()
 	if !ok || held != 5 {
 		t.Fatalf("next window: ok=%v held=%d, want true 5", ok, held)
 	}

@@ -98,7 +98,7 @@ func (l *GuardedListener) release(src netip.Addr) {
 type TCPStats struct {
 	Open    int    // connections held now
 	Refused uint64 // closed at accept (shield or caps)
-	Cut     uint64 // closed idle or too slow
+	Cut     uint64 // closed idle, too slow, or when its source was banned
 }
 
 // Stats returns the counters.

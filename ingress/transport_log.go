@@ -3,6 +3,7 @@ package ingress
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
 
 // TransportLog wraps the handler of the logger natsbc gives sipgo's
@@ -14,7 +15,7 @@ import (
 // guard ended (idle, slow header block, banned source) was already logged
 // by GuardedListener, so sipgo's "Read error" for it drops to DEBUG.
 func TransportLog(next slog.Handler) slog.Handler {
-	return &transportLog{next: next, lim: newLogLimiter(malformedLinesPerSecond)}
+	return &transportLog{next: next, lim: NewLogLimiter(malformedLinesPerSecond)}
 }
 
 // malformedLinesPerSecond bounds the `malformed message` lines of stream
@@ -23,7 +24,10 @@ const malformedLinesPerSecond = 10
 
 type transportLog struct {
 	next slog.Handler
-	lim  *logLimiter
+	lim  *LogLimiter
+	// transport is the one sipgo's logger names (caller=Transport<UDP>),
+	// lower case; "" when not known.
+	transport string
 }
 
 func (h *transportLog) Enabled(ctx context.Context, l slog.Level) bool {
@@ -46,7 +50,7 @@ func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *transportLog) malformed(ctx context.Context, r slog.Record) error {
-	ok, heldBack := h.lim.allow()
+	ok, heldBack := h.lim.Allow()
 	if !ok || !h.next.Enabled(ctx, slog.LevelInfo) {
 		return nil
 	}
@@ -60,8 +64,15 @@ func (h *transportLog) malformed(ctx context.Context, r slog.Record) error {
 		}
 		return true
 	})
-	attrs := []slog.Attr{slog.String("transport", "stream"), slog.String("reason", reason),
-		slog.String("action", "connection closed"), slog.Int("size", len(data)), slog.String("excerpt", excerpt([]byte(data)))}
+	transport, action := h.transport, "connection closed"
+	switch transport {
+	case "udp":
+		action = "dropped"
+	case "":
+		transport = "stream"
+	}
+	attrs := []slog.Attr{slog.String("transport", transport), slog.String("reason", reason),
+		slog.String("action", action), slog.Int("size", len(data)), slog.String("excerpt", excerpt([]byte(data)))}
 	if heldBack > 0 {
 		attrs = append(attrs, slog.Uint64("suppressed", heldBack))
 	}
@@ -92,9 +103,16 @@ func withLevel(r slog.Record, level slog.Level) slog.Record {
 }
 
 func (h *transportLog) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &transportLog{next: h.next.WithAttrs(attrs), lim: h.lim}
+	transport := h.transport
+	for _, a := range attrs {
+		v := a.Value.String()
+		if a.Key == "caller" && strings.HasPrefix(v, "Transport<") && strings.HasSuffix(v, ">") {
+			transport = strings.ToLower(v[len("Transport<") : len(v)-1])
+		}
+	}
+	return &transportLog{next: h.next.WithAttrs(attrs), lim: h.lim, transport: transport}
 }
 
 func (h *transportLog) WithGroup(name string) slog.Handler {
-	return &transportLog{next: h.next.WithGroup(name), lim: h.lim}
+	return &transportLog{next: h.next.WithGroup(name), lim: h.lim, transport: h.transport}
 }

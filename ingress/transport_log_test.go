@@ -51,3 +51,19 @@ func TestTransportLogTamesStreamErrors(t *testing.T) {
 		t.Errorf("%d read error lines, want the one natsbc did not cause", readErrors)
 	}
 }
+
+// The line names the transport sipgo's logger of it names (its caller
+// attribute), and what became of the message there.
+func TestTransportLogNamesTheTransport(t *testing.T) {
+	for caller, want := range map[string]string{
+		"Transport<UDP>": `transport=udp reason="bad header" action=dropped`,
+		"Transport<TCP>": `transport=tcp reason="bad header" action="connection closed"`,
+	} {
+		var out bytes.Buffer
+		log := slog.New(TransportLog(slog.NewTextHandler(&out, nil))).With("caller", "TransportLayer").With("caller", caller)
+		log.Error("failed to parse", "data", "garbage", "error", errors.New("bad header"))
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s: %s, want %s", caller, out.String(), want)
+		}
+	}
+}

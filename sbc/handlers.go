@@ -1,7 +1,9 @@
 package sbc
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 
 	"github.com/emiago/sipgo/sip"
@@ -44,14 +46,16 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 				}
 			}
 		}()
+		// The shield first: a flood of malformed requests over TCP is
+		// counted against its source like any other, not answered.
+		if !s.shieldAdmitsStream(req, tx) {
+			return
+		}
 		if rej := ingress.CheckRequest(req); rej != nil {
-			s.log.Info("malformed message", "src", req.Source(), "method", req.Method, "reason", rej.Reason, "code", rej.Code)
+			s.logLimit(slog.LevelInfo, "malformed message", "src", req.Source(), "method", req.Method, "reason", rej.Reason, "code", rej.Code)
 			if !req.IsAck() {
 				s.replyStateless(req, tx, rej.Code, rej.Reason)
 			}
-			return
-		}
-		if !s.shieldAdmitsStream(req, tx) {
 			return
 		}
 		ok, counted := s.inFlight.enter(req)
@@ -69,7 +73,7 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 // shedOverload answers a new request natsbc has no room for: 503 with
 // Retry-After, so a well-behaved sender waits instead of retrying at once.
 func (s *Server) shedOverload(req *sip.Request, tx sip.ServerTransaction) {
-	s.log.Warn("overloaded: request refused", "limit", "limits.max_transactions", "method", req.Method, "src", req.Source())
+	s.logLimit(slog.LevelWarn, "overloaded: request refused", "limit", "limits.max_transactions", "method", req.Method, "src", req.Source())
 	res := s.newResponse(req, 503, "Service Unavailable")
 	res.AppendHeader(sip.NewHeader("Retry-After", "5"))
 	s.respond(tx, req, res)
@@ -133,4 +137,21 @@ func (s *Server) answerOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	s.respond(tx, req, res)
+}
+
+// limitLinesPerSecond bounds the lines of refused requests (logLimit).
+const limitLinesPerSecond = 20
+
+// logLimit writes a line about a refused request, at most
+// limitLinesPerSecond a second; the first line after a pause says how many
+// were held back.
+func (s *Server) logLimit(level slog.Level, msg string, args ...any) {
+	ok, heldBack := s.limitLog.Allow()
+	if !ok {
+		return
+	}
+	if heldBack > 0 {
+		args = append(args, "lines_held_back", heldBack)
+	}
+	s.log.Log(context.Background(), level, msg, args...)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
@@ -42,7 +43,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	source := parseAddrPort(req.Source())
 	slot, err := s.admit.take(source.Addr(), s.policy.Classify(source.Addr()))
 	if err != nil {
-		s.log.Warn("call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
+		s.logLimit(slog.LevelWarn, "call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
 		s.replyStateless(req, tx, 503, "Service Unavailable")
 		return
 	}
@@ -81,7 +82,7 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 		return nil, nil, err
 	}
 	if err := slot.alsoTo(next.peer); err != nil {
-		s.log.Warn("call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
+		s.logLimit(slog.LevelWarn, "call limit reached", "limit", err.(*limitError).limit, "source", source.String(), "a_call_id", callID(req))
 		return nil, nil, &Reject{Code: 503, Reason: "Service Unavailable"}
 	}
 	a, b, err := s.newLegPair(req, tx, source, peer, next)

@@ -3,6 +3,7 @@ package sbc
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	src := x.Flow.Source.Addr()
 	if x.peer == "" {
 		if !s.regFlight.take(src) {
-			s.log.Info("REGISTER rejected", "call_id", callID(req), "source", req.Source(), "status", 503,
+			s.logLimit(slog.LevelInfo, "REGISTER rejected", "call_id", callID(req), "source", req.Source(), "status", 503,
 				"reason", "limit registrations.max_in_flight_per_source reached")
 			res := s.newResponse(req, 503, "Service Unavailable")
 			res.AppendHeader(sip.NewHeader("Retry-After", "5"))

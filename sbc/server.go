@@ -87,7 +87,10 @@ type Server struct {
 	admit     *admission // call slots: limits.max_calls and the like
 	inFlight  transactionGate
 	regFlight *perSourceGate // REGISTERs awaiting the PBX, per source
-	pings     pingWaiters    // keepalives awaiting their answer (keepalive_once.go)
+	// limitLog bounds the lines of requests refused at a limit: a flood
+	// meets the limits thousands of times a second.
+	limitLog  *ingress.LogLimiter
+	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
 	shield    *ingress.Shield
 	records   CallRecorder // nil: no call records
 	counts    *callCounters
@@ -144,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		counts:    newCallCounters(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
+		limitLog:  ingress.NewLogLimiter(limitLinesPerSecond),
 		reg: registrar.New(registrar.Config{NATExpires: cfg.Registrations.NATExpires, TokenSecret: cfg.Registrations.TokenSecret,
 			MaxPerSource:      cfg.Registrations.MaxPerSource,
 			KeepaliveInterval: cfg.Keepalive.Interval, MaxMissed: cfg.Keepalive.MaxMissed, Log: log, Disk: opts.State}),

@@ -24,7 +24,7 @@ func (s *Server) shieldAdmitsStream(req *sip.Request, tx sip.ServerTransaction) 
 	case ingress.Pass:
 		return true
 	case ingress.Answer503:
-		if !req.IsAck() {
+		if !req.IsAck() && ingress.CheckRequest(req) == nil {
 			res := s.newResponse(req, 503, "Service Unavailable")
 			res.AppendHeader(sip.NewHeader("Retry-After", "1"))
 			s.respond(tx, req, res)

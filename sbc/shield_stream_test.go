@@ -2,10 +2,8 @@ package sbc
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -14,39 +12,6 @@ import (
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 )
-
-// newTCPShieldServer runs natsbc with one TCP socket and the given shield
-// settings, and returns that socket's address.
-func newTCPShieldServer(t *testing.T, sec ingress.ShieldConfig) (string, *ingress.Shield) {
-	t.Helper()
-	ln, err := net.Listen("tcp", outsideIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.New(policy.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	srv, err := New(Options{
-		Listeners: []Listener{{Spec: ListenSpec{Name: "tcp", Network: "tcp", Addr: addr}, Stream: ln}},
-		Policy:    pol,
-		Security:  sec,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return addr.String(), srv.Shield()
-}
 
 // awaitBan waits until the shield holds a ban.
 func awaitBan(t *testing.T, shield *ingress.Shield) {
@@ -91,7 +56,7 @@ func statusLine(r *bufio.Reader, c net.Conn, d time.Duration) string {
 // bucket as over UDP: over it one 503 with Retry-After, then silence.
 func TestTCPRequestsRateLimited(t *testing.T) {
 	t.Parallel()
-	addr, _ := newTCPShieldServer(t, ingress.ShieldConfig{Rate: 0.001, Burst: 2})
+	addr, _ := newTCPServer(t, policy.Config{}, ingress.ShieldConfig{Rate: 0.001, Burst: 2})
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +84,8 @@ func TestTCPRequestsRateLimited(t *testing.T) {
 // next.
 func TestTCPScannerBannedAndCut(t *testing.T) {
 	t.Parallel()
-	addr, shield := newTCPShieldServer(t, ingress.ShieldConfig{Scanners: []string{"friendly-scanner"}, BanTime: time.Hour})
+	addr, srv := newTCPServer(t, policy.Config{}, ingress.ShieldConfig{Scanners: []string{"friendly-scanner"}, BanTime: time.Hour})
+	shield := srv.Shield()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -16,31 +17,8 @@ import (
 // "ping"; the server answers a single CRLF "pong".
 func TestTCPCRLFKeepaliveAnswered(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", outsideIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.New(policy.Config{Peers: []policy.Peer{{Name: "pbx", Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Address: "127.0.0.1:5060", Role: policy.RolePBX}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	srv, err := New(Options{
-		Listeners: []Listener{{Spec: ListenSpec{Name: "tcp", Network: "tcp", Addr: addr}, Stream: ln}},
-		Policy:    pol,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
-
-	c, err := net.Dial("tcp", addr.String())
+	addr, _ := newTCPServer(t, policy.Config{Peers: []policy.Peer{{Name: "pbx", Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Address: "127.0.0.1:5060", Role: policy.RolePBX}}}, ingress.ShieldConfig{})
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,4 +33,37 @@ func TestTCPCRLFKeepaliveAnswered(t *testing.T) {
 			t.Fatalf("pong = %q, %v; want CRLF", pong, err)
 		}
 	}
+}
+
+// newTCPServer runs natsbc with one TCP socket, the given peers and shield
+// settings, and returns that socket's address; it stops with the test.
+func newTCPServer(t *testing.T, peers policy.Config, sec ingress.ShieldConfig) (string, *Server) {
+	t.Helper()
+	ln, err := net.Listen("tcp", outsideIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	srv, err := New(Options{
+		Listeners: []Listener{{Spec: ListenSpec{Name: "tcp", Network: "tcp", Addr: addr}, Stream: ln}},
+		Policy:    pol,
+		Security:  sec,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return addr.String(), srv
 }

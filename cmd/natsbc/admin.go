@@ -143,7 +143,7 @@ var (
 	tcpOpenDesc = prometheus.NewDesc("natsbc_tcp_connections",
 		"TCP connections natsbc holds on its listeners.", nil, nil)
 	tcpClosedDesc = prometheus.NewDesc("natsbc_tcp_closed_total",
-		"TCP connections natsbc closed itself, by reason (refused: shield or caps at accept; cut: idle or a header block too slow).", []string{"reason"}, nil)
+		"TCP connections natsbc closed itself, by reason (refused: shield or caps at accept; cut: idle, a header block too slow, or the source banned).", []string{"reason"}, nil)
 )
 
 func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
