@@ -17,7 +17,7 @@ type Record struct {
 	BNextHop string     `json:"b_next_hop"`
 	Start    time.Time  `json:"start"`
 	Answer   *time.Time `json:"answer,omitempty"`
-	End      time.Time  `json:"end"`
+	End      time.Time  `json:"end,omitzero"` // zero: the call is up (admin API)
 	// DurationMS runs from the answer to the end (0 for a call never
 	// answered); SetupMS from the start to the answer.
 	DurationMS int64  `json:"duration_ms"`

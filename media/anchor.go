@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,7 @@ const maxBindTries = 16
 // RelayAnchor relays every call's media through natsbc's own ports.
 type RelayAnchor struct {
 	cfg   Config
+	tune  atomic.Pointer[Tuning] // what new sessions take (anchor_tuning.go)
 	pool  *portPool
 	epoch time.Time // the anchor clock counts from here (monotonic)
 	log   *slog.Logger
@@ -46,10 +48,13 @@ func NewRelayAnchor(cfg Config) (*RelayAnchor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RelayAnchor{
+	a := &RelayAnchor{
 		cfg: cfg, pool: pool, epoch: time.Now(), log: cfg.Logger,
 		sessions: map[*relaySession]struct{}{},
-	}, nil
+	}
+	t := tuningOf(cfg)
+	a.tune.Store(&t)
+	return a, nil
 }
 
 func (c Config) withDefaults() Config {

@@ -16,6 +16,7 @@ var errSessionClosed = errors.New("media: session closed")
 // packet path never takes it.
 type relaySession struct {
 	anchor    *RelayAnchor
+	tune      *Tuning // the relay's, as the session started
 	log       *slog.Logger
 	onTimeout func(reason string)
 
@@ -46,7 +47,7 @@ type relaySession struct {
 
 func newRelaySession(a *RelayAnchor, callID string, onTimeout func(string)) *relaySession {
 	return &relaySession{
-		anchor: a, log: a.log.With("call_id", callID), onTimeout: onTimeout,
+		anchor: a, tune: a.tune.Load(), log: a.log.With("call_id", callID), onTimeout: onTimeout,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		watchDone: make(chan struct{}), tornDown: make(chan struct{}),
 		origins: [2]legOrigin{newLegOrigin(), newLegOrigin()},
@@ -81,7 +82,7 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		return nil, asUnparsable(err)
 	}
 	// Checked before any port is taken: a refused offer costs nothing.
-	if limit := s.anchor.cfg.MaxStreams; len(streams) > limit {
+	if limit := s.tune.MaxStreams; len(streams) > limit {
 		return nil, fmt.Errorf("%w: %d m= lines, at most %d (media.max_streams)", ErrTooManyStreams, len(streams), limit)
 	}
 	to := from.other()

@@ -9,7 +9,7 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 	pol := &sidePolicy{
 		signalIP:  p.SignalSource.Addr().Unmap(),
 		relaxed:   p.Latch == LatchRelaxed,
-		windowEnd: s.negotiated[i] + int64(s.anchor.cfg.LatchWindow),
+		windowEnd: s.negotiated[i] + int64(s.tune.LatchWindow),
 		carriage:  s.carriage[i],
 	}
 	if st, ok := sdpStream(s.sdp[leg], i); ok {

@@ -56,9 +56,9 @@ func (s *relaySession) silence() (reason string, wait time.Duration) {
 	if s.closed || !s.answered {
 		return "", 0 // ringing: early media is optional
 	}
-	limit := s.anchor.cfg.Timeout
+	limit := s.tune.Timeout
 	if s.onHold() {
-		limit = s.anchor.cfg.HoldTimeout
+		limit = s.tune.HoldTimeout
 	}
 	// The call is alive until its latest deadline: one per leg and stream
 	// that should send.

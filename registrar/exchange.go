@@ -117,7 +117,7 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 		}
 		phone := g
 		if x.Verdict.Keepalive {
-			phone = min(g, int(r.cfg.NATExpires/time.Second))
+			phone = min(g, int(r.tuning().NATExpires/time.Second))
 		}
 		_, known := r.store.byID(e.ID)
 		if e.Flow != x.Flow {
@@ -129,7 +129,7 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 		e.Expires = now.Add(time.Duration(phone) * time.Second)
 		e.PBXExpires = now.Add(time.Duration(g) * time.Second)
 		if !known {
-			e.nextPing = now.Add(r.cfg.KeepaliveInterval)
+			e.nextPing = now.Add(r.tuning().KeepaliveInterval)
 			added = append(added, e)
 		} else {
 			refreshed = append(refreshed, e)
@@ -172,7 +172,7 @@ func (r *Registrar) Commit(x *Exchange, pbxGranted map[uint64]int) map[uint64]in
 // is checked as the REGISTER arrives, so two at once from one address may
 // overshoot the bound by one REGISTER's contacts.
 func (r *Registrar) Admit(x *Exchange) error {
-	if r.cfg.MaxPerSource <= 0 {
+	if r.tuning().MaxPerSource <= 0 {
 		return nil
 	}
 	added := 0
@@ -181,7 +181,7 @@ func (r *Registrar) Admit(x *Exchange) error {
 			added++
 		}
 	}
-	if added > 0 && r.store.fromSource(x.Flow.Source.Addr())+added > r.cfg.MaxPerSource {
+	if added > 0 && r.store.fromSource(x.Flow.Source.Addr())+added > r.tuning().MaxPerSource {
 		return ErrTooManyBindings
 	}
 	return nil

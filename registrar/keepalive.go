@@ -32,7 +32,7 @@ func (r *Registrar) Run(ctx context.Context, host Host) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			expired, due := r.dueBindings(r.cfg.KeepaliveInterval)
+			expired, due := r.dueBindings(r.tuning().KeepaliveInterval)
 			for _, e := range expired {
 				r.drop(e, "expired", host)
 			}
@@ -94,7 +94,7 @@ func (r *Registrar) ping(ctx context.Context, e *entry, host Host) {
 		return
 	}
 	r.log.Info("keepalive unanswered", "aor", b.AoR, "token", b.Token, "flow", b.Flow.String(), "missed", missed)
-	if missed >= r.cfg.MaxMissed {
+	if missed >= r.tuning().MaxMissed {
 		r.drop(e, "keepalive", host)
 	}
 }

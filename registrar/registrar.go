@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,9 +47,19 @@ type Config struct {
 	Disk Disk
 }
 
+// Tuning is what Retune may change while natsbc runs: it applies to the
+// next REGISTER and the next keepalive round, not to what was granted.
+type Tuning struct {
+	NATExpires        time.Duration
+	KeepaliveInterval time.Duration
+	MaxMissed         int
+	MaxPerSource      int
+}
+
 // Registrar holds the bindings.
 type Registrar struct {
 	cfg    Config
+	tune   atomic.Pointer[Tuning]
 	log    *slog.Logger
 	store  bindingStore
 	tokens tokenSigner
@@ -70,8 +81,15 @@ func New(cfg Config) *Registrar {
 	if cfg.Disk != nil {
 		table = durableBindings{memBindings: newMemBindings(), file: cfg.Disk}
 	}
-	return &Registrar{cfg: cfg, log: log, store: table, tokens: newTokenSigner(cfg.TokenSecret), now: time.Now}
+	r := &Registrar{cfg: cfg, log: log, store: table, tokens: newTokenSigner(cfg.TokenSecret), now: time.Now}
+	r.Retune(Tuning{NATExpires: cfg.NATExpires, KeepaliveInterval: cfg.KeepaliveInterval, MaxMissed: cfg.MaxMissed, MaxPerSource: cfg.MaxPerSource})
+	return r
 }
+
+// Retune replaces the knobs of Tuning (a configuration reload).
+func (r *Registrar) Retune(t Tuning) { r.tune.Store(&t) }
+
+func (r *Registrar) tuning() *Tuning { return r.tune.Load() }
 
 // Count is the number of registered contacts.
 func (r *Registrar) Count() int { return r.store.count() }

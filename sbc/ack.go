@@ -106,10 +106,10 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 	}
 	// sent: some copy left natsbc, so a missing ACK is the peer's story.
 	sent, lastErr := err == nil, err
-	interval := s.cfg.T1
+	interval := s.conf().T1
 	retransmit := time.NewTimer(interval)
 	defer retransmit.Stop()
-	giveUp := time.NewTimer(64 * s.cfg.T1)
+	giveUp := time.NewTimer(64 * s.conf().T1)
 	defer giveUp.Stop()
 	for {
 		select {
@@ -126,7 +126,7 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 				err = s.ua.TransportLayer().WriteMsg(reply)
 			}
 			sent, lastErr = sent || err == nil, cmp.Or(err, lastErr)
-			interval = min(2*interval, s.cfg.T2)
+			interval = min(2*interval, s.conf().T2)
 			retransmit.Reset(interval)
 		case <-giveUp.C:
 			if !sent {
@@ -151,7 +151,7 @@ func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 		"source", r.Source,
 		"nat", r.Verdict,
 		"route_rule", r.Rule,
-		"waited", (64 * c.s.cfg.T1).String(),
+		"waited", (64 * c.s.conf().T1).String(),
 		"hint", "the peer's ACK is addressed to natsbc's Contact "+l.contactHeader().Address.String()+"; if it never came, the peer could not reach that address or never received the 2xx",
 	)
 }

@@ -22,16 +22,16 @@ import (
 // relay port pairs the calls of one non-peer source hold
 // (limits.max_relay_pairs_per_source), counted as their SDPs ask for them.
 type admission struct {
+	now func() time.Time
+
+	mu                     sync.Mutex
 	maxTotal, maxPerSource int
 	maxPairsPerSource      int
-	now                    func() time.Time
-
-	mu       sync.Mutex
-	total    int
-	bySource map[netip.Addr]int
-	pairs    map[netip.Addr]int // relay pairs held, by non-peer source
-	byPeer   map[string]int
-	cps      map[string]*cpsBucket
+	total                  int
+	bySource               map[netip.Addr]int
+	pairs                  map[netip.Addr]int // relay pairs held, by non-peer source
+	byPeer                 map[string]int
+	cps                    map[string]*cpsBucket
 }
 
 // cpsBucket is a peer's call-rate bucket.
@@ -62,6 +62,14 @@ type slot struct {
 type limitError struct{ limit string }
 
 func (e *limitError) Error() string { return "call limit reached: " + e.limit }
+
+// setLimits replaces the limits (a reload): calls up already stay, new
+// ones meet the new limits.
+func (a *admission) setLimits(maxTotal, maxPerSource, maxPairsPerSource int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.maxTotal, a.maxPerSource, a.maxPairsPerSource = maxTotal, maxPerSource, maxPairsPerSource
+}
 
 // take holds a slot for a call from source, classified as from.
 func (a *admission) take(source netip.Addr, from policy.Peer) (*slot, error) {

@@ -247,7 +247,7 @@ func (c *call) hangup(reason string, skip *media.Leg, why string) {
 			if why != "" {
 				bye.AppendHeader(sip.NewHeader("Reason", why))
 			}
-			ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+			ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
 			defer cancel()
 			if res, err := c.s.do(ctx, bye); err != nil {
 				c.log.Info("BYE not answered", "leg", l.side.String(), "to", bye.Destination(), "error", err)

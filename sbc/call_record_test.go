@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -21,6 +22,19 @@ func (r *recorded) Write(rec cdr.Record) error {
 	defer r.mu.Unlock()
 	r.recs = append(r.recs, rec)
 	return nil
+}
+
+// waitFor returns the records once there are n: a record is written
+// after the `call ended` line, so the line alone is no sign of it.
+func (r *recorded) waitFor(t *testing.T, n int) []cdr.Record {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if recs := r.all(); len(recs) >= n || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (r *recorded) all() []cdr.Record {
@@ -54,7 +68,7 @@ func TestFlowCallRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	recs := rec.all()
+	recs := rec.waitFor(t, 2)
 	if len(recs) != 2 {
 		t.Fatalf("%d records, want 2: %+v", len(recs), recs)
 	}

@@ -122,7 +122,7 @@ func (s *Server) qualify(req *sip.Request, tx sip.ServerTransaction) {
 	switch {
 	case err != nil:
 		s.refuseOutOfDialog(req, tx, err)
-	case s.cfg.Registrations.AnswerQualify && next.nated:
+	case s.conf().Registrations.AnswerQualify && next.nated:
 		// The keepalive proves this phone's flow every interval; the
 		// operator chose to spare the phone the PBX's own probe.
 		s.answerOptions(req, tx)

@@ -35,7 +35,7 @@ func (c *call) fillRelayed(fromSide media.Leg, req *sip.Request, tx sip.ServerTr
 // 408. The caller sends reply.
 func (c *call) exchange(fromSide media.Leg, req *sip.Request, tx sip.ServerTransaction, out *sip.Request, withContact bool) (res, reply *sip.Response) {
 	s := c.s
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
 	if err != nil {

@@ -47,26 +47,27 @@ func (g *transactionGate) enter(req *sip.Request) (ok, counted bool) {
 func (g *transactionGate) leave() { g.held.Add(-1) }
 
 // perSourceGate counts what each source has in flight, up to max (0: no
-// bound).
+// bound). It counts even without a bound, so that a reload setting one
+// finds the true numbers.
 type perSourceGate struct {
-	max int
+	max atomic.Int64
 	mu  sync.Mutex
 	by  map[netip.Addr]int
 }
 
 func newPerSourceGate(max int) *perSourceGate {
-	return &perSourceGate{max: max, by: map[netip.Addr]int{}}
+	g := &perSourceGate{by: map[netip.Addr]int{}}
+	g.max.Store(int64(max))
+	return g
 }
 
 // take reports whether src may have one more in flight; a true answer
 // must be followed by give.
 func (g *perSourceGate) take(src netip.Addr) bool {
-	if g.max <= 0 {
-		return true
-	}
+	max := int(g.max.Load())
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.by[src] >= g.max {
+	if max > 0 && g.by[src] >= max {
 		return false
 	}
 	g.by[src]++
@@ -74,9 +75,6 @@ func (g *perSourceGate) take(src netip.Addr) bool {
 }
 
 func (g *perSourceGate) give(src netip.Addr) {
-	if g.max <= 0 {
-		return
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.by[src]--; g.by[src] <= 0 {

@@ -31,7 +31,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	// RFC 3262 §3: with 100rel turned off, natsbc cannot send reliable
 	// provisionals.
-	if s.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
+	if s.conf().Disable100rel && hasToken(req, "Require", "100rel") {
 		res := s.newResponse(req, 420, "Bad Extension")
 		res.AppendHeader(sip.NewHeader("Unsupported", "100rel"))
 		s.respond(tx, req, res)
@@ -64,7 +64,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, rej.Code, rej.Reason)
 		return
 	}
-	if !s.cfg.Disable100rel {
+	if !s.conf().Disable100rel {
 		c.rel.start(media.LegA, req, bReq)
 	}
 	// setUpCall claimed the call's INVITE slot for this INVITE.

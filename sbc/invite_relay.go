@@ -110,7 +110,7 @@ func (c *call) relayInvite(fromSide media.Leg, in *sip.Request, tx sip.ServerTra
 				ring.refresh(c, in, tx)
 			}
 		case <-p.timerCFired():
-			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.cfg.TimerC.String())
+			c.log.Info("Timer C fired: INVITE cancelled", "leg", to.side.String(), "to", p.out.Destination(), "timer_c", s.conf().TimerC.String())
 			c.answerCaller(in, tx, initial, 408, "Request Timeout")
 			p.stop("timer-c")
 		case <-p.givenUp():
@@ -320,7 +320,7 @@ func (c *call) sendCancel(to *leg, invite *sip.Request) {
 	cancelReq.SetBody(nil)
 	to.address(cancelReq, invite.Destination())
 	c.s.goTracked(func() {
-		ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+		ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
 		defer cancel()
 		if _, err := c.s.do(ctx, cancelReq); err != nil {
 			c.log.Info("CANCEL not answered", "leg", to.side.String(), "error", err)
@@ -335,7 +335,7 @@ func (c *call) ackAndBye(to *leg, invite *sip.Request, res *sip.Response) {
 	c.s.learnRoute(orphan, res, parseAddrPort(res.Source()), true)
 	c.sendAck(orphan, invite.CSeq().SeqNo, res, nil)
 	bye := orphan.newInDialogRequest(sip.BYE, 0)
-	ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.cfg.T1)
+	ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
 	defer cancel()
 	if _, err := c.s.do(ctx, bye); err != nil {
 		c.log.Info("BYE of unwanted dialog not answered", "error", err)

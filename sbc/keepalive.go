@@ -53,7 +53,7 @@ func (h regHost) Ping(ctx context.Context, b registrar.Binding) bool {
 // dst when that is the configured method and the flow is UDP. false: the
 // flow gets an OPTIONS instead.
 func (s *Server) crlfKeepalive(transport string, sock *socket, dst netip.AddrPort) (bool, error) {
-	if s.cfg.Keepalive.Method != KeepaliveCRLF || !isUDP(transport) || sock.packet == nil || !dst.IsValid() {
+	if s.conf().Keepalive.Method != KeepaliveCRLF || !isUDP(transport) || sock.packet == nil || !dst.IsValid() {
 		return false, nil
 	}
 	_, err := sock.packet.WriteTo([]byte("\r\n\r\n"), net.UDPAddrFromAddrPort(dst))
@@ -63,7 +63,7 @@ func (s *Server) crlfKeepalive(transport string, sock *socket, dst netip.AddrPor
 // keepaliveWait bounds a keepalive OPTIONS: its answer must come before the
 // next one is due.
 func (s *Server) keepaliveWait() time.Duration {
-	return min(s.cfg.Keepalive.Interval, 64*s.cfg.T1)
+	return min(s.conf().Keepalive.Interval, 64*s.conf().T1)
 }
 
 // keepaliveOptions is an out-of-dialog OPTIONS to the phone over its flow.

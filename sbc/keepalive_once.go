@@ -30,7 +30,7 @@ func (s *Server) keepaliveRequest(ctx context.Context, req *sip.Request, proven 
 	if err := s.client.WriteRequest(req, asBuilt); err != nil {
 		return nil, err
 	}
-	wait := s.cfg.T1
+	wait := s.conf().T1
 	again := time.NewTimer(wait)
 	defer again.Stop()
 	for {
@@ -47,7 +47,7 @@ func (s *Server) keepaliveRequest(ctx context.Context, req *sip.Request, proven 
 			if err := s.client.WriteRequest(req, asBuilt); err != nil {
 				return nil, err
 			}
-			wait = min(2*wait, s.cfg.T2)
+			wait = min(2*wait, s.conf().T2)
 			again.Reset(wait)
 		}
 	}

@@ -38,7 +38,7 @@ var (
 // address with only IPv4 sockets, a transport natsbc does not listen on)
 // are left out.
 func (s *Server) locate(q resolve.Query) ([]hop, error) {
-	ctx, cancel := context.WithTimeout(s.base, 2*s.cfg.T2)
+	ctx, cancel := context.WithTimeout(s.base, 2*s.conf().T2)
 	defer cancel()
 	targets, err := s.locator.Locate(ctx, q)
 	if err != nil {

@@ -52,7 +52,7 @@ func (s *Server) relayOutOfDialog(req *sip.Request, tx sip.ServerTransaction, ne
 	}
 	out := s.firstRequestOn(b, a, req)
 
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
 	if err != nil {

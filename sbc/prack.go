@@ -103,10 +103,10 @@ func (c *call) retransmitReliable(r *reliability, in *sip.Request, tx sip.Server
 	if !r.transmit(p, send) {
 		return
 	}
-	interval := s.cfg.T1
+	interval := s.conf().T1
 	retransmit := time.NewTimer(interval)
 	defer retransmit.Stop()
-	giveUp := time.NewTimer(64 * s.cfg.T1)
+	giveUp := time.NewTimer(64 * s.conf().T1)
 	defer giveUp.Stop()
 	for {
 		select {
@@ -170,7 +170,7 @@ func (c *call) prackFar(to, fork *leg, rack rAck) {
 	prack := fork.newInDialogRequest(sip.PRACK, to.nextCSeq())
 	prack.AppendHeader(sip.NewHeader("RAck", rack.String()))
 	c.s.goTracked(func() {
-		ctx, cancel := context.WithTimeout(c.s.base, 64*c.s.cfg.T1)
+		ctx, cancel := context.WithTimeout(c.s.base, 64*c.s.conf().T1)
 		defer cancel()
 		res, err := c.s.do(ctx, prack)
 		switch {
@@ -249,7 +249,7 @@ func (c *call) waitPracks(waits []chan struct{}) bool {
 	if len(waits) == 0 {
 		return true
 	}
-	giveUp := time.NewTimer(64 * c.s.cfg.T1)
+	giveUp := time.NewTimer(64 * c.s.conf().T1)
 	defer giveUp.Stop()
 	for _, acked := range waits {
 		select {

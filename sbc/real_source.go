@@ -53,7 +53,7 @@ func (s *Server) noteAuthOutcome(req *sip.Request, res *sip.Response) {
 // removes any such header a sender wrote itself: only natsbc's is true. A
 // peer's request carries none (natsbc vouches for the sources it faces).
 func (s *Server) stampRealSource(out, in *sip.Request) {
-	name := s.cfg.RealSourceHeader
+	name := s.conf().RealSourceHeader
 	if name == "" {
 		return
 	}

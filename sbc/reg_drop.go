@@ -29,9 +29,9 @@ func (s *Server) unregisterAtPBX(b registrar.Binding) {
 	contact := tokenContact(b.Token, pbx, regContact{hdr: &sip.ContactHeader{}, asked: 0})
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", "0"))
-	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("User-Agent", s.conf().UserAgent))
 	s.addressPBX(pbx, req)
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, req)
 	switch {

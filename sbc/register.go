@@ -57,7 +57,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		defer s.regFlight.give(src)
 	}
 	out := s.registerRequest(x)
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
 	if err == nil {

@@ -14,7 +14,7 @@ import (
 // answers a UDP request symmetrically, to its source.
 func (s *Server) newResponse(req *sip.Request, code int, reason string) *sip.Response {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	res.AppendHeader(sip.NewHeader("Server", s.conf().UserAgent))
 	if isUDP(req.Transport()) && req.Source() != "" {
 		res.SetDestination(req.Source())
 	}

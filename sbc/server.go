@@ -67,9 +67,11 @@ type Options struct {
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
 // Shutdown.
 type Server struct {
-	cfg    Config
+	// cfg is the running configuration; Reload replaces it whole, so a
+	// reader takes it once (conf) and sees one version.
+	cfg    atomic.Pointer[Config]
 	log    *slog.Logger
-	policy Policy
+	policy *livePolicy
 	router nat.Router
 	media  media.Anchor
 	// locator resolves host names per RFC 3263.
@@ -106,6 +108,8 @@ type Server struct {
 	refusedTCP *hopMemory
 
 	draining atomic.Bool
+	// shuttingDown: Shutdown began; Undrain cannot take calls again.
+	shuttingDown atomic.Bool
 	// handlers tracks request handlers and call goroutines; serving tracks
 	// the socket read loops. Shutdown waits for both.
 	handlers sync.WaitGroup
@@ -117,6 +121,9 @@ type Server struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 }
+
+// conf is the running configuration.
+func (s *Server) conf() *Config { return s.cfg.Load() }
 
 // New builds a Server on the given sockets.
 func New(opts Options) (*Server, error) {
@@ -136,9 +143,8 @@ func New(opts Options) (*Server, error) {
 		anchor = media.Passthrough{}
 	}
 	s := &Server{
-		cfg:       cfg,
 		log:       log,
-		policy:    opts.Policy,
+		policy:    newLivePolicy(opts.Policy),
 		router:    opts.Router,
 		media:     anchor,
 		listeners: append([]Listener(nil), opts.Listeners...),
@@ -158,6 +164,7 @@ func New(opts Options) (*Server, error) {
 		stopped:     make(chan struct{}),
 		refusedTCP:  newHopMemory(),
 	}
+	s.cfg.Store(&cfg)
 	s.inFlight.max.Store(int64(cfg.MaxTransactions))
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	if s.locator == nil {

@@ -87,7 +87,7 @@ func (cfg Config) tooBrief(req *sip.Request) time.Duration {
 // reject422 answers a request whose session interval is too brief
 // (RFC 4028 §8.1, §9: 422 with natsbc's Min-SE). It reports whether it did.
 func (s *Server) reject422(req *sip.Request, tx sip.ServerTransaction) bool {
-	floor := s.cfg.tooBrief(req)
+	floor := s.conf().tooBrief(req)
 	if floor == 0 {
 		return false
 	}

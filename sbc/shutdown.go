@@ -11,8 +11,9 @@ import (
 // BYE on both legs. It returns when every handler, call goroutine and socket
 // read loop has ended (or ctx is done first).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.shuttingDown.Store(true)
 	s.draining.Store(true)
-	s.log.Info("draining", "active_calls", s.calls.count(), "drain_timeout", s.cfg.DrainTimeout.String())
+	s.log.Info("draining", "active_calls", s.calls.count(), "drain_timeout", s.conf().DrainTimeout.String())
 	// Subscriptions do not end by themselves within a drain: natsbc forgets
 	// them now, and each subscriber re-subscribes (elsewhere) when its
 	// refresh gets 481 (RFC 6665 §4.1.2.2).
@@ -23,7 +24,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 
-	deadline := time.NewTimer(s.cfg.DrainTimeout)
+	deadline := time.NewTimer(s.conf().DrainTimeout)
 	defer deadline.Stop()
 wait:
 	for {

@@ -64,7 +64,7 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		"to", req.Recipient.String(), "source", source.String(), "route", next.rule, "b_next_hop", b.nextHop)
 
 	out := s.firstRequestOn(b, a, req)
-	ctx, cancel := context.WithTimeout(s.base, 64*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
 	if err != nil {
@@ -164,7 +164,7 @@ func (c *call) expireSubscriptionIn(d time.Duration) {
 	}
 	// A grace of 64*T1 (32 s) past the expiry: the endpoints' own refresh
 	// and final NOTIFY race their timers too.
-	sub.timer = time.AfterFunc(d+64*c.s.cfg.T1, func() { c.end("subscription-expired") })
+	sub.timer = time.AfterFunc(d+64*c.s.conf().T1, func() { c.end("subscription-expired") })
 }
 
 // stop ends the expiry timer: the subscription is over.

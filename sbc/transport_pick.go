@@ -110,7 +110,7 @@ func (s *Server) overTCP(req *sip.Request, via *sip.ViaHeader, adv netip.AddrPor
 // on, within 4*T1: a peer that drops the SYN must not hold the call for the
 // kernel's minutes of retries. sipgo sends req on the pooled connection.
 func (s *Server) dialTCP(req *sip.Request) error {
-	ctx, cancel := context.WithTimeout(s.base, 4*s.cfg.T1)
+	ctx, cancel := context.WithTimeout(s.base, 4*s.conf().T1)
 	defer cancel()
 	conn, err := s.ua.TransportLayer().ClientRequestConnection(ctx, req)
 	if err != nil {
