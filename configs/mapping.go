@@ -109,9 +109,10 @@ func (c *Config) LogLevel() slog.Level {
 // LogJSON reports whether log.format is json.
 func (c *Config) LogJSON() bool { return c.Log.Format == "json" }
 
-// LogHandler builds the slog handler the log settings ask for.
-func (c *Config) LogHandler(w io.Writer) slog.Handler {
-	opts := &slog.HandlerOptions{Level: c.LogLevel()}
+// LogHandler builds the slog handler log.format asks for, at level (a
+// *slog.LevelVar, so that a reload can change log.level).
+func (c *Config) LogHandler(w io.Writer, level slog.Leveler) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
 	if c.LogJSON() {
 		return slog.NewJSONHandler(w, opts)
 	}

@@ -11,8 +11,6 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,9 +22,10 @@ import (
 	"github.com/natsbc/natsbc/sbc"
 )
 
-// adminEndpoint serves /metrics and /debug/pprof/ on its own listener. It
-// has no authentication: admin.listen is meant for loopback or a
-// management network.
+// adminEndpoint serves /metrics, /debug/pprof/, /bans and the admin API
+// (api.go) on its own listener. With admin.token set, every request must
+// carry it as a bearer token (Prometheus: `authorization: credentials`);
+// without one, the configuration only allows a loopback listener.
 type adminEndpoint struct {
 	http *http.Server
 	done chan struct{} // closed when Serve has returned
@@ -38,15 +37,24 @@ type Bans interface {
 	Lift(src netip.Addr) bool
 }
 
+// adminDeps is what the endpoint reads and drives.
+type adminDeps struct {
+	stats   func() sbc.Stats
+	bans    Bans
+	ops     operations
+	reloads *reloader
+}
+
 // startAdmin serves on ln until Close. stats is read at every scrape.
-func startAdmin(ln net.Listener, stats func() sbc.Stats, bans Bans, log *slog.Logger) *adminEndpoint {
+func startAdmin(ln net.Listener, deps adminDeps, log *slog.Logger) *adminEndpoint {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(),
-		statsCollector{stats: stats},
+		statsCollector{stats: deps.stats},
 	)
+	bans := deps.bans
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// pprof.Index also serves the named profiles (/debug/pprof/heap,
@@ -76,9 +84,16 @@ func startAdmin(ln net.Listener, stats func() sbc.Stats, bans Bans, log *slog.Lo
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
+	if deps.ops != nil {
+		routeAPI(mux, deps.ops, deps.reloads, log)
+	}
+	var handler http.Handler = mux
+	if deps.reloads != nil {
+		handler = requireToken(mux, func() string { return deps.reloads.current().Admin.Token })
+	}
 	a := &adminEndpoint{
 		http: &http.Server{
-			Handler:           mux,
+			Handler:           handler,
 			ReadHeaderTimeout: 5 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -243,18 +258,14 @@ func collectCalls(ch chan<- prometheus.Metric, c *sbc.CallCounts) {
 // VCS revision it was built from (when the build recorded one) and Go's
 // version.
 func buildInfo() prometheus.Collector {
-	version, revision, goVersion := "unknown", "unknown", runtime.Version()
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		version = bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
+	v := versionInfo()
+	revision := v.Revision
+	if revision == "" {
+		revision = "unknown"
 	}
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "natsbc_build_info",
 		Help:        "Always 1; its labels say which natsbc this is.",
-		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion}})
+		ConstLabels: prometheus.Labels{"version": v.Version, "revision": revision, "goversion": v.Go}})
 	g.Set(1)
 	return g
 }

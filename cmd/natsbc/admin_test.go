@@ -46,7 +46,7 @@ func TestAdminEndpoint(t *testing.T) {
 	shield := ingress.NewShield(ingress.ShieldConfig{Scanners: ingress.DefaultScanners, BanTime: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	scanner := netip.MustParseAddr("203.0.113.66")
 	shield.Request(scanner, "friendly-scanner", "z9hG4bK-1", "OPTIONS")
-	a := startAdmin(ln, func() sbc.Stats { return stats }, shield, slog.New(slog.DiscardHandler))
+	a := startAdmin(ln, adminDeps{stats: func() sbc.Stats { return stats }, bans: shield}, slog.New(slog.DiscardHandler))
 	base := "http://" + ln.Addr().String()
 
 	metrics := get(t, base+"/metrics")

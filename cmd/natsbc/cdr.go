@@ -19,9 +19,18 @@ func openCallRecords(cfg *configs.Config) (*cdr.Writer, error) {
 	return cdr.Open(cfg.CDR.Path)
 }
 
-// reopenOnHangup reopens w at every SIGHUP (logrotate's postrotate) until
-// ctx ends; the returned function stops it and waits for its goroutine.
-func reopenOnHangup(ctx context.Context, w *cdr.Writer, log *slog.Logger) (stop func()) {
+// reopenCallRecords reopens w, after logrotate moved its file away.
+func reopenCallRecords(w *cdr.Writer, log *slog.Logger) {
+	if err := w.Reopen(); err != nil {
+		log.Error("call records not reopened", "error", err)
+		return
+	}
+	log.Info("call records reopened")
+}
+
+// onHangup runs do at every SIGHUP until ctx ends; the returned function
+// stops it and waits for its goroutine.
+func onHangup(ctx context.Context, log *slog.Logger, do func()) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(ctx)
@@ -33,11 +42,8 @@ func reopenOnHangup(ctx context.Context, w *cdr.Writer, log *slog.Logger) (stop 
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if err := w.Reopen(); err != nil {
-					log.Error("call records not reopened", "error", err)
-					continue
-				}
-				log.Info("call records reopened")
+				log.Info("SIGHUP: reloading")
+				do()
 			}
 		}
 	}()

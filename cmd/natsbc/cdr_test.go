@@ -34,7 +34,8 @@ func TestCallRecordsReopenOnHangup(t *testing.T) {
 	}
 	defer w.Close()
 	msgs := make(chan string, 4)
-	stop := reopenOnHangup(context.Background(), w, slog.New(chanHandler{msgs}))
+	log := slog.New(chanHandler{msgs})
+	stop := onHangup(context.Background(), log, func() { reopenCallRecords(w, log) })
 	defer stop()
 
 	if err := w.Write(cdr.Record{ACallID: "before"}); err != nil {
@@ -43,13 +44,15 @@ func TestCallRecordsReopenOnHangup(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case m := <-msgs:
-		if m != "call records reopened" {
-			t.Fatalf("logged %q", m)
+	for _, want := range []string{"SIGHUP: reloading", "call records reopened"} {
+		select {
+		case m := <-msgs:
+			if m != want {
+				t.Fatalf("logged %q, want %q", m, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("SIGHUP did not reopen the call records")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGHUP did not reopen the call records")
 	}
 	if err := w.Write(cdr.Record{ACallID: "after"}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -25,6 +26,9 @@ func run(args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check-config" {
 		return checkConfig(args[1:], stderr)
 	}
+	if len(args) > 0 && args[0] == "ctl" {
+		return ctl(args[1:], os.Stdout, stderr)
+	}
 	opts, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -38,7 +42,9 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "natsbc: bad configuration:\n%v\n", err)
 		return exitUsage
 	}
-	log := slog.New(cfg.LogHandler(stderr))
+	level := new(slog.LevelVar)
+	level.Set(cfg.LogLevel())
+	log := slog.New(cfg.LogHandler(stderr, level))
 	state, err := openState(cfg.StateFile(), opts.resetState, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "natsbc: %v\n", err)
@@ -48,7 +54,7 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, state, log); err != nil {
+	if err := serve(ctx, opts, cfg, state, level, log); err != nil {
 		log.Error("natsbc stopped", "error", err)
 		fmt.Fprintf(stderr, "natsbc: %v\n", err)
 		return exitFailure
@@ -58,7 +64,7 @@ func run(args []string, stderr io.Writer) int {
 
 // serve wires the packages (the only place that does), runs until ctx is
 // cancelled, then drains.
-func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *slog.Logger) error {
+func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.Store, level *slog.LevelVar, log *slog.Logger) error {
 	sc := cfg.SBC()
 	var disk registrar.Disk
 	if state != nil {
@@ -108,7 +114,6 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 	if records != nil {
 		// Closed after the drain: the calls it ends are recorded too.
 		defer records.Close()
-		defer reopenOnHangup(ctx, records, log)()
 		callRecords = records
 	}
 	srv, err := sbc.New(sbc.Options{
@@ -136,9 +141,18 @@ func serve(ctx context.Context, cfg *configs.Config, state *store.Store, log *sl
 		closeAdminListener(adminLn)
 		return err
 	}
+	reloads := newReloader(opts, cfg, srv, anchor, level, log)
+	// SIGHUP reloads the configuration and reopens the call records
+	// (logrotate's postrotate).
+	defer onHangup(ctx, log, func() {
+		reloads.reload()
+		if records != nil {
+			reopenCallRecords(records, log)
+		}
+	})()
 	if adminLn != nil {
 		// Closed after the drain, so metrics stay readable during it.
-		admin := startAdmin(adminLn, srv.Stats, srv.Shield(), log.With("component", "admin"))
+		admin := startAdmin(adminLn, adminDeps{stats: srv.Stats, bans: srv.Shield(), ops: srv, reloads: reloads}, log.With("component", "admin"))
 		defer admin.Close()
 		log.Info("admin endpoint ready", "listen", adminLn.Addr().String())
 	}
