@@ -81,7 +81,7 @@ func TestWriterLinesAndRotation(t *testing.T) {
 // A record of a call never answered leaves out the answer and the setup
 // time; the field names are the documented ones.
 func TestRecordUnansweredFields(t *testing.T) {
-	b, err := json.Marshal(Record{ACallID: "a", Reason: "rejected"})
+	b, err := json.Marshal(Record{ACallID: "a", Reason: "rejected", End: time.Unix(1, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,8 @@ type GuardConfig struct {
 	// non-peers may use this socket), rate-limits requests and bans.
 	Shield    *Shield
 	Endpoints Endpoints
+	// Tap (nil: none) sees every datagram handed up and every one sent.
+	Tap Tap
 }
 
 // GuardStats counts what a guard did with the datagrams it read.
@@ -41,6 +43,7 @@ type GuardStats struct {
 	Dropped     uint64 // discarded without answer (includes STUN with no handler)
 	STUN        uint64 // STUN messages seen
 	LogsHeld    uint64 // `malformed message` lines suppressed by the rate limit
+	Malformed   uint64 // answered or dropped as not SIP natsbc can take
 }
 
 // GuardedPacketConn is the net.PacketConn given to sipgo's ServeUDP: its
@@ -58,7 +61,7 @@ type GuardedPacketConn struct {
 	mu  sync.Mutex // serialises readers around buf
 	buf []byte
 
-	passed, answered, dropped, stun atomic.Uint64
+	passed, answered, dropped, stun, malformed atomic.Uint64
 }
 
 // MaxDatagram holds any UDP payload (65507 bytes for IPv4), so oversized
@@ -114,6 +117,7 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		switch d.action {
 		case guardPass:
 			g.passed.Add(1)
+			tapped(g.cfg.Tap, true, "udp", g.PacketConn.LocalAddr(), src, pkt)
 			if d.req != nil {
 				// The re-serialised request is a few bytes longer: keep the
 				// original rather than hand up a truncated one.
@@ -133,6 +137,7 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			// Count and log before sending, so whoever sees the answer
 			// also sees its trace.
 			g.answered.Add(1)
+			g.malformed.Add(1)
 			logMalformed(g.log, g.limit, addrString(from), d, pkt)
 			// A failed write is worth no more than a debug line: the sender
 			// retransmits or gives up either way.
@@ -141,6 +146,7 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			}
 		default:
 			g.dropped.Add(1)
+			g.malformed.Add(1)
 			logMalformed(g.log, g.limit, addrString(from), d, pkt)
 		}
 	}
@@ -152,10 +158,15 @@ func (g *GuardedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 // lossy network would, and the sender's retransmissions or the peer's own
 // retransmitted request carry on.
 func (g *GuardedPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if g.cfg.Shield != nil && !g.cfg.Shield.MaySend(addrPortOf(addr).Addr(), len(b)) {
+	dst := addrPortOf(addr)
+	if g.cfg.Shield != nil && !g.cfg.Shield.MaySend(dst.Addr(), len(b)) {
 		return len(b), nil
 	}
-	return g.PacketConn.WriteTo(b, addr)
+	n, err := g.PacketConn.WriteTo(b, addr)
+	if err == nil {
+		tapped(g.cfg.Tap, false, "udp", g.PacketConn.LocalAddr(), dst, b)
+	}
+	return n, err
 }
 
 // Stats returns the counters so far.
@@ -166,6 +177,7 @@ func (g *GuardedPacketConn) Stats() GuardStats {
 		Dropped:     g.dropped.Load(),
 		STUN:        g.stun.Load(),
 		LogsHeld:    g.limit.suppressedTotal(),
+		Malformed:   g.malformed.Load(),
 	}
 }
 

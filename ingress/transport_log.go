@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 )
 
 // TransportLog wraps the handler of the logger natsbc gives sipgo's
@@ -14,9 +15,20 @@ import (
 // datagram gets, with a short escaped excerpt. A read that natsbc's own
 // guard ended (idle, slow header block, banned source) was already logged
 // by GuardedListener, so sipgo's "Read error" for it drops to DEBUG.
-func TransportLog(next slog.Handler) slog.Handler {
-	return &transportLog{next: next, lim: NewLogLimiter(malformedLinesPerSecond)}
+// Each turned line counts in errs (nil: not counted).
+func TransportLog(next slog.Handler, errs *ParseErrors) slog.Handler {
+	if errs == nil {
+		errs = &ParseErrors{}
+	}
+	return &transportLog{next: next, lim: NewLogLimiter(malformedLinesPerSecond), errs: errs}
 }
+
+// ParseErrors counts the messages sipgo could not parse, by transport.
+type ParseErrors struct{ udp, stream atomic.Uint64 }
+
+// UDP and Stream are the counts so far.
+func (p *ParseErrors) UDP() uint64    { return p.udp.Load() }
+func (p *ParseErrors) Stream() uint64 { return p.stream.Load() }
 
 // malformedLinesPerSecond bounds the `malformed message` lines of stream
 // framing errors.
@@ -25,6 +37,7 @@ const malformedLinesPerSecond = 10
 type transportLog struct {
 	next slog.Handler
 	lim  *LogLimiter
+	errs *ParseErrors
 	// transport is the one sipgo's logger names (caller=Transport<UDP>),
 	// lower case; "" when not known.
 	transport string
@@ -50,6 +63,11 @@ func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *transportLog) malformed(ctx context.Context, r slog.Record) error {
+	if h.transport == "udp" {
+		h.errs.udp.Add(1)
+	} else {
+		h.errs.stream.Add(1)
+	}
 	ok, heldBack := h.lim.Allow()
 	if !ok || !h.next.Enabled(ctx, slog.LevelInfo) {
 		return nil
@@ -110,9 +128,9 @@ func (h *transportLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 			transport = strings.ToLower(v[len("Transport<") : len(v)-1])
 		}
 	}
-	return &transportLog{next: h.next.WithAttrs(attrs), lim: h.lim, transport: transport}
+	return &transportLog{next: h.next.WithAttrs(attrs), lim: h.lim, errs: h.errs, transport: transport}
 }
 
 func (h *transportLog) WithGroup(name string) slog.Handler {
-	return &transportLog{next: h.next.WithGroup(name), lim: h.lim, transport: h.transport}
+	return &transportLog{next: h.next.WithGroup(name), lim: h.lim, errs: h.errs, transport: h.transport}
 }

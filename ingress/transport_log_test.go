@@ -15,7 +15,7 @@ import (
 // to DEBUG; anything else passes as it is.
 func TestTransportLogTamesStreamErrors(t *testing.T) {
 	var out bytes.Buffer
-	log := slog.New(TransportLog(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))).With("component", "sipgo")
+	log := slog.New(TransportLog(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}), nil)).With("component", "sipgo")
 	raw := "INVITE sip:x SIP/2.0\r\nVia: forged\r\n" + strings.Repeat("A", 5000)
 	for range malformedLinesPerSecond + 5 {
 		log.Error("failed to parse", "error", errors.New("bad header"), "data", raw)
@@ -60,10 +60,14 @@ func TestTransportLogNamesTheTransport(t *testing.T) {
 		"Transport<TCP>": `transport=tcp reason="bad header" action="connection closed"`,
 	} {
 		var out bytes.Buffer
-		log := slog.New(TransportLog(slog.NewTextHandler(&out, nil))).With("caller", "TransportLayer").With("caller", caller)
+		errs := &ParseErrors{}
+		log := slog.New(TransportLog(slog.NewTextHandler(&out, nil), errs)).With("caller", "TransportLayer").With("caller", caller)
 		log.Error("failed to parse", "data", "garbage", "error", errors.New("bad header"))
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("%s: %s, want %s", caller, out.String(), want)
+		}
+		if n := errs.UDP() + errs.Stream(); n != 1 || (caller == "Transport<UDP>") != (errs.UDP() == 1) {
+			t.Errorf("%s: counted udp %d, stream %d", caller, errs.UDP(), errs.Stream())
 		}
 	}
 }

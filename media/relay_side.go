@@ -18,8 +18,8 @@ type side struct {
 	rtpLatch, rtcpLatch latch
 	policy              atomic.Pointer[sidePolicy]
 
-	packets, bytes, rtcpPackets, dropped, lost atomic.Uint64
-	jitterMs                                   atomic.Uint64 // float64 bits
+	packets, bytes, rtcpPackets, dropped, unsent, lost atomic.Uint64
+	jitterMs                                           atomic.Uint64 // float64 bits
 	// lastMedia is the anchor-clock time of the peer's last media packet
 	// (RTP, UDPTL, ZRTP; 0: none yet); the session's timeout watch reads it.
 	lastMedia atomic.Int64
@@ -59,6 +59,7 @@ func (s *side) flow() FlowStats {
 		Bytes:       s.bytes.Load(),
 		RTCPPackets: s.rtcpPackets.Load(),
 		Dropped:     s.dropped.Load(),
+		Unsent:      s.unsent.Load(),
 		Lost:        s.lost.Load(),
 		JitterMs:    math.Float64frombits(s.jitterMs.Load()),
 	}

@@ -145,7 +145,8 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	}
 	to, known := dst.target()
 	if !known {
-		return // the other peer is NATed and has not sent yet
+		s.unsent.Add(1) // the other peer is NATed and has not sent yet
+		return
 	}
 	// Counted before the write so whoever receives it sees it counted.
 	switch {

@@ -356,7 +356,7 @@ func TestAnchorCloseEndsSessions(t *testing.T) {
 func ExampleCallStats_LogValue() {
 	st := CallStats{AtoB: FlowStats{Packets: 3000, Bytes: 516000, Lost: 2, JitterMs: 1.5}}
 	fmt.Println(st.LogValue())
-	// Output: [a_to_b=[packets=3000 bytes=516000 rtcp=0 dropped=0 lost=2 jitter_ms=1.5] b_to_a=[packets=0 bytes=0 rtcp=0 dropped=0 lost=0 jitter_ms=0]]
+	// Output: [a_to_b=[packets=3000 bytes=516000 rtcp=0 dropped=0 unsent=0 lost=2 jitter_ms=1.5] b_to_a=[packets=0 bytes=0 rtcp=0 dropped=0 unsent=0 lost=0 jitter_ms=0]]
 }
 
 func TestSessionConcurrentCloseWaitsForTeardown(t *testing.T) {

@@ -82,6 +82,8 @@ type entry struct {
 	// countedAt is the source address the table counts this binding
 	// under (memBindings.sources); only the table touches it.
 	countedAt netip.Addr
+	// countedKind is the verdict the table counts it under (memBindings.kinds).
+	countedKind string
 }
 
 // snapshot copies the binding for use outside the registrar's lock.

@@ -78,6 +78,7 @@ func (r *Registrar) ping(ctx context.Context, e *entry, host Host) {
 	r.mu.Lock()
 	b := e.snapshot()
 	r.mu.Unlock()
+	r.counts.pings.Add(1)
 	answered := host.Ping(ctx, b)
 	r.mu.Lock()
 	e.pingPending = false
@@ -91,8 +92,9 @@ func (r *Registrar) ping(ctx context.Context, e *entry, host Host) {
 	missed := e.missed
 	r.mu.Unlock()
 	if ctx.Err() != nil {
-		return
+		return // natsbc is stopping: not the phone's miss
 	}
+	r.counts.missed.Add(1)
 	r.log.Info("keepalive unanswered", "aor", b.AoR, "token", b.Token, "flow", b.Flow.String(), "missed", missed)
 	if missed >= r.tuning().MaxMissed {
 		r.drop(e, "keepalive", host)
@@ -114,6 +116,12 @@ func (r *Registrar) drop(e *entry, reason string, host Host) {
 	r.writeDisk(disk)
 	if !removed {
 		return
+	}
+	switch reason {
+	case "expired":
+		r.counts.expired.Add(1)
+	case "keepalive":
+		r.counts.unanswered.Add(1)
 	}
 	r.log.Info("binding removed", "aor", b.AoR, "token", b.Token, "reason", reason, "flow", b.Flow.String())
 	host.Unregister(b)

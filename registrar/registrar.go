@@ -60,6 +60,7 @@ type Tuning struct {
 type Registrar struct {
 	cfg    Config
 	tune   atomic.Pointer[Tuning]
+	counts counters
 	log    *slog.Logger
 	store  bindingStore
 	tokens tokenSigner

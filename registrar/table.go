@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"maps"
 	"net/netip"
 	"sync"
 
@@ -21,6 +22,8 @@ type bindingStore interface {
 	count() int
 	// fromSource is the number of bindings whose flow comes from addr.
 	fromSource(addr netip.Addr) int
+	// byKind counts the bindings per NAT verdict.
+	byKind() map[string]int
 
 	// durable reports whether changes are saved anywhere.
 	durable() bool
@@ -40,11 +43,14 @@ type memBindings struct {
 	// sources counts bindings per source address, each under its entry's
 	// countedAt (a refresh may move its flow).
 	sources map[netip.Addr]int
+	// kinds counts bindings per NAT verdict, each under its entry's
+	// countedKind (a refresh may change its verdict).
+	kinds map[string]int
 }
 
 func newMemBindings() *memBindings {
 	return &memBindings{ids: map[uint64]*entry{}, keys: map[string]*entry{}, aors: map[string]map[uint64]*entry{},
-		sources: map[netip.Addr]int{}}
+		sources: map[netip.Addr]int{}, kinds: map[string]int{}}
 }
 
 func (m *memBindings) put(b *entry) {
@@ -66,6 +72,28 @@ func (m *memBindings) put(b *entry) {
 		b.countedAt = src
 		m.sources[src]++
 	}
+	if b.countedKind != b.Verdict.Kind {
+		m.uncountKind(b)
+		b.countedKind = b.Verdict.Kind
+		m.kinds[b.countedKind]++
+	}
+}
+
+func (m *memBindings) uncountKind(b *entry) {
+	if b.countedKind == "" {
+		return
+	}
+	if m.kinds[b.countedKind]--; m.kinds[b.countedKind] <= 0 {
+		delete(m.kinds, b.countedKind)
+	}
+	b.countedKind = ""
+}
+
+// byKind counts the bindings per NAT verdict.
+func (m *memBindings) byKind() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.kinds)
 }
 
 func (m *memBindings) uncount(b *entry) {
@@ -124,6 +152,7 @@ func (m *memBindings) remove(b *entry) bool {
 func (m *memBindings) removeLocked(b *entry) {
 	delete(m.ids, b.ID)
 	m.uncount(b)
+	m.uncountKind(b)
 	if m.keys[b.Key] == b {
 		delete(m.keys, b.Key)
 	}

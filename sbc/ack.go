@@ -80,6 +80,7 @@ func (c *call) onRetransmitted2xx(side media.Leg, res *sip.Response) {
 		c.s.goTracked(func() { c.ackAndBye(c.leg(side), sent.ack, res) })
 		return
 	}
+	c.s.ops.peer2xx[side].Add(1)
 	l := c.leg(side)
 	c.writeAck(l, sent.ack)
 	if resent == retransmitted {
@@ -124,6 +125,10 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 				// The transaction is gone (TCP terminates it early): the
 				// 2xx still has to reach the peer.
 				err = s.ua.TransportLayer().WriteMsg(reply)
+			}
+			if err == nil {
+				s.ops.resent2xx[side].Add(1)
+				s.tapStreamSent(reply)
 			}
 			sent, lastErr = sent || err == nil, cmp.Or(err, lastErr)
 			interval = min(2*interval, s.conf().T2)

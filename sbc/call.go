@@ -207,6 +207,7 @@ func (c *call) end(reason string) {
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 		}
 		if c.sub == nil {
+			c.s.ops.mediaEnded(stats)
 			c.s.counts.callEnded(reason, peerName(c.a.peer))
 			c.record(reason, stats)
 		}

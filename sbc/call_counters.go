@@ -14,7 +14,7 @@ type callCounters struct {
 	started  map[string]uint64
 	answered map[string]uint64
 	ended    map[CallEnd]uint64
-	setup    SetupHistogram
+	setup    Histogram
 }
 
 // CallEnd is one label pair of natsbc_calls_ended_total.
@@ -24,23 +24,46 @@ type CallEnd struct{ Reason, Peer string }
 // from a PBX answering at once to a queue ringing for half a minute.
 var SetupBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
-// SetupHistogram is the time from INVITE to the caller's 2xx.
-type SetupHistogram struct {
-	Counts []uint64 // per bucket of SetupBuckets, not cumulative
+// Histogram counts observations per bucket (Prometheus' shape): Counts
+// are per bucket of Bounds, not cumulative; a value above the last bound
+// counts in Count and Sum only.
+type Histogram struct {
+	Bounds []float64
+	Counts []uint64
 	Count  uint64
-	Sum    float64 // seconds
+	Sum    float64
+}
+
+func newHistogram(bounds []float64) Histogram {
+	return Histogram{Bounds: bounds, Counts: make([]uint64, len(bounds))}
+}
+
+func (h *Histogram) observe(v float64) {
+	h.Count++
+	h.Sum += v
+	for i, le := range h.Bounds {
+		if v <= le {
+			h.Counts[i]++
+			return
+		}
+	}
+}
+
+func (h Histogram) clone() Histogram {
+	h.Counts = append([]uint64(nil), h.Counts...)
+	return h
 }
 
 // CallCounts is a snapshot of the counters.
 type CallCounts struct {
 	Started, Answered map[string]uint64
 	Ended             map[CallEnd]uint64
-	Setup             SetupHistogram
+	Setup             Histogram // seconds from INVITE to the caller's 2xx
 }
 
 func newCallCounters() *callCounters {
 	return &callCounters{started: map[string]uint64{}, answered: map[string]uint64{}, ended: map[CallEnd]uint64{},
-		setup: SetupHistogram{Counts: make([]uint64, len(SetupBuckets))}}
+		setup: newHistogram(SetupBuckets)}
 }
 
 func (c *callCounters) callStarted(peer string) {
@@ -50,18 +73,10 @@ func (c *callCounters) callStarted(peer string) {
 }
 
 func (c *callCounters) callAnswered(peer string, setup time.Duration) {
-	sec := setup.Seconds()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.answered[peer]++
-	c.setup.Count++
-	c.setup.Sum += sec
-	for i, le := range SetupBuckets {
-		if sec <= le {
-			c.setup.Counts[i]++
-			break
-		}
-	}
+	c.setup.observe(setup.Seconds())
 }
 
 func (c *callCounters) callEnded(reason, peer string) {
@@ -74,8 +89,7 @@ func (c *callCounters) snapshot() CallCounts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := CallCounts{Started: make(map[string]uint64, len(c.started)), Answered: make(map[string]uint64, len(c.answered)),
-		Ended: make(map[CallEnd]uint64, len(c.ended)), Setup: c.setup}
-	out.Setup.Counts = append([]uint64(nil), c.setup.Counts...)
+		Ended: make(map[CallEnd]uint64, len(c.ended)), Setup: c.setup.clone()}
 	for k, v := range c.started {
 		out.Started[k] = v
 	}

@@ -1,7 +1,9 @@
 package sbc
 
 import (
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +86,10 @@ func TestFlowCallRecords(t *testing.T) {
 	}
 	if ok.From == "" || ok.To == "" {
 		t.Errorf("answered call without From/To: %+v", ok)
+	}
+	// The JSON line names the media counters as the README shows them.
+	if line, err := json.Marshal(ok); err != nil || !strings.Contains(string(line), `"media":{"a_to_b":{"packets":0,"bytes":0,"rtcp":0,"dropped":0,"unsent":0,"lost":0,"jitter_ms":0},"b_to_a":`) {
+		t.Errorf("record JSON %s (%v)", line, err)
 	}
 	if busy.Reason != "rejected" || busy.Answer != nil || busy.DurationMS != 0 || busy.ACallID == ok.ACallID {
 		t.Errorf("refused call's record: %+v", busy)

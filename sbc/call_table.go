@@ -19,12 +19,13 @@ type callRef struct {
 type callTable struct {
 	mu      sync.Mutex
 	byKey   map[dialogKey]callRef
+	byID    map[string]*call // either leg's Call-ID
 	calls   map[*call]struct{}
 	changed chan struct{} // closed and replaced whenever a call leaves
 }
 
 func newCallTable() *callTable {
-	return &callTable{byKey: map[dialogKey]callRef{}, calls: map[*call]struct{}{}, changed: make(chan struct{})}
+	return &callTable{byKey: map[dialogKey]callRef{}, byID: map[string]*call{}, calls: map[*call]struct{}{}, changed: make(chan struct{})}
 }
 
 func (t *callTable) add(c *call) {
@@ -33,6 +34,7 @@ func (t *callTable) add(c *call) {
 	t.calls[c] = struct{}{}
 	t.byKey[dialogKey{c.a.callID, c.a.localTag}] = callRef{c, media.LegA}
 	t.byKey[dialogKey{c.b.callID, c.b.localTag}] = callRef{c, media.LegB}
+	t.byID[c.a.callID], t.byID[c.b.callID] = c, c
 }
 
 func (t *callTable) remove(c *call) {
@@ -44,6 +46,11 @@ func (t *callTable) remove(c *call) {
 	delete(t.calls, c)
 	delete(t.byKey, dialogKey{c.a.callID, c.a.localTag})
 	delete(t.byKey, dialogKey{c.b.callID, c.b.localTag})
+	for _, id := range []string{c.a.callID, c.b.callID} {
+		if t.byID[id] == c {
+			delete(t.byID, id)
+		}
+	}
 	close(t.changed)
 	t.changed = make(chan struct{})
 }
@@ -54,6 +61,13 @@ func (t *callTable) lookup(callID, localTag string) (*call, media.Leg, bool) {
 	defer t.mu.Unlock()
 	r, ok := t.byKey[dialogKey{callID, localTag}]
 	return r.c, r.side, ok
+}
+
+// byCallID finds the call one of whose legs has Call-ID id.
+func (t *callTable) byCallID(id string) *call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byID[id]
 }
 
 func (t *callTable) count() int {

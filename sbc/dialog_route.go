@@ -57,6 +57,7 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		}
 	}
 	verdict := nat.Detect(s.withoutOwnAddrs(obs))
+	s.ops.checksFired("dialog", verdict)
 	fix, rule := policy.ContactFix(peer, len(rr) > 0, verdict.NATed())
 
 	// Locate the next hop before taking the lock: it may ask the DNS.

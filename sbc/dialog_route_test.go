@@ -104,7 +104,7 @@ func TestLearnRouteFromB2xx(t *testing.T) {
 			if tt.peer.Known() {
 				peers = append(peers, tt.peer)
 			}
-			s := &Server{policy: newLivePolicy(testPolicy(t, peers...))}
+			s := &Server{policy: newLivePolicy(testPolicy(t, peers...)), ops: newOpsCounters()}
 			src := netip.MustParseAddrPort(tt.source)
 			l := &leg{side: media.LegB, transport: "UDP", peer: s.policy.Classify(src.Addr())}
 			s.learnRoute(l, twoHundred(t, tt.contact, tt.recordRoute), src, true)
@@ -127,7 +127,7 @@ func TestLearnRouteFromB2xx(t *testing.T) {
 // TestRouteSetIsFixedAtDialogStart: a target refresh moves the remote
 // target, never the route set (RFC 3261 §12.2).
 func TestRouteSetIsFixedAtDialogStart(t *testing.T) {
-	s := &Server{policy: newLivePolicy(testPolicy(t))}
+	s := &Server{policy: newLivePolicy(testPolicy(t)), ops: newOpsCounters()}
 	src := netip.MustParseAddrPort("10.0.0.20:5060")
 	l := &leg{side: media.LegB, transport: "UDP", peer: s.policy.Classify(src.Addr())}
 	s.learnRoute(l, twoHundred(t, "sip:bob@10.0.0.30:5060", "<sip:10.0.0.20;lr>, <sip:10.0.0.21;lr>"), src, true)

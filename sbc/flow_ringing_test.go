@@ -326,7 +326,7 @@ func (l *logSink) waitForCall(msg, aCallID string, timeout time.Duration) (map[s
 // serverWithConfig is a bare Server holding cfg, for tests of one call's
 // timers.
 func serverWithConfig(cfg Config) *Server {
-	s := &Server{}
+	s := &Server{ops: newOpsCounters()}
 	s.cfg.Store(&cfg)
 	return s
 }

@@ -250,6 +250,7 @@ func (c *call) answered(fromSide media.Leg, in *sip.Request, tx sip.ServerTransa
 			if errors.Is(err, errNotSent) {
 				reason, why = c.twoxxNotSent(from, reply, err)
 			} else {
+				c.s.ops.acksMissing[fromSide].Add(1)
 				c.diagnoseNoAck(from, reply)
 			}
 			if delayed {

@@ -152,7 +152,9 @@ func (s *Server) writeProvisional(tx sip.ServerTransaction, in *sip.Request, res
 	}
 	if err := conn.Connection().WriteMsg(res); err != nil {
 		s.responseNotSent(in, res, err)
+		return
 	}
+	s.tapStreamSent(res)
 }
 
 // rejectUnpracked answers the INVITE 504 when a reliable provisional was

@@ -25,7 +25,9 @@ func (s *Server) registrationVerdict(req *sip.Request, source netip.AddrPort) re
 	if v := req.Via(); v != nil {
 		obs.ViaHost, obs.ViaPort = v.Host, v.Port
 	}
-	kind, reasons := nat.ClassifyTransport(obs.Transport, nat.Detect(obs), contact, source, s.stunSeen)
+	detected := nat.Detect(obs)
+	s.ops.checksFired("register", detected)
+	kind, reasons := nat.ClassifyTransport(obs.Transport, detected, contact, source, s.stunSeen)
 	out := registrar.Verdict{Kind: string(kind), Checks: reasons, Keepalive: kind.NeedsKeepalive()}
 	switch s.policy.Classify(source.Addr()).NAT {
 	case policy.NATNever:

@@ -28,6 +28,8 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, res *sip.Re
 	err := tx.Respond(res)
 	if err != nil {
 		s.responseNotSent(req, res, err)
+	} else {
+		s.tapStreamSent(res)
 	}
 	return err
 }

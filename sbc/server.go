@@ -59,6 +59,9 @@ type Options struct {
 	CallRecords CallRecorder
 	// TCP bounds the connections of the stream listeners (zero: none).
 	TCP ingress.TCPConfig
+	// Tap, when set, sees every SIP message natsbc receives or sends
+	// (tap.go): HEP export, transport counters.
+	Tap ingress.Tap
 	// State keeps the registrations across restarts (registrar/store);
 	// nil keeps them in memory only. New loads what it holds.
 	State registrar.Disk
@@ -91,13 +94,17 @@ type Server struct {
 	regFlight *perSourceGate // REGISTERs awaiting the PBX, per source
 	// limitLog bounds the lines of requests refused at a limit: a flood
 	// meets the limits thousands of times a second.
-	limitLog  *ingress.LogLimiter
-	pings     pingWaiters // keepalives awaiting their answer (keepalive_once.go)
-	shield    *ingress.Shield
-	records   CallRecorder // nil: no call records
-	counts    *callCounters
-	tcpGuards []*ingress.GuardedListener
-	reg       *registrar.Registrar
+	limitLog *ingress.LogLimiter
+	pings    pingWaiters // keepalives awaiting their answer (keepalive_once.go)
+	shield   *ingress.Shield
+	records  CallRecorder // nil: no call records
+	tap      ingress.Tap  // nil: none (tap.go)
+	ops      *opsCounters
+	// parseErrors counts what sipgo could not parse (TCP framing, mostly).
+	parseErrors ingress.ParseErrors
+	counts      *callCounters
+	tcpGuards   []*ingress.GuardedListener
+	reg         *registrar.Registrar
 	// stunSeen remembers the mapped addresses natsbc told phones over STUN
 	// on its SIP sockets: the registration verdict compares Contacts to it.
 	stunSeen    *nat.STUNMemory
@@ -150,6 +157,8 @@ func New(opts Options) (*Server, error) {
 		listeners: append([]Listener(nil), opts.Listeners...),
 		calls:     newCallTable(),
 		records:   opts.CallRecords,
+		tap:       opts.Tap,
+		ops:       newOpsCounters(),
 		counts:    newCallCounters(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),
@@ -188,6 +197,7 @@ func New(opts Options) (*Server, error) {
 				Logger:         log,
 				Shield:         s.shield,
 				Endpoints:      l.Spec.Endpoints,
+				Tap:            countingTap{o: s.ops, next: opts.Tap},
 				OnSTUN:         s.answerSTUN(l.Packet),
 				ForceRport: func(src netip.AddrPort) bool {
 					return s.policy.Classify(src.Addr()).NAT != policy.NATNever
@@ -214,13 +224,14 @@ func New(opts Options) (*Server, error) {
 			sip.WithTransactionLayerLogger(log.With("component", "sipgo")),
 		),
 		sipgo.WithUserAgentTransportLayerOptions(
-			sip.WithTransportLayerLogger(slog.New(ingress.TransportLog(log.Handler())).With("component", "sipgo")),
+			sip.WithTransportLayerLogger(slog.New(ingress.TransportLog(log.Handler(), &s.parseErrors)).With("component", "sipgo")),
 		),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sbc: user agent: %w", err)
 	}
 	s.ua = ua
+	ua.TransportLayer().OnMessage(s.tapStreamReceived)
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("component", "sipgo"))); err != nil {
 		return nil, fmt.Errorf("sbc: server: %w", err)
 	}

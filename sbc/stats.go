@@ -3,6 +3,7 @@ package sbc
 import (
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
+	"github.com/natsbc/natsbc/registrar"
 )
 
 // Stats is a read-only snapshot of what the Server holds, for metrics.
@@ -29,6 +30,11 @@ type Stats struct {
 	// Calls counts calls started, answered and ended (counters since
 	// start) and their set-up times.
 	Calls *CallCounts
+	// Ops counts ACKs missing, 2xx retransmissions, messages per
+	// transport, NAT checks and the relay's media (ops_counters.go).
+	Ops *OpsStats
+	// Registrar counts bindings by NAT verdict and keepalives.
+	Registrar *registrar.Stats
 }
 
 // Stats takes the snapshot. It walks every call (each session's Stats
@@ -49,16 +55,28 @@ func (s *Server) Stats() Stats {
 		st.TCP.Refused += t.Refused
 		st.TCP.Cut += t.Cut
 	}
+	var up []media.CallStats
 	for _, c := range calls {
 		if c.sub != nil {
 			st.Subscriptions++
 			continue
 		}
 		st.ActiveCalls++
-		if len(c.media.Stats().Streams) > 0 {
+		if ms := c.mediaStats(); len(ms.Streams) > 0 {
 			st.MediaSessions++
+			up = append(up, ms)
 		}
 	}
+	ops := s.ops.snapshot(up)
+	ops.Malformed = map[string]uint64{"udp": s.parseErrors.UDP(), "tcp": s.parseErrors.Stream()}
+	for _, l := range s.listeners {
+		if g, ok := l.Packet.(*ingress.GuardedPacketConn); ok {
+			ops.Malformed["udp"] += g.Stats().Malformed
+		}
+	}
+	st.Ops = &ops
+	reg := s.reg.Stats()
+	st.Registrar = &reg
 	return st
 }
 

@@ -8,7 +8,7 @@ import (
 
 // gauges is Stats without its counters since start, for comparisons.
 func gauges(st Stats) Stats {
-	st.Calls = nil
+	st.Calls, st.Ops, st.Registrar = nil, nil, nil
 	return st
 }
 

@@ -21,6 +21,8 @@ func (s *Server) send(ctx context.Context, req *sip.Request) (sip.ClientTransact
 	tx, err := s.client.TransactionRequest(ctx, req, asBuilt)
 	if err != nil {
 		s.requestNotSent(req, err)
+	} else {
+		s.tapStreamSent(req)
 	}
 	return tx, err
 }
@@ -60,6 +62,8 @@ func (s *Server) writeAck(ack *sip.Request) error {
 	err := s.client.WriteRequest(ack, asBuilt)
 	if err != nil {
 		err = fmt.Errorf("%d bytes over %s: %w", messageSize(ack), ack.Transport(), err)
+	} else {
+		s.tapStreamSent(ack)
 	}
 	return err
 }

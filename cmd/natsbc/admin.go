@@ -179,6 +179,9 @@ func (statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- callsAnsweredDesc
 	ch <- callsEndedDesc
 	ch <- callSetupDesc
+	for _, d := range opsDescs {
+		ch <- d
+	}
 }
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -200,6 +203,12 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(shedDesc, prometheus.CounterValue, float64(st.Shed))
 	if st.Calls != nil {
 		collectCalls(ch, st.Calls)
+	}
+	if st.Ops != nil {
+		collectOps(ch, st.Ops)
+	}
+	if st.Registrar != nil {
+		collectRegistrar(ch, st.Registrar)
 	}
 	ch <- prometheus.MustNewConstMetric(unprovenDesc, prometheus.CounterValue, float64(sh.UnprovenDropped))
 	if st.RelayPairs > 0 {
@@ -243,15 +252,7 @@ func collectCalls(ch chan<- prometheus.Metric, c *sbc.CallCounts) {
 	for k, n := range c.Ended {
 		ch <- prometheus.MustNewConstMetric(callsEndedDesc, prometheus.CounterValue, float64(n), k.Reason, k.Peer)
 	}
-	buckets := make(map[float64]uint64, len(sbc.SetupBuckets))
-	var cum uint64
-	for i, le := range sbc.SetupBuckets {
-		if i < len(c.Setup.Counts) {
-			cum += c.Setup.Counts[i]
-		}
-		buckets[le] = cum
-	}
-	ch <- prometheus.MustNewConstHistogram(callSetupDesc, c.Setup.Count, c.Setup.Sum, buckets)
+	ch <- histogram(callSetupDesc, c.Setup)
 }
 
 // buildInfo is natsbc_build_info: 1, labelled with the module version, the

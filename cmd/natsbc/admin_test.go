@@ -42,7 +42,7 @@ func TestAdminEndpoint(t *testing.T) {
 	stats := sbc.Stats{ActiveCalls: 3, Bindings: 10000, MediaSessions: 2, Shield: ingress.ShieldStats{DroppedScanner: 7, Bans: 2},
 		Calls: &sbc.CallCounts{Started: map[string]uint64{"unknown": 4, "carrier": 1}, Answered: map[string]uint64{"unknown": 2},
 			Ended: map[sbc.CallEnd]uint64{{Reason: "bye-from-a", Peer: "unknown"}: 2, {Reason: "no-ack", Peer: "carrier"}: 1},
-			Setup: sbc.SetupHistogram{Counts: []uint64{0, 1, 0, 1, 0, 0, 0, 0, 0}, Count: 2, Sum: 0.6}}}
+			Setup: sbc.Histogram{Bounds: sbc.SetupBuckets, Counts: []uint64{0, 1, 0, 1, 0, 0, 0, 0, 0}, Count: 2, Sum: 0.6}}}
 	shield := ingress.NewShield(ingress.ShieldConfig{Scanners: ingress.DefaultScanners, BanTime: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	scanner := netip.MustParseAddr("203.0.113.66")
 	shield.Request(scanner, "friendly-scanner", "z9hG4bK-1", "OPTIONS")
