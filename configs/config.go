@@ -38,6 +38,9 @@ type Config struct {
 	Security SecurityConfig
 	// CDR is the file's `cdr:`: where call records go.
 	CDR CDRConfig
+	// HEP is the file's `hep:`: the Homer/sngrep collector natsbc copies
+	// its SIP messages to (off unless hep.address is set).
+	HEP HEPConfig
 
 	// file names the source in errors; pos maps a value's path
 	// ("peers[1].role") to where it was written.
@@ -155,6 +158,14 @@ type CDRConfig struct {
 	// Path is the file call records are appended to, one JSON line per
 	// ended call; "-" is standard output, "" (the default) keeps none.
 	Path string
+}
+
+// HEPConfig is the `hep:` section (HEP v3, hep/).
+type HEPConfig struct {
+	// Address is udp:IP:PORT, tcp:IP:PORT or IP:PORT (UDP); "" is off.
+	Address   string
+	CaptureID uint32
+	Password  string
 }
 
 // SecurityConfig is the `security:` section: who may send, how much, and

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/natsbc/natsbc/hep"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -101,6 +102,11 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.checkSecurity(&c.Security)
 	if p := c.CDR.Path; p != "" && p != "-" && (!filepath.IsAbs(p) || strings.HasSuffix(p, "/")) {
 		k.fail("cdr.path", "%q is not an absolute path to a file (\"-\" is standard output, \"\" keeps no records)", p)
+	}
+	if a := c.HEP.Address; a != "" {
+		if _, _, err := hep.ParseAddress(a); err != nil {
+			k.fail("hep.address", "%v", err)
+		}
 	}
 	k.checkAdmin(&c.Admin)
 	k.checkListen(c.Sockets)

@@ -99,7 +99,7 @@ type Exporter struct {
 // wait for the collector: the first connection is made in the background,
 // and until it is up packets are dropped.
 func NewExporter(cfg Config) (*Exporter, error) {
-	network, address, err := parseAddress(cfg.Address)
+	network, address, err := ParseAddress(cfg.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +142,9 @@ func NewExporter(cfg Config) (*Exporter, error) {
 	return e, nil
 }
 
-// parseAddress splits "udp:IP:PORT", "tcp:IP:PORT" or "IP:PORT" into a
+// ParseAddress splits "udp:IP:PORT", "tcp:IP:PORT" or "IP:PORT" into a
 // network and an address for net.Dial.
-func parseAddress(s string) (network, address string, err error) {
+func ParseAddress(s string) (network, address string, err error) {
 	network, address = "udp", s
 	if n, a, ok := strings.Cut(s, ":"); ok && (n == "udp" || n == "tcp") {
 		network, address = n, a

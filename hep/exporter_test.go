@@ -437,7 +437,7 @@ func TestParseAddress(t *testing.T) {
 		{"udp:127.0.0.1:0", "", ""},
 		{"udp:127.0.0.1:70000", "", ""},
 	} {
-		network, address, err := parseAddress(tc.in)
+		network, address, err := ParseAddress(tc.in)
 		if tc.network == "" {
 			if err == nil {
 				t.Errorf("%q: accepted as %s %s", tc.in, network, address)

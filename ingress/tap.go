@@ -19,5 +19,10 @@ func tapped(tap Tap, received bool, transport string, local net.Addr, remote net
 	if tap == nil || isKeepalive(msg) {
 		return
 	}
-	tap.SIP(received, transport, addrPortOf(local), remote, msg)
+	tap.SIP(received, transport, unmapped(addrPortOf(local)), unmapped(remote), msg)
+}
+
+// unmapped writes an IPv4 address as IPv4 (sockets report ::ffff:a.b.c.d).
+func unmapped(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }

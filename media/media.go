@@ -154,6 +154,11 @@ type Config struct {
 	// Listen opens a relay socket (tests inject their own).
 	Listen func(network string, laddr netip.AddrPort) (net.PacketConn, error)
 	Logger *slog.Logger
+	// OnRTCP, when set, sees each RTCP packet the relay forwards, from the
+	// peer that sent it to the one it goes to, with the Call-ID the session
+	// was made for (HEP export). It runs on the packet path: it must not
+	// block nor keep pkt.
+	OnRTCP func(callID string, from, to netip.AddrPort, pkt []byte)
 }
 
 // DefaultConfig returns the defaults: ports 20000-29999, 30 s drain, 60 s

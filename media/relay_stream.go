@@ -31,11 +31,13 @@ type relayStream struct {
 	log    *slog.Logger
 	engine engineStream   // the worker serving the sockets, if any
 	wg     sync.WaitGroup // the reader goroutines, if no worker
+	// rtcp, when set, sees each RTCP packet relayed (Config.OnRTCP).
+	rtcp func(from, to netip.AddrPort, pkt []byte)
 }
 
 // startStream starts relaying between a (leg a's pair) and b (leg b's).
-func startStream(index int, a, b *side, clock func() int64, log *slog.Logger) *relayStream {
-	st := &relayStream{index: index, sides: [2]*side{a, b}, clock: clock, log: log}
+func startStream(index int, a, b *side, clock func() int64, log *slog.Logger, rtcp func(from, to netip.AddrPort, pkt []byte)) *relayStream {
+	st := &relayStream{index: index, sides: [2]*side{a, b}, clock: clock, log: log, rtcp: rtcp}
 	if eng := a.engine; eng != nil && eng == b.engine && eng.start(st) {
 		return st
 	}
@@ -154,6 +156,9 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 		s.relayedMedia(len(pkt))
 	case kind != kindDTLS:
 		s.rtcpPackets.Add(1)
+		if st.rtcp != nil {
+			st.rtcp(src, to, pkt)
+		}
 	}
 	_, _ = out.WriteToUDPAddrPort(pkt, to) // UDP: a lost write is a lost packet
 }

@@ -42,7 +42,7 @@ type streamRig struct {
 func newStreamRig(t *testing.T) *streamRig {
 	t.Helper()
 	r := newIdleStreamRig(t)
-	r.st = startStream(0, r.a, r.b, r.clock.now, discardLogger())
+	r.st = startStream(0, r.a, r.b, r.clock.now, discardLogger(), nil)
 	t.Cleanup(r.st.close)
 	return r
 }
@@ -298,4 +298,22 @@ func TestRelayIgnoresNonMedia(t *testing.T) {
 		t.Fatalf("PBX got % x", d.data[:4])
 	}
 	pbx.empty(t)
+}
+
+// Config.OnRTCP (HEP export) sees each RTCP packet relayed, from the peer
+// that sent it to the peer it went to; RTP is not shown to it.
+func TestRelayRTCPTapped(t *testing.T) {
+	r := newIdleStreamRig(t)
+	type seen struct{ from, to netip.AddrPort }
+	var got []seen
+	r.st.rtcp = func(from, to netip.AddrPort, pkt []byte) { got = append(got, seen{from, to}) }
+	rtcp := []byte{0x80, 201, 0, 1, 0, 0, 0, 0xb}
+	r.st.handle(r.b, r.b.rtcp, false, rtcp, bRTCP, nil)   // the phone's RTCP latch is not known yet
+	r.st.handle(r.a, r.a.rtcp, false, rtcp, aSignal, nil) // the phone sends: latched
+	r.st.handle(r.a, r.a.rtp, true, rtpPacket(0, 1, 0, 0xa), aSignal, nil)
+	r.st.handle(r.b, r.b.rtcp, false, rtcp, bRTCP, nil)
+	want := []seen{{aSignal, bRTCP}, {bRTCP, aSignal}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("tapped %v, want %v", got, want)
+	}
 }

@@ -17,6 +17,7 @@ var errSessionClosed = errors.New("media: session closed")
 type relaySession struct {
 	anchor    *RelayAnchor
 	tune      *Tuning // the relay's, as the session started
+	callID    string
 	log       *slog.Logger
 	onTimeout func(reason string)
 
@@ -45,9 +46,18 @@ type relaySession struct {
 	tornDown  chan struct{} // closed when Close has freed everything
 }
 
+// rtcpTap hands the relayed RTCP of this call to Config.OnRTCP.
+func (s *relaySession) rtcpTap() func(from, to netip.AddrPort, pkt []byte) {
+	on := s.anchor.cfg.OnRTCP
+	if on == nil {
+		return nil
+	}
+	return func(from, to netip.AddrPort, pkt []byte) { on(s.callID, from, to, pkt) }
+}
+
 func newRelaySession(a *RelayAnchor, callID string, onTimeout func(string)) *relaySession {
 	return &relaySession{
-		anchor: a, tune: a.tune.Load(), log: a.log.With("call_id", callID), onTimeout: onTimeout,
+		callID: callID, anchor: a, tune: a.tune.Load(), log: a.log.With("call_id", callID), onTimeout: onTimeout,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		watchDone: make(chan struct{}), tornDown: make(chan struct{}),
 		origins: [2]legOrigin{newLegOrigin(), newLegOrigin()},
@@ -165,7 +175,7 @@ func (s *relaySession) streamAt(i int) (*relayStream, error) {
 		s.negotiated = append(s.negotiated, 0)
 		s.carriage = append(s.carriage, carryRTP)
 	}
-	s.streams[i] = startStream(i, a, b, s.anchor.clock, s.log)
+	s.streams[i] = startStream(i, a, b, s.anchor.clock, s.log, s.rtcpTap())
 	s.log.Debug("media stream relayed", "stream", i, "a_port", a.port, "b_port", b.port)
 	return s.streams[i], nil
 }

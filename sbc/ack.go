@@ -148,6 +148,9 @@ func (c *call) sendFinal2xx(side media.Leg, in *sip.Request, tx sip.ServerTransa
 // went, what the peer's own headers said, and which rule chose the route.
 func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 	r := l.routeInfo()
+	hint := "the peer's ACK is addressed to natsbc's Contact " + l.contactHeader().Address.String() + "; if it never came, the peer could not reach that address or never received the 2xx"
+	c.s.callEvent(c, l, reply, map[string]string{"event": "no-ack", "leg": l.side.String(), "sent_to": reply.Destination(),
+		"contact": r.Contact, "source": r.Source, "nat": r.Verdict, "route_rule": r.Rule, "hint": hint})
 	c.log.Warn("no ACK for 2xx, ending call",
 		"leg", l.side.String(),
 		"sent_to", reply.Destination(),
@@ -157,7 +160,7 @@ func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 		"nat", r.Verdict,
 		"route_rule", r.Rule,
 		"waited", (64 * c.s.conf().T1).String(),
-		"hint", "the peer's ACK is addressed to natsbc's Contact "+l.contactHeader().Address.String()+"; if it never came, the peer could not reach that address or never received the 2xx",
+		"hint", hint,
 	)
 }
 

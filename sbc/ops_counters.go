@@ -1,11 +1,9 @@
 package sbc
 
 import (
-	"net/netip"
 	"sync"
 	"sync/atomic"
 
-	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
 )
@@ -90,26 +88,6 @@ func addFlow(to *media.FlowStats, f media.FlowStats) {
 	to.Dropped += f.Dropped
 	to.Unsent += f.Unsent
 	to.Lost += f.Lost
-}
-
-// countingTap counts every message on the wire and hands it on.
-type countingTap struct {
-	o    *opsCounters
-	next ingress.Tap // nil: none
-}
-
-func (t countingTap) SIP(received bool, transport string, local, remote netip.AddrPort, msg []byte) {
-	i, dir := transportTCP, 1
-	if transport == "udp" {
-		i = transportUDP
-	}
-	if received {
-		dir = 0
-	}
-	t.o.messages[i][dir].Add(1)
-	if t.next != nil {
-		t.next.SIP(received, transport, local, remote, msg)
-	}
 }
 
 // OpsStats is the snapshot of opsCounters in Stats.

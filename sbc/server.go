@@ -197,7 +197,7 @@ func New(opts Options) (*Server, error) {
 				Logger:         log,
 				Shield:         s.shield,
 				Endpoints:      l.Spec.Endpoints,
-				Tap:            countingTap{o: s.ops, next: opts.Tap},
+				Tap:            wireTap{s},
 				OnSTUN:         s.answerSTUN(l.Packet),
 				ForceRport: func(src netip.AddrPort) bool {
 					return s.policy.Classify(src.Addr()).NAT != policy.NATNever

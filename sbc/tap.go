@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"encoding/json"
 	"net/netip"
 	"strings"
 
@@ -15,6 +16,34 @@ import (
 // reliable transport has no retransmissions to miss). The local address of
 // a TCP message is the TCP listener's.
 
+// wireTap is the tap of the UDP sockets: it counts every message and
+// hands it to Options.Tap with natsbc's real address.
+type wireTap struct{ s *Server }
+
+func (t wireTap) SIP(received bool, transport string, local, remote netip.AddrPort, msg []byte) {
+	dir := 1
+	if received {
+		dir = 0
+	}
+	t.s.ops.messages[transportUDP][dir].Add(1)
+	if t.s.tap != nil {
+		t.s.tap.SIP(received, transport, t.s.realLocal(local, remote), remote, msg)
+	}
+}
+
+// realLocal is natsbc's address a message to or from remote went by: a
+// socket bound to every address (0.0.0.0) does not say, the route to
+// remote does.
+func (s *Server) realLocal(local, remote netip.AddrPort) netip.AddrPort {
+	if !local.Addr().IsUnspecified() || s.router == nil {
+		return local
+	}
+	if ip, err := s.router.SourceFor(remote.Addr()); err == nil {
+		return netip.AddrPortFrom(ip, local.Port())
+	}
+	return local
+}
+
 // tapStreamReceived is registered with sipgo's transport layer.
 func (s *Server) tapStreamReceived(msg sip.Message) {
 	if isUDP(msg.Transport()) {
@@ -25,7 +54,8 @@ func (s *Server) tapStreamReceived(msg sip.Message) {
 		return
 	}
 	transport := strings.ToLower(msg.Transport())
-	s.tap.SIP(true, transport, s.streamLocal(transport), parseAddrPort(msg.Source()), []byte(msg.String()))
+	remote := parseAddrPort(msg.Source())
+	s.tap.SIP(true, transport, s.realLocal(s.streamLocal(transport), remote), remote, []byte(msg.String()))
 }
 
 // tapStreamSent is called after natsbc wrote msg (sipgo retransmits over
@@ -39,7 +69,8 @@ func (s *Server) tapStreamSent(msg sip.Message) {
 		return
 	}
 	transport := strings.ToLower(msg.Transport())
-	s.tap.SIP(false, transport, s.streamLocal(transport), parseAddrPort(msg.Destination()), []byte(msg.String()))
+	remote := parseAddrPort(msg.Destination())
+	s.tap.SIP(false, transport, s.realLocal(s.streamLocal(transport), remote), remote, []byte(msg.String()))
 }
 
 // streamLocal is the address of natsbc's first listener of transport.
@@ -50,6 +81,32 @@ func (s *Server) streamLocal(transport string) netip.AddrPort {
 		}
 	}
 	return netip.AddrPort{}
+}
+
+// EventTap, when Options.Tap has it, gets natsbc's own call events (a
+// HEP log packet): the teardown of a call whose 2xx no ACK answered.
+type EventTap interface {
+	CallEvent(correlationID string, local, remote netip.AddrPort, event []byte)
+}
+
+// callEvent hands ev (as JSON) about leg l of c to the tap, between
+// natsbc's socket and where msg went.
+func (s *Server) callEvent(c *call, l *leg, msg sip.Message, ev map[string]string) {
+	et, ok := s.tap.(EventTap)
+	if !ok {
+		return
+	}
+	ev["call_id"] = l.callID
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	remote := parseAddrPort(msg.Destination())
+	var local netip.AddrPort
+	if l.sock != nil {
+		local = s.realLocal(l.sock.local, remote)
+	}
+	et.CallEvent(c.a.callID, local, remote, b)
 }
 
 // CorrelationID ties the messages of one call's two legs together (HEP

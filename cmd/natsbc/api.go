@@ -126,6 +126,9 @@ func masked(c *configs.Config) configs.Config {
 	if out.Registrations.TokenSecret != "" {
 		out.Registrations.TokenSecret = hidden
 	}
+	if out.HEP.Password != "" {
+		out.HEP.Password = hidden
+	}
 	return out
 }
 

@@ -108,6 +108,7 @@ func restartOnly(old, next *configs.Config) []string {
 		{"log.format", old.Log.Format, next.Log.Format},
 		{"registrations.state_file", old.Registrations.StateFile, next.Registrations.StateFile},
 		{"cdr.path", old.CDR, next.CDR},
+		{"hep", old.HEP, next.HEP},
 		{"security", old.Security, next.Security},
 		{"nat", old.NAT, next.NAT},
 		{"sip.dns_servers", old.SIP.DNSServers, next.SIP.DNSServers},

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/policy"
@@ -97,7 +98,19 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 		closeListeners(listeners)
 		return err
 	}
-	anchor, closeAnchor, err := newAnchor(cfg, log)
+	hepOut, err := openHEP(cfg, log.With("component", "hep"))
+	if err != nil {
+		closeListeners(listeners)
+		closeAdminListener(adminLn)
+		return err
+	}
+	var tap ingress.Tap
+	if hepOut != nil {
+		// Closed last: the drain's BYEs are exported too.
+		defer hepOut.Close()
+		tap = hepOut
+	}
+	anchor, closeAnchor, err := newAnchor(cfg, hepOut, log)
 	if err != nil {
 		closeListeners(listeners)
 		closeAdminListener(adminLn)
@@ -130,11 +143,15 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 		Security:       cfg.Shield(),
 		TCP:            cfg.TCPLimits(),
 		CallRecords:    callRecords,
+		Tap:            tap,
 	})
 	if err != nil {
 		closeListeners(listeners)
 		closeAdminListener(adminLn)
 		return err
+	}
+	if hepOut != nil {
+		hepOut.correlate = srv.CorrelationID
 	}
 	if err := srv.Start(); err != nil {
 		_ = srv.Close()
@@ -172,12 +189,15 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 
 // newAnchor is the media relay, or the passthrough when media.anchor is
 // false (SDP untouched, media flows end to end).
-func newAnchor(cfg *configs.Config, log *slog.Logger) (media.Anchor, func(), error) {
+func newAnchor(cfg *configs.Config, hepOut *hepTap, log *slog.Logger) (media.Anchor, func(), error) {
 	on, mc := cfg.Media()
 	if !on {
 		return media.Passthrough{}, func() {}, nil
 	}
 	mc.Logger = log.With("component", "media")
+	if hepOut != nil {
+		mc.OnRTCP = hepOut.RTCP
+	}
 	a, err := media.NewRelayAnchor(mc)
 	if err != nil {
 		return nil, nil, err
