@@ -6,9 +6,10 @@ set -euo pipefail
 # gcc and libc6-dev: the race detector (-race) needs cgo. baresip-core,
 # linphone-nogtk (linphonec) and tshark: the real phones and the capture
 # that counts their RTP on the wire (test/natlab/phones_*). sipvicious:
-# the scanner the security scenarios run against natsbc.
+# the scanner the security scenarios run against natsbc. sngrep: the HEP
+# collector the operations scenario captures with.
 pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
-	baresip-core linphone-nogtk tshark sipvicious)
+	baresip-core linphone-nogtk tshark sipvicious sngrep)
 
 missing=()
 for p in "${pkgs[@]}"; do

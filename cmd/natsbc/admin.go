@@ -43,6 +43,7 @@ type adminDeps struct {
 	bans    Bans
 	ops     operations
 	reloads *reloader
+	hep     *hepTap // nil: no HEP export
 }
 
 // startAdmin serves on ln until Close. stats is read at every scrape.
@@ -54,6 +55,9 @@ func startAdmin(ln net.Listener, deps adminDeps, log *slog.Logger) *adminEndpoin
 		buildInfo(),
 		statsCollector{stats: deps.stats},
 	)
+	if deps.hep != nil {
+		reg.MustRegister(hepCollector{deps.hep.exp})
+	}
 	bans := deps.bans
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

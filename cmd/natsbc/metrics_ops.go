@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/natsbc/natsbc/hep"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/registrar"
 	"github.com/natsbc/natsbc/sbc"
@@ -82,6 +83,17 @@ func collectOps(ch chan<- prometheus.Metric, o *sbc.OpsStats) {
 		counter(mediaLostDesc, f.Lost, dir)
 		ch <- histogram(mediaJitterDesc, o.Jitter[i], dir)
 	}
+}
+
+// hepCollector is natsbc_hep_packets_total, when HEP export is on.
+type hepCollector struct{ exp *hep.Exporter }
+
+func (hepCollector) Describe(ch chan<- *prometheus.Desc) { ch <- hepDesc }
+
+func (c hepCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.exp.Stats()
+	ch <- prometheus.MustNewConstMetric(hepDesc, prometheus.CounterValue, float64(st.Sent), "sent")
+	ch <- prometheus.MustNewConstMetric(hepDesc, prometheus.CounterValue, float64(st.Dropped), "dropped")
 }
 
 func collectRegistrar(ch chan<- prometheus.Metric, r *registrar.Stats) {

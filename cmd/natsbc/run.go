@@ -169,7 +169,7 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 	})()
 	if adminLn != nil {
 		// Closed after the drain, so metrics stay readable during it.
-		admin := startAdmin(adminLn, adminDeps{stats: srv.Stats, bans: srv.Shield(), ops: srv, reloads: reloads}, log.With("component", "admin"))
+		admin := startAdmin(adminLn, adminDeps{stats: srv.Stats, bans: srv.Shield(), ops: srv, reloads: reloads, hep: hepOut}, log.With("component", "admin"))
 		defer admin.Close()
 		log.Info("admin endpoint ready", "listen", adminLn.Addr().String())
 	}
