@@ -102,6 +102,10 @@ func Parse(name string, data []byte) (c *Config, err error) {
 // public STUN servers' rate limits.
 const DefaultSTUNRefresh = 5 * time.Minute
 
+// DefaultCaptureID is the HEP capture agent id natsbc reports when
+// hep.capture_id is left out.
+const DefaultCaptureID = 2001
+
 // DefaultStateFile is where natsbc keeps its registrations when
 // registrations.state_file is left out.
 const DefaultStateFile = "/var/lib/natsbc/state.db"
@@ -137,6 +141,7 @@ func baseConfig(name string) *Config {
 			Scanners: slices.Clone(ingress.DefaultScanners), MaxSources: 65536,
 			AuthFailures: 10, AuthWindow: 10 * time.Minute, RealSourceHeader: s.RealSourceHeader, UnprovenCredit: 16384,
 			TCPMaxConnections: 4096, TCPMaxPerSource: 32, TCPIdleTimeout: 10 * time.Minute, TCPHeaderTimeout: 10 * time.Second},
+		HEP:  HEPConfig{CaptureID: DefaultCaptureID},
 		file: name,
 		pos:  make(map[string]position),
 	}

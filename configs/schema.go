@@ -82,22 +82,21 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		"routes":   func(n *yaml.Node, p string) { d.routes(n, p, c) },
 		"security": func(n *yaml.Node, p string) { d.security(n, p, &c.Security) },
 		"hep": func(n *yaml.Node, p string) {
-			var id int
-			idSet := false
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
 				"address": d.str(&c.HEP.Address),
 				"capture_id": func(n *yaml.Node, p string) {
-					idSet = true
-					d.integer(&id)(n, p)
+					id, failed := 0, len(d.errs)
+					if d.integer(&id)(n, p); len(d.errs) > failed {
+						return
+					}
+					if id < 0 || id > math.MaxUint32 {
+						d.fail(n, p, "%d is not a 32-bit capture agent id", id)
+						return
+					}
+					c.HEP.CaptureID = uint32(id)
 				},
 				"password": d.str(&c.HEP.Password),
 			})
-			if idSet {
-				if id < 0 || id > math.MaxUint32 {
-					d.fail(n, p+".capture_id", "%d is not a 32-bit capture agent id", id)
-				}
-				c.HEP.CaptureID = uint32(id)
-			}
 		},
 		"cdr": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){"path": d.str(&c.CDR.Path)})

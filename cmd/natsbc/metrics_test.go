@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/natsbc/natsbc/media"
@@ -79,5 +82,49 @@ natsbc_sip_messages_total{direction="out",transport="udp"} 41
 		if n := testutil.CollectAndCount(c, name); n != want {
 			t.Errorf("%s: %d series, want %d", name, n, want)
 		}
+	}
+}
+
+// Issue 13, item 1: the README's table lists every metric natsbc exports,
+// and the Grafana dashboard charts each of them and nothing else of natsbc's.
+func TestEveryMetricDocumentedAndCharted(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dashboard, err := os.ReadFile("../../configs/grafana/natsbc.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{"natsbc_build_info": true}
+	descs := make(chan *prometheus.Desc, 100)
+	statsCollector{}.Describe(descs)
+	hepCollector{}.Describe(descs)
+	close(descs)
+	for d := range descs {
+		name := regexp.MustCompile(`fqName: "([a-z0-9_]+)"`).FindStringSubmatch(d.String())
+		if name == nil {
+			t.Fatalf("no name in %s", d)
+		}
+		names[name[1]] = true
+	}
+	for name := range names {
+		if !strings.Contains(string(readme), "| `"+name+"` |") {
+			t.Errorf("README's metric table lacks %s", name)
+		}
+		if !strings.Contains(string(dashboard), name) {
+			t.Errorf("the Grafana dashboard shows no %s", name)
+		}
+	}
+	charted := 0
+	for _, m := range regexp.MustCompile(`natsbc_[a-z0-9_]+`).FindAllString(string(dashboard), -1) {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_count"), "_sum")
+		if !names[base] {
+			t.Errorf("the dashboard queries %s, which natsbc does not export", m)
+		}
+		charted++
+	}
+	if charted < 20 {
+		t.Errorf("the dashboard queries %d metrics", charted)
 	}
 }
