@@ -190,6 +190,17 @@ func (e *Exporter) Send(p Packet) {
 	}
 }
 
+// Busy reports whether a packet sent now would be dropped (queue full or
+// Exporter closed): a caller may skip the work of building it. The drop is
+// counted here, as Send would have.
+func (e *Exporter) Busy() bool {
+	if e.closed.Load() || len(e.queue) == cap(e.queue) {
+		e.dropped.Add(1)
+		return true
+	}
+	return false
+}
+
 // Stats returns the counters so far.
 func (e *Exporter) Stats() Stats {
 	return Stats{Sent: e.sent.Load(), Dropped: e.dropped.Load(), Errors: e.errs.Load()}

@@ -7,108 +7,112 @@ import (
 )
 
 // proofs remembers which UDP sources proved that they receive what natsbc
-// sends to their address, and the digest nonces natsbc relayed to sources
-// that have not yet. It is kept apart from the rate table so that a flood
-// of new (forged) sources, which evicts rate state, cannot make natsbc
-// forget its phones' proofs; and a forged source never gets in, so only
-// receivers fill it.
+// sends to their address, and the digest nonces natsbc relayed, by the
+// address they went to. Proven addresses are kept apart from the rate
+// table, so that a flood of new (forged) sources, which evicts rate
+// state, cannot make natsbc forget its phones' proofs; and apart from the
+// pending nonces, which any source the PBX challenges creates, forged or
+// not: only a proof enters the proven set.
 //
-// Two generations bound it without a scan: entries live in cur; when cur
-// is full or a generation's time is up, cur becomes prev and a new cur
+// Two generations bound each map without a scan: entries live in cur; when
+// cur is full or a generation's time is up, cur becomes prev and a new cur
 // starts. A lookup that finds an entry in prev moves it back to cur, so an
 // address in use is never forgotten and one unused for two generations is.
 type proofs struct {
-	mu        sync.RWMutex
-	cur, prev map[netip.Addr]*proof
+	mu     sync.RWMutex
+	proven generations[netip.Addr, struct{}]
+	// nonces maps a nonce natsbc relayed to the one address it went to;
+	// a nonce relayed to, or shown from, two addresses (a PBX whose
+	// nonces do not depend on the client: natsbc is its one client)
+	// proves nothing and maps to the zero address.
+	nonces generations[string, netip.Addr]
+}
+
+// generations is a map of two generations (see proofs).
+type generations[K comparable, V any] struct {
+	cur, prev map[K]V
 	turned    time.Time
 }
 
-type proof struct {
-	proven bool
-	// nonces natsbc relayed to the source in 401/407 challenges, newest
-	// last (two: a REGISTER and an INVITE may be challenged at once).
-	nonces [2]string
+func (g *generations[K, V]) get(k K) (v V, inCur, ok bool) {
+	if v, ok := g.cur[k]; ok {
+		return v, true, true
+	}
+	v, ok = g.prev[k]
+	return v, false, ok
+}
+
+// put stores k in cur, turning a generation first when cur is full or old.
+func (g *generations[K, V]) put(k K, v V, now time.Time) {
+	delete(g.prev, k)
+	if _, ok := g.cur[k]; !ok && (len(g.cur) >= proofsPerGeneration || now.Sub(g.turned) >= proofGeneration) {
+		g.prev, g.cur, g.turned = g.cur, map[K]V{}, now
+	}
+	g.cur[k] = v
 }
 
 const (
 	// proofGeneration is how long an entry stays without being used.
 	proofGeneration = 10 * time.Minute
-	// proofsPerGeneration bounds the memory: 64 Ki addresses a generation.
+	// proofsPerGeneration bounds the memory: 64 Ki entries a generation.
 	proofsPerGeneration = 1 << 16
 )
 
 func newProofs(now time.Time) *proofs {
-	return &proofs{cur: map[netip.Addr]*proof{}, prev: map[netip.Addr]*proof{}, turned: now}
+	return &proofs{
+		proven: generations[netip.Addr, struct{}]{cur: map[netip.Addr]struct{}{}, prev: map[netip.Addr]struct{}{}, turned: now},
+		nonces: generations[string, netip.Addr]{cur: map[string]netip.Addr{}, prev: map[string]netip.Addr{}, turned: now},
+	}
 }
 
-// proven reports whether src proved itself. It takes only a read lock,
+// isProven reports whether src proved itself. It takes only a read lock,
 // unless src must move from the old generation to the new.
-func (p *proofs) proven(src netip.Addr, now time.Time) bool {
+func (p *proofs) isProven(src netip.Addr, now time.Time) bool {
 	p.mu.RLock()
-	e, inCur := p.cur[src]
-	if !inCur {
-		e = p.prev[src]
-	}
-	known := e != nil && e.proven
+	_, inCur, ok := p.proven.get(src)
 	p.mu.RUnlock()
-	if e != nil && !inCur {
+	if ok && !inCur {
 		p.mu.Lock()
-		p.entryLocked(src, now, false)
+		p.proven.put(src, struct{}{}, now)
 		p.mu.Unlock()
 	}
-	return known
+	return ok
 }
 
 func (p *proofs) prove(src netip.Addr, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.entryLocked(src, now, true).proven = true
+	p.proven.put(src, struct{}{}, now)
 }
 
 // challenged records a nonce natsbc relays to src.
 func (p *proofs) challenged(src netip.Addr, nonce string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	e := p.entryLocked(src, now, true)
-	if e.proven || e.nonces[1] == nonce {
-		return
+	if owner, _, ok := p.nonces.get(nonce); ok && owner != src {
+		src = netip.Addr{} // sent to two addresses: proves nothing
 	}
-	e.nonces[0], e.nonces[1] = e.nonces[1], nonce
+	p.nonces.put(nonce, src, now)
 }
 
-// showed reports whether src presented a nonce natsbc relayed to it (and
-// then src is proven: the nonce reached it at its address).
+// showed reports whether src presented a nonce natsbc relayed to it and
+// to no other address (and then src is proven: the nonce reached it).
 func (p *proofs) showed(src netip.Addr, nonce string, now time.Time) bool {
 	if nonce == "" {
 		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	e := p.entryLocked(src, now, false)
-	if e == nil || (e.nonces[0] != nonce && e.nonces[1] != nonce) {
+	owner, _, ok := p.nonces.get(nonce)
+	if !ok {
 		return false
 	}
-	e.proven, e.nonces = true, [2]string{}
+	if owner != src {
+		// Shown from another address than it went to: a forger with a
+		// nonce it got at its own address. It proves nothing, for anyone.
+		p.nonces.put(nonce, netip.Addr{}, now)
+		return false
+	}
+	p.proven.put(src, struct{}{}, now)
 	return true
-}
-
-// entryLocked finds src's entry (moving it from prev to cur), or makes
-// one when create is set; nil when there is none.
-func (p *proofs) entryLocked(src netip.Addr, now time.Time, create bool) *proof {
-	if e, ok := p.cur[src]; ok {
-		return e
-	}
-	e, ok := p.prev[src]
-	if !ok && !create {
-		return nil
-	}
-	if !ok {
-		e = &proof{}
-	}
-	delete(p.prev, src)
-	if len(p.cur) >= proofsPerGeneration || now.Sub(p.turned) >= proofGeneration {
-		p.prev, p.cur, p.turned = p.cur, map[netip.Addr]*proof{}, now
-	}
-	p.cur[src] = e
-	return e
 }

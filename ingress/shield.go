@@ -248,8 +248,12 @@ func (s *Shield) stateLocked(src netip.Addr, now time.Time, burst float64) *sour
 	return st
 }
 
-// evictSample is how many entries an eviction looks at.
-const evictSample = 8
+// evictSample is how many entries an eviction compares; it looks further,
+// up to evictScan, while all it saw were bans.
+const (
+	evictSample = 8
+	evictScan   = 256
+)
 
 // evictLocked makes room for one source: of a few entries (Go's map
 // iteration starts at a random one), the least recently heard that is not
@@ -264,7 +268,8 @@ func (s *Shield) evictLocked(now time.Time) {
 		if !any.IsValid() {
 			any = a
 		}
-		if n++; n > evictSample {
+		n++
+		if oldest.IsValid() && n > evictSample || n > evictScan {
 			break
 		}
 		if st.banUntil.After(now) {

@@ -46,7 +46,7 @@ func (s *Shield) MaySend(dst netip.Addr, size int) bool {
 	}
 	dst = dst.Unmap()
 	now := s.now()
-	if s.proofs.proven(dst, now) {
+	if s.proofs.isProven(dst, now) {
 		return true
 	}
 	if s.isPeer(dst) {
@@ -122,5 +122,5 @@ func (s *Shield) Proven(src netip.Addr) bool {
 	if s.isPeer(src) {
 		return true
 	}
-	return s.proofs.proven(src, s.now())
+	return s.proofs.isProven(src, s.now())
 }

@@ -69,6 +69,14 @@ func TestUnprovenCredit(t *testing.T) {
 		if s.Proven(phone) {
 			t.Error("a nonce sent to another address proved a source")
 		}
+		// A PBX whose nonces do not depend on the client (natsbc is its one
+		// client) gives two addresses the same nonce: it proves neither.
+		s.ChallengeSent(other, "n-shared")
+		s.ChallengeSent(phone, "n-shared")
+		s.CredentialsShown(phone, "n-shared")
+		if s.Proven(phone) {
+			t.Error("a nonce relayed to two addresses proved a source")
+		}
 		s.CredentialsShown(phone, "n-1")
 		if !s.MaySend(phone, 500) {
 			t.Error("a source that sent back the nonce relayed to it is still bounded")
@@ -131,10 +139,11 @@ func TestProofsSurviveSourceFloodAndAgeOut(t *testing.T) {
 		s := testShield(ShieldConfig{UnprovenCredit: 2000, MaxSources: 64})
 		phone := netip.MustParseAddr("198.51.100.7")
 		s.Prove(phone)
-		for i := range 10000 {
-			forged := netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)})
+		for i := range 3 * proofsPerGeneration {
+			forged := netip.AddrFrom4([4]byte{203, byte(i >> 16), byte(i >> 8), byte(i)})
 			s.AdmitDatagram(forged, Endpoints{}, 100)
 			s.MaySend(forged, 100)
+			s.ChallengeSent(forged, "n-"+forged.String()) // the PBX challenges every forged request
 		}
 		if n := len(s.sources); n > 64 {
 			t.Fatalf("the rate table holds %d sources, want at most 64", n)

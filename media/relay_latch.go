@@ -57,9 +57,9 @@ func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, 
 		return false, false
 	}
 	if p.auth != nil {
-		var roc uint32
+		var roc rolloverHint
 		if !rtcp && rx != nil {
-			roc = rx.rollovers(pkt)
+			roc.count, roc.known = rx.rollovers(pkt)
 		}
 		if !p.auth.verifies(pkt, rtcp, roc) {
 			return false, false

@@ -126,10 +126,11 @@ func (r *rxStats) observe(pkt []byte, arrivalNs int64, clockRates *[128]uint32) 
 // rollovers is how many times the sequence numbers of pkt's stream have
 // wrapped as the relay saw them (RFC 3711 §3.3.1's ROC when the relay saw
 // the stream from its first packet), counting pkt's own sequence number
-// as the next after the highest seen; 0 for a stream not seen.
-func (r *rxStats) rollovers(pkt []byte) uint32 {
+// as the next after the highest seen; known is false for a stream (SSRC)
+// the relay has not seen.
+func (r *rxStats) rollovers(pkt []byte) (roc uint32, known bool) {
 	if !r.started || len(pkt) < rtpHeaderLen || binary.BigEndian.Uint32(pkt[8:12]) != r.ssrc {
-		return 0
+		return 0, false
 	}
 	seq := binary.BigEndian.Uint16(pkt[2:4])
 	ext := r.ext - int64(r.maxSeq) + int64(seq) // pkt's, in the highest seen's cycle
@@ -139,7 +140,7 @@ func (r *rxStats) rollovers(pkt []byte) uint32 {
 	case d < 0 && seq > r.maxSeq && ext >= 0x10000:
 		ext -= 0x10000 // late, from before the last wrap
 	}
-	return uint32(ext >> 16)
+	return uint32(ext >> 16), true
 }
 
 func (r *rxStats) restart(seq uint16, ssrc uint32) {

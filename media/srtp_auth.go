@@ -59,16 +59,24 @@ func newSRTPAuth(cryptos []Crypto) *srtpAuth {
 	return a
 }
 
+// rolloverHint is the relay's count of a stream's sequence wraps
+// (rxStats.rollovers); known is false for an SSRC the relay has not seen.
+type rolloverHint struct {
+	count uint32
+	known bool
+}
+
 // verifies reports whether pkt (SRTP, or SRTCP when rtcp) authenticates
 // with one of the keys. An SRTP tag also covers the sender's rollover
 // counter (ROC), which the packet does not carry: a context that never saw
 // the stream assumes 0, so a phone that moves after 65,536 packets (22
-// minutes at 50 a second) would never re-latch. roc is the relay's count
-// of the stream's sequence wraps (rxStats.rollovers; SRTCP carries its
-// index, RFC 3711 §3.4): tried as it is and one higher (the sender may
-// have wrapped in the packets lost on the way). Two tries at most per key,
-// so a stranger's packet costs a bounded amount of HMAC.
-func (a *srtpAuth) verifies(pkt []byte, rtcp bool, roc uint32) bool {
+// minutes at 50 a second) would never re-latch. For the SSRC the relay
+// follows, its count of wraps is tried as it is and one higher (the sender
+// may have wrapped in packets lost on the way; SRTCP carries its index,
+// RFC 3711 §3.4). Two tries at most per key, so a stranger's packet costs
+// a bounded amount of HMAC; and an SSRC the relay does not follow gets no
+// state in pion's context (SetROC would make one per forged SSRC).
+func (a *srtpAuth) verifies(pkt []byte, rtcp bool, roc rolloverHint) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, ctx := range a.keys {
@@ -80,11 +88,14 @@ func (a *srtpAuth) verifies(pkt []byte, rtcp bool, roc uint32) bool {
 			}
 			continue
 		}
-		if len(pkt) < rtpHeaderLen {
+		if !roc.known || len(pkt) < rtpHeaderLen {
+			if a.buf, err = ctx.DecryptRTP(a.buf[:0], pkt, nil); err == nil {
+				return true
+			}
 			continue
 		}
 		ssrc := binary.BigEndian.Uint32(pkt[8:12])
-		for _, try := range [2]uint32{roc, roc + 1} {
+		for _, try := range [2]uint32{roc.count, roc.count + 1} {
 			ctx.SetROC(ssrc, try)
 			if a.buf, err = ctx.DecryptRTP(a.buf[:0], pkt, nil); err == nil {
 				return true

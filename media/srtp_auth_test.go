@@ -146,7 +146,7 @@ func FuzzSRTPAuth(f *testing.F) {
 		if !ok {
 			return
 		}
-		if a := newSRTPAuth([]Crypto{c}); a != nil && a.verifies(pkt, rtcp, 0) && !bytes.Equal(c.KeySalt, srtpKey) {
+		if a := newSRTPAuth([]Crypto{c}); a != nil && a.verifies(pkt, rtcp, rolloverHint{}) && !bytes.Equal(c.KeySalt, srtpKey) {
 			// Only a packet encrypted with this very key could pass; the
 			// fuzzer cannot forge a tag.
 			t.Fatalf("a random packet authenticated with key %x", c.KeySalt)
@@ -169,14 +169,31 @@ func TestSRTPAuthAfterRollover(t *testing.T) {
 		seq++
 		last = pkt
 	}
-	if got := rx.rollovers(last); got != 3 {
-		t.Fatalf("rollovers = %d, want 3", got)
+	if got, known := rx.rollovers(last); got != 3 || !known {
+		t.Fatalf("rollovers = %d, %v; want 3", got, known)
 	}
 	moved := encryptRTP(t, sender, rtpPacket(0, seq, 0, 0xa))
-	if !a.verifies(moved, false, rx.rollovers(moved)) {
+	roc, known := rx.rollovers(moved)
+	if !a.verifies(moved, false, rolloverHint{roc, known}) {
 		t.Fatal("the key holder's packet after three wraps did not authenticate")
 	}
-	if fresh := newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}}); fresh.verifies(encryptRTP(t, sender, rtpPacket(0, seq+1, 0, 0xa)), false, 0) {
+	if fresh := newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}}); fresh.verifies(encryptRTP(t, sender, rtpPacket(0, seq+1, 0, 0xa)), false, rolloverHint{}) {
 		t.Fatal("without the rollovers the packet authenticated: the test proves nothing")
+	}
+}
+
+// A stranger's packets with ever new SSRCs leave no state in the check:
+// pion keeps a stream's state only once a packet authenticates, and the
+// rollover hint is applied only to the SSRC the relay follows.
+func TestSRTPAuthForgedSSRCsLeaveNoState(t *testing.T) {
+	a := newSRTPAuth([]Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", KeySalt: srtpKey}})
+	stranger := srtpSender(t, otherKey)
+	for ssrc := range uint32(100) {
+		if a.verifies(encryptRTP(t, stranger, rtpPacket(0, 1, 0, ssrc)), false, rolloverHint{}) {
+			t.Fatal("a packet without the key authenticated")
+		}
+		if _, ok := a.keys[0].ROC(ssrc); ok {
+			t.Fatalf("SSRC %d of a stranger left state in the check", ssrc)
+		}
 	}
 }

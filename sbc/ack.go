@@ -159,7 +159,7 @@ func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 		"source", r.Source,
 		"nat", r.Verdict,
 		"route_rule", r.Rule,
-		"waited", (64 * c.s.conf().T1).String(),
+		"waited", (64 * c.cfg.T1).String(),
 		"hint", hint,
 	)
 }

@@ -203,7 +203,7 @@ func BenchmarkLegToLegInvite(b *testing.B) {
 // What Timer C and the CANCEL state add to every relayed INVITE: one
 // pendingInvite with its timer, a provisional, and the close.
 func BenchmarkPendingInvite(b *testing.B) {
-	c := &call{s: serverWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})}
+	c := callWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})
 	b.ReportAllocs()
 	for b.Loop() {
 		p := c.newPendingInvite(nil, nil)

@@ -15,11 +15,16 @@ import (
 // call is one B2BUA call: the A-leg dialog, the B-leg dialog and their
 // media session. Its lifetime ends with end(), exactly once.
 type call struct {
-	s       *Server
-	log     *slog.Logger
-	a, b    *leg
-	media   media.Session
+	s     *Server
+	log   *slog.Logger
+	a, b  *leg
+	media media.Session
+	// cfg is the configuration the call was set up under: a reload
+	// changes new calls, not its timers, latching or 100rel.
+	cfg     *Config
 	started time.Time
+	// mediaFolded: its media is in the ended totals (opsCounters.mediaMu).
+	mediaFolded bool
 	// answeredAt is when the caller got the 2xx of the initial INVITE
 	// (unix ns; 0: never answered), for the call record.
 	answeredAt atomic.Int64
@@ -72,7 +77,7 @@ type sentAck struct {
 
 func newCall(s *Server, a, b *leg, ms media.Session) *call {
 	c := &call{
-		s: s, a: a, b: b, media: ms, started: time.Now(),
+		s: s, a: a, b: b, media: ms, cfg: s.conf(), started: time.Now(),
 		ackWaits: map[ackKey]chan *sip.Request{},
 		sentAcks: map[ackKey]*sentAck{},
 		up:       newUpkeep(),
@@ -207,7 +212,7 @@ func (c *call) end(reason string) {
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 		}
 		if c.sub == nil {
-			c.s.ops.mediaEnded(stats)
+			c.s.ops.mediaEnded(c, stats)
 			c.s.counts.callEnded(reason, peerName(c.a.peer))
 			c.record(reason, stats)
 		}
@@ -248,7 +253,7 @@ func (c *call) hangup(reason string, skip *media.Leg, why string) {
 			if why != "" {
 				bye.AppendHeader(sip.NewHeader("Reason", why))
 			}
-			ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
+			ctx, cancel := context.WithTimeout(c.s.base, 32*c.cfg.T1)
 			defer cancel()
 			if res, err := c.s.do(ctx, bye); err != nil {
 				c.log.Info("BYE not answered", "leg", l.side.String(), "to", bye.Destination(), "error", err)

@@ -41,7 +41,7 @@ type pendingInvite struct {
 func (c *call) newPendingInvite(to *leg, out *sip.Request) *pendingInvite {
 	// RFC 3261 §16.6 item 11: Timer C starts with the INVITE and bounds
 	// how long it may ring.
-	return &pendingInvite{c: c, to: to, out: out, timerC: time.NewTimer(c.s.conf().TimerC)}
+	return &pendingInvite{c: c, to: to, out: out, timerC: time.NewTimer(c.cfg.TimerC)}
 }
 
 // provisional notes a 1xx of the far leg. RFC 3261 §16.7 item 2: every
@@ -50,7 +50,7 @@ func (p *pendingInvite) provisional(code int) {
 	p.proceeding = true
 	p.ringing = p.ringing || code > 100
 	if code > 100 && p.stopping == "" {
-		p.timerC.Reset(p.c.s.conf().TimerC)
+		p.timerC.Reset(p.c.cfg.TimerC)
 	}
 	p.sendCancel()
 }
@@ -76,7 +76,7 @@ func (p *pendingInvite) sendCancel() {
 	// A callee that vanished never will, and a proceeding INVITE client
 	// transaction has no timer left (Timer B stops at the first 1xx):
 	// natsbc gives it up after 64*T1, the span of Timer B.
-	p.giveUp = time.NewTimer(64 * p.c.s.conf().T1)
+	p.giveUp = time.NewTimer(64 * p.c.cfg.T1)
 }
 
 // redirected points the pending state at a new INVITE of the same leg (a
@@ -85,7 +85,7 @@ func (p *pendingInvite) sendCancel() {
 func (p *pendingInvite) redirected(out *sip.Request) {
 	p.out = out
 	p.proceeding = false
-	p.timerC.Reset(p.c.s.conf().TimerC)
+	p.timerC.Reset(p.c.cfg.TimerC)
 }
 
 // timerCFired and givenUp are the timers' channels; nil never fires.

@@ -387,6 +387,16 @@ func TestFlowSourceProof(t *testing.T) {
 		if b.srv.Shield().Proven(b.phone.addr().Addr()) {
 			t.Fatal("a 2xx to made-up credentials proved the source")
 		}
+		// A challenge that repeats the nonce the request made up (a PBX
+		// with nonces that are the same for everyone) proves nothing.
+		echo := `Authorization: Digest username="erin", realm="example.com", nonce="n-everyone", uri="sip:example.com", response="00000000000000000000000000000000"`
+		b.phone.Send(t, b.register(r, 3600, echo))
+		got = b.pbx.Expect(t, wait, "REGISTER at the PBX", isRequestIn(sip.REGISTER, r.callID))
+		b.pbx.SendTo(t, b.inside, replyTo(got, 401, "Unauthorized", "pbx1", []string{`WWW-Authenticate: Digest realm="example.com", nonce="n-everyone"`}, ""))
+		b.phone.Expect(t, wait, "401 at the phone", isResponse(401, sip.REGISTER))
+		if b.srv.Shield().Proven(b.phone.addr().Addr()) {
+			t.Fatal("a request whose own challenge repeated its nonce proved the source")
+		}
 		b.phone.Send(t, b.register(r, 3600))
 		got = b.pbx.Expect(t, wait, "REGISTER at the PBX", isRequestIn(sip.REGISTER, r.callID))
 		b.pbx.SendTo(t, b.inside, replyTo(got, 401, "Unauthorized", "pbx1", []string{`WWW-Authenticate: Digest realm="example.com", nonce="n-relayed"`}, ""))

@@ -244,7 +244,7 @@ func TestFlowTimerC(t *testing.T) {
 // 2) and not with a 100.
 func TestPendingInviteTimerCReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := &call{s: serverWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})}
+		c := callWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})
 		p := c.newPendingInvite(nil, nil)
 		defer p.close()
 		fired := func() bool {
@@ -274,7 +274,7 @@ func TestPendingInviteTimerCReset(t *testing.T) {
 // A 100 alone does not restart Timer C.
 func TestPendingInviteTimerCNotResetBy100(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := &call{s: serverWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})}
+		c := callWithConfig(Config{TimerC: 3 * time.Minute, T1: 500 * time.Millisecond})
 		p := c.newPendingInvite(nil, nil)
 		defer p.close()
 		time.Sleep(2 * time.Minute)
@@ -323,10 +323,10 @@ func (l *logSink) waitForCall(msg, aCallID string, timeout time.Duration) (map[s
 	}
 }
 
-// serverWithConfig is a bare Server holding cfg, for tests of one call's
-// timers.
-func serverWithConfig(cfg Config) *Server {
+// callWithConfig is a bare call of a bare Server holding cfg, for tests of
+// one call's timers.
+func callWithConfig(cfg Config) *call {
 	s := &Server{ops: newOpsCounters()}
 	s.cfg.Store(&cfg)
-	return s
+	return &call{s: s, cfg: &cfg}
 }

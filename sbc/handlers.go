@@ -38,6 +38,7 @@ func (s *Server) guarded(h func(*sip.Request, sip.ServerTransaction)) func(*sip.
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		s.handlers.Add(1)
 		defer s.handlers.Done()
+		s.tapStreamReceived(req) // before any handler touches it
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.Error("handler panic", "method", req.Method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))

@@ -33,7 +33,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	if (req.IsInvite() || req.Method == sip.UPDATE) && s.reject422(req, tx) {
 		return
 	}
-	if req.IsInvite() && s.conf().Disable100rel && hasToken(req, "Require", "100rel") {
+	if req.IsInvite() && c.cfg.Disable100rel && hasToken(req, "Require", "100rel") {
 		// RFC 3262 §3: with 100rel turned off, natsbc cannot send
 		// reliable provisionals (RFC 3261 §8.2.2.3).
 		res := s.newResponse(req, 420, "Bad Extension")
@@ -71,7 +71,7 @@ func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	c.log.Debug("in-dialog request relayed", "method", req.Method, "from_leg", fromSide.String(), "to", out.Destination())
 
 	if req.IsInvite() {
-		if !s.conf().Disable100rel {
+		if !c.cfg.Disable100rel {
 			defer c.startReInviteReliability(fromSide, req, out)()
 		}
 		c.relayInvite(fromSide, req, tx, out, false)

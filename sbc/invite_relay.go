@@ -321,7 +321,7 @@ func (c *call) sendCancel(to *leg, invite *sip.Request) {
 	cancelReq.SetBody(nil)
 	to.address(cancelReq, invite.Destination())
 	c.s.goTracked(func() {
-		ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
+		ctx, cancel := context.WithTimeout(c.s.base, 32*c.cfg.T1)
 		defer cancel()
 		if _, err := c.s.do(ctx, cancelReq); err != nil {
 			c.log.Info("CANCEL not answered", "leg", to.side.String(), "error", err)
@@ -336,7 +336,7 @@ func (c *call) ackAndBye(to *leg, invite *sip.Request, res *sip.Response) {
 	c.s.learnRoute(orphan, res, parseAddrPort(res.Source()), true)
 	c.sendAck(orphan, invite.CSeq().SeqNo, res, nil)
 	bye := orphan.newInDialogRequest(sip.BYE, 0)
-	ctx, cancel := context.WithTimeout(c.s.base, 32*c.s.conf().T1)
+	ctx, cancel := context.WithTimeout(c.s.base, 32*c.cfg.T1)
 	defer cancel()
 	if _, err := c.s.do(ctx, bye); err != nil {
 		c.log.Info("BYE of unwanted dialog not answered", "error", err)

@@ -18,7 +18,7 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 	l.mu.Lock()
 	mode := l.peer.Latch
 	if l.peer.Name == "" {
-		mode = c.s.conf().EndpointLatch
+		mode = c.cfg.EndpointLatch
 	}
 	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
 		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr())}

@@ -68,13 +68,15 @@ func (o *opsCounters) checksFired(where string, v nat.Verdict) {
 	o.checksMu.Unlock()
 }
 
-// mediaEnded folds an ended call's media into the totals.
-func (o *opsCounters) mediaEnded(st media.CallStats) {
+// mediaEnded folds an ended call's media into the totals, and marks the
+// call folded (under mediaMu, so a scrape counts it once: up or ended).
+func (o *opsCounters) mediaEnded(c *call, st media.CallStats) {
+	o.mediaMu.Lock()
+	defer o.mediaMu.Unlock()
+	c.mediaFolded = true
 	if len(st.Streams) == 0 {
 		return // not relayed
 	}
-	o.mediaMu.Lock()
-	defer o.mediaMu.Unlock()
 	addFlow(&o.ended.AtoB, st.AtoB)
 	addFlow(&o.ended.BtoA, st.BtoA)
 	o.jitter[0].observe(st.AtoB.JitterMs / 1000)
@@ -108,7 +110,9 @@ type OpsStats struct {
 	Jitter [2]Histogram
 }
 
-func (o *opsCounters) snapshot(up []media.CallStats) OpsStats {
+// snapshot reads the counters; up are the calls listed as up, whose media
+// counts unless they were folded in the meantime.
+func (o *opsCounters) snapshot(up []*call) OpsStats {
 	var s OpsStats
 	for i := range 2 {
 		s.ACKsMissing[i], s.Resent2xx[i], s.Peer2xx[i] = o.acksMissing[i].Load(), o.resent2xx[i].Load(), o.peer2xx[i].Load()
@@ -128,10 +132,13 @@ func (o *opsCounters) snapshot(up []media.CallStats) OpsStats {
 	for i := range s.Jitter {
 		s.Jitter[i] = o.jitter[i].clone()
 	}
-	o.mediaMu.Unlock()
-	for _, st := range up {
-		addFlow(&s.Media.AtoB, st.AtoB)
-		addFlow(&s.Media.BtoA, st.BtoA)
+	for _, c := range up {
+		if !c.mediaFolded {
+			st := c.mediaStats()
+			addFlow(&s.Media.AtoB, st.AtoB)
+			addFlow(&s.Media.BtoA, st.BtoA)
+		}
 	}
+	o.mediaMu.Unlock()
 	return s
 }

@@ -172,7 +172,7 @@ func (c *call) prackFar(to, fork *leg, rack rAck) {
 	prack := fork.newInDialogRequest(sip.PRACK, to.nextCSeq())
 	prack.AppendHeader(sip.NewHeader("RAck", rack.String()))
 	c.s.goTracked(func() {
-		ctx, cancel := context.WithTimeout(c.s.base, 64*c.s.conf().T1)
+		ctx, cancel := context.WithTimeout(c.s.base, 64*c.cfg.T1)
 		defer cancel()
 		res, err := c.s.do(ctx, prack)
 		switch {
@@ -251,7 +251,7 @@ func (c *call) waitPracks(waits []chan struct{}) bool {
 	if len(waits) == 0 {
 		return true
 	}
-	giveUp := time.NewTimer(64 * c.s.conf().T1)
+	giveUp := time.NewTimer(64 * c.cfg.T1)
 	defer giveUp.Stop()
 	for _, acked := range waits {
 		select {

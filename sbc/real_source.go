@@ -1,6 +1,7 @@
 package sbc
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -23,6 +24,15 @@ import (
 func (s *Server) noteAuthOutcome(req *sip.Request, res *sip.Response) {
 	src := parseAddrPort(req.Source()).Addr()
 	udp := strings.EqualFold(req.Transport(), "UDP")
+	creds := req.GetHeader("Authorization")
+	if creds == nil {
+		creds = req.GetHeader("Proxy-Authorization")
+	}
+	// The credentials first: the nonce they answer must have been relayed
+	// before this request, not be the one its own challenge relays now.
+	if cr, err := digestCredentials(creds); udp && err == nil {
+		s.shield.CredentialsShown(src, cr.Nonce)
+	}
 	if udp && (res.StatusCode == 401 || res.StatusCode == 407) {
 		for _, h := range res.GetHeaders(challengeHeader(res.StatusCode)) {
 			if ch, err := digest.ParseChallenge(h.Value()); err == nil {
@@ -30,15 +40,8 @@ func (s *Server) noteAuthOutcome(req *sip.Request, res *sip.Response) {
 			}
 		}
 	}
-	creds := req.GetHeader("Authorization")
-	if creds == nil {
-		creds = req.GetHeader("Proxy-Authorization")
-	}
 	if creds == nil {
 		return
-	}
-	if cr, err := digest.ParseCredentials(creds.Value()); udp && err == nil {
-		s.shield.CredentialsShown(src, cr.Nonce)
 	}
 	switch {
 	case res.StatusCode == 401 || res.StatusCode == 407:
@@ -75,3 +78,13 @@ func challengeHeader(status int) string {
 	}
 	return "WWW-Authenticate"
 }
+
+// digestCredentials reads an Authorization or Proxy-Authorization header.
+func digestCredentials(h sip.Header) (*digest.Credentials, error) {
+	if h == nil {
+		return nil, errNoCredentials
+	}
+	return digest.ParseCredentials(h.Value())
+}
+
+var errNoCredentials = errors.New("no credentials")

@@ -30,7 +30,7 @@ type ringingPinhole struct {
 // newRingingPinhole returns nil when the INVITE's sender needs no
 // pinhole kept: a re-INVITE, a caller not behind NAT, keepalive off.
 func (c *call) newRingingPinhole(fromSide media.Leg, initial bool) *ringingPinhole {
-	interval := c.s.conf().Keepalive.Interval
+	interval := c.cfg.Keepalive.Interval
 	if !initial || fromSide != media.LegA || interval <= 0 || !c.a.holdsPinhole() {
 		return nil
 	}

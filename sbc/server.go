@@ -100,6 +100,9 @@ type Server struct {
 	records  CallRecorder // nil: no call records
 	tap      ingress.Tap  // nil: none (tap.go)
 	ops      *opsCounters
+	// sourceFor caches the local address towards a peer, for the tap of a
+	// socket bound to every address (tap.go).
+	sourceFor routeCache
 	// parseErrors counts what sipgo could not parse (TCP framing, mostly).
 	parseErrors ingress.ParseErrors
 	counts      *callCounters
@@ -231,7 +234,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sbc: user agent: %w", err)
 	}
 	s.ua = ua
-	ua.TransportLayer().OnMessage(s.tapStreamReceived)
+	ua.TransportLayer().OnMessage(s.tapStreamResponse)
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("component", "sipgo"))); err != nil {
 		return nil, fmt.Errorf("sbc: server: %w", err)
 	}

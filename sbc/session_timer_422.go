@@ -31,7 +31,7 @@ func (c *call) retryTooBrief(ctx context.Context, res *sip.Response, out **sip.R
 	req.RemoveHeader("Via")
 	req.PrependHeader(b.via())
 	req.ReplaceHeader(&sip.CSeqHeader{SeqNo: b.nextCSeq(), MethodName: sip.INVITE})
-	c.s.conf().offerTimerHeaders(req, t, false)
+	c.cfg.offerTimerHeaders(req, t, false)
 	b.address(req, (*out).Destination())
 	tx, err := c.s.send(ctx, req)
 	if err != nil {

@@ -55,16 +55,16 @@ func (s *Server) Stats() Stats {
 		st.TCP.Refused += t.Refused
 		st.TCP.Cut += t.Cut
 	}
-	var up []media.CallStats
+	var up []*call
 	for _, c := range calls {
 		if c.sub != nil {
 			st.Subscriptions++
 			continue
 		}
 		st.ActiveCalls++
-		if ms := c.mediaStats(); len(ms.Streams) > 0 {
+		up = append(up, c)
+		if len(c.mediaStats().Streams) > 0 {
 			st.MediaSessions++
-			up = append(up, ms)
 		}
 	}
 	ops := s.ops.snapshot(up)

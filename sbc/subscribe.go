@@ -164,7 +164,7 @@ func (c *call) expireSubscriptionIn(d time.Duration) {
 	}
 	// A grace of 64*T1 (32 s) past the expiry: the endpoints' own refresh
 	// and final NOTIFY race their timers too.
-	sub.timer = time.AfterFunc(d+64*c.s.conf().T1, func() { c.end("subscription-expired") })
+	sub.timer = time.AfterFunc(d+64*c.cfg.T1, func() { c.end("subscription-expired") })
 }
 
 // stop ends the expiry timer: the subscription is over.

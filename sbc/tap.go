@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -11,10 +13,11 @@ import (
 // The SIP tap (Options.Tap: HEP export, transport counters) sees every
 // message on the wire. UDP is tapped at the guarded socket, retransmissions
 // included. sipgo writes stream transports on connections it dials itself,
-// so over TCP what is received is tapped as sipgo hands it to its
-// transaction layer and what is sent at natsbc's few send points (a
-// reliable transport has no retransmissions to miss). The local address of
-// a TCP message is the TCP listener's.
+// so over TCP what is received is tapped as sipgo parsed it and what is
+// sent at natsbc's few send points (a reliable transport has no
+// retransmissions to miss); the responses sipgo sends by itself over TCP
+// (200 to CANCEL, 487) are not seen. The local address of a TCP message
+// is the TCP listener's.
 
 // wireTap is the tap of the UDP sockets: it counts every message and
 // hands it to Options.Tap with natsbc's real address.
@@ -34,17 +37,72 @@ func (t wireTap) SIP(received bool, transport string, local, remote netip.AddrPo
 // realLocal is natsbc's address a message to or from remote went by: a
 // socket bound to every address (0.0.0.0) does not say, the route to
 // remote does.
+// Answers are kept a while (the route lookup is a netlink round trip).
 func (s *Server) realLocal(local, remote netip.AddrPort) netip.AddrPort {
 	if !local.Addr().IsUnspecified() || s.router == nil {
 		return local
 	}
-	if ip, err := s.router.SourceFor(remote.Addr()); err == nil {
+	if ip, ok := s.sourceFor.get(remote.Addr(), time.Now()); ok {
 		return netip.AddrPortFrom(ip, local.Port())
 	}
-	return local
+	ip, err := s.router.SourceFor(remote.Addr())
+	if err != nil {
+		return local
+	}
+	s.sourceFor.put(remote.Addr(), ip, time.Now())
+	return netip.AddrPortFrom(ip, local.Port())
 }
 
-// tapStreamReceived is registered with sipgo's transport layer.
+// routeCache keeps the local address the route to a remote address takes,
+// for sourceCacheTTL, at most sourceCacheSize of them (then it starts
+// afresh).
+type routeCache struct {
+	mu sync.Mutex
+	m  map[netip.Addr]cachedSource
+}
+
+type cachedSource struct {
+	ip netip.Addr
+	at time.Time
+}
+
+const (
+	sourceCacheTTL  = 30 * time.Second
+	sourceCacheSize = 4096
+)
+
+func (c *routeCache) get(remote netip.Addr, now time.Time) (netip.Addr, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[remote]
+	if !ok || now.Sub(e.at) > sourceCacheTTL {
+		return netip.Addr{}, false
+	}
+	return e.ip, true
+}
+
+func (c *routeCache) put(remote, ip netip.Addr, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= sourceCacheSize {
+		c.m = map[netip.Addr]cachedSource{}
+	}
+	c.m[remote] = cachedSource{ip, now}
+}
+
+// tapStreamResponse is registered with sipgo's transport layer: it sees
+// a response as it came (natsbc only reads received responses). Requests
+// are tapped as a handler gets them (guarded), before it changes them
+// (a To tag): sipgo hands them to the handler's goroutine before this
+// runs. CANCELs and the ACKs of non-2xx over TCP, which sipgo answers
+// itself, are not tapped.
+func (s *Server) tapStreamResponse(msg sip.Message) {
+	if _, isReq := msg.(*sip.Request); !isReq {
+		s.tapStreamReceived(msg)
+	}
+}
+
+// tapStreamReceived taps a message received over a stream transport.
 func (s *Server) tapStreamReceived(msg sip.Message) {
 	if isUDP(msg.Transport()) {
 		return

@@ -1,10 +1,16 @@
 package sbc
 
 import (
+	"bufio"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/natsbc/natsbc/ingress"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // recordingTap keeps the first line and addresses of what it saw.
@@ -61,5 +67,37 @@ func TestFlowTapSeesBothLegs(t *testing.T) {
 	}
 	if got := b.srv.CorrelationID("unknown@x"); got != "unknown@x" {
 		t.Errorf("CorrelationID of no call = %q", got)
+	}
+}
+
+// Over TCP the tap sees the request as it came, before a handler adds its
+// To tag (-race would see the two touch it at once), and the answer.
+func TestTCPTapSeesRequestAndAnswer(t *testing.T) {
+	t.Parallel()
+	tap := &recordingTap{}
+	addr, _ := newTCPServer(t, policy.Config{}, ingress.ShieldConfig{}, func(o *Options) { o.Tap = tap })
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := "OPTIONS sip:" + addr + " SIP/2.0\r\nVia: SIP/2.0/TCP " + c.LocalAddr().String() + ";branch=z9hG4bK-tcptap\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:" + addr + ">\r\nCall-ID: tcp-tap\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "SIP/2.0 200") {
+		t.Fatalf("answer %q, %v", line, err)
+	}
+	local, remote := netip.MustParseAddrPort(addr), netip.MustParseAddrPort(c.LocalAddr().String())
+	deadline := time.Now().Add(wait)
+	for !tap.has(tapped{false, local, remote, "SIP/2.0 200 OK"}) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // tapped right after the write the client already read
+	}
+	for _, want := range []tapped{{true, local, remote, "OPTIONS sip:" + addr + " SIP/2.0"}, {false, local, remote, "SIP/2.0 200 OK"}} {
+		if !tap.has(want) {
+			t.Errorf("the tap did not see %+v; saw %+v", want, tap.seen)
+		}
 	}
 }

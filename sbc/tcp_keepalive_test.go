@@ -37,7 +37,7 @@ func TestTCPCRLFKeepaliveAnswered(t *testing.T) {
 
 // newTCPServer runs natsbc with one TCP socket, the given peers and shield
 // settings, and returns that socket's address; it stops with the test.
-func newTCPServer(t *testing.T, peers policy.Config, sec ingress.ShieldConfig) (string, *Server) {
+func newTCPServer(t *testing.T, peers policy.Config, sec ingress.ShieldConfig, mods ...func(*Options)) (string, *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", outsideIP+":0")
 	if err != nil {
@@ -48,12 +48,16 @@ func newTCPServer(t *testing.T, peers policy.Config, sec ingress.ShieldConfig) (
 		t.Fatal(err)
 	}
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	srv, err := New(Options{
+	opts := Options{
 		Listeners: []Listener{{Spec: ListenSpec{Name: "tcp", Network: "tcp", Addr: addr}, Stream: ln}},
 		Policy:    pol,
 		Security:  sec,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, mod := range mods {
+		mod(&opts)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // startUpkeep runs the call's upkeep loop from its answer (ACK) on.
 func (c *call) startUpkeep() {
-	plan := upkeepPlan{interval: c.s.conf().Keepalive.Interval, maxMissed: c.s.conf().Keepalive.MaxMissed}
+	plan := upkeepPlan{interval: c.cfg.Keepalive.Interval, maxMissed: c.cfg.Keepalive.MaxMissed}
 	for _, side := range []media.Leg{media.LegA, media.LegB} {
 		plan.nated[side] = c.leg(side).holdsPinhole()
 	}
@@ -40,7 +40,7 @@ func (l *leg) holdsPinhole() bool {
 // relays onto leg to (the initial B-leg INVITE when !established).
 func (c *call) offerTimers(to media.Leg, out *sip.Request, established bool) {
 	if out.Method == sip.INVITE || out.Method == sip.UPDATE {
-		c.s.conf().offerTimerHeaders(out, c.up.timer(to), established)
+		c.cfg.offerTimerHeaders(out, c.up.timer(to), established)
 	}
 }
 
@@ -52,8 +52,8 @@ func (c *call) timersOn2xx(fromSide media.Leg, in *sip.Request, res, reply *sip.
 		return
 	}
 	far := c.other(fromSide)
-	c.up.set(far, c.s.conf().offerTimer(res, c.up.timer(far)))
-	near := c.s.conf().answerTimer(in, c.up.timer(fromSide))
+	c.up.set(far, c.cfg.offerTimer(res, c.up.timer(far)))
+	near := c.cfg.answerTimer(in, c.up.timer(fromSide))
 	c.up.set(fromSide, near)
 	answerTimerHeaders(reply, near)
 	c.up.refreshed(far)
@@ -123,7 +123,7 @@ func (u callUpkeep) refresh(ctx context.Context, side media.Leg, update bool) ou
 		if !update {
 			c.sendAck(l, req.CSeq().SeqNo, res, nil)
 		}
-		c.up.set(side, s.conf().offerTimer(res, t))
+		c.up.set(side, c.cfg.offerTimer(res, t))
 	}
 	c.log.Debug("session refreshed by natsbc", "leg", side.String(), "method", method, "outcome", out.String())
 	return out
@@ -137,7 +137,7 @@ func (c *call) sendRefresh(ctx context.Context, l *leg, method sip.RequestMethod
 		ct, body := c.up.lastSDP(l.side)
 		setBody(req, ct, body)
 	}
-	c.s.conf().offerTimerHeaders(req, t, true)
+	c.cfg.offerTimerHeaders(req, t, true)
 	res, err := c.s.do(ctx, req)
 	return req, res, err
 }

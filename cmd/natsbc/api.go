@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -161,10 +163,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // requireToken lets a request through only with `Authorization: Bearer
-// TOKEN` when a token is configured (compared in constant time).
+// TOKEN` when a token is configured (compared in constant time). Without
+// one (a loopback endpoint), a web page the operator has open could still
+// reach it: a request must then name the endpoint by address (a DNS
+// rebinding names a host), and one that changes something must say it is
+// JSON, which a page cannot send to another origin without asking.
 func requireToken(next http.Handler, token func() string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		want := token()
+		if want == "" {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(r.Host); err == nil {
+				host = h
+			}
+			if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil && host != "localhost" {
+				writeJSON(w, http.StatusMisdirectedRequest, apiError{"address the admin endpoint by its IP (Host: " + r.Host + ")"})
+				return
+			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+				writeJSON(w, http.StatusUnsupportedMediaType, apiError{"a " + r.Method + " needs Content-Type: application/json"})
+				return
+			}
+		}
 		if want != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {

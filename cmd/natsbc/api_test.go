@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,4 +188,63 @@ func configPeers(t *testing.T, addr string) []string {
 		names = append(names, p.Name)
 	}
 	return names
+}
+
+// A reload cannot take the token off an admin endpoint that listens off
+// loopback: admin.listen changes only at a restart, the token at once.
+func TestReloadKeepsTheTokenOfAnOpenEndpoint(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "natsbc.yaml")
+	public := "listen:\n  - address: 127.0.0.1:5060\nadmin:\n  listen: 10.0.0.5:9090\n  token: " + apiToken + "\n"
+	if err := os.WriteFile(file, []byte(public), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running, err := loadConfig(options{configFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("listen:\n  - address: 127.0.0.1:5060\nadmin:\n  listen: 127.0.0.1:9090\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &reloader{opts: options{configFile: file}, cfg: running, log: slog.New(slog.DiscardHandler)}
+	rep := r.reload()
+	if rep.Applied || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "it keeps needing a token") {
+		t.Fatalf("reload = %+v, want it refused", rep)
+	}
+	if r.current().Admin.Token != apiToken {
+		t.Fatal("the running token changed")
+	}
+}
+
+// Without a token a loopback endpoint still refuses what a web page could
+// send it: a request naming a host (DNS rebinding) and a change that is
+// not JSON (a cross-origin form); with one, only the token counts.
+func TestAdminGuard(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, c := range []struct {
+		token, method, host, contentType, auth string
+		want                                   int
+	}{
+		{"", "GET", "127.0.0.1:9090", "", "", http.StatusNoContent},
+		{"", "GET", "localhost:9090", "", "", http.StatusNoContent},
+		{"", "GET", "[::1]:9090", "", "", http.StatusNoContent},
+		{"", "GET", "rebound.example:9090", "", "", http.StatusMisdirectedRequest},
+		{"", "POST", "127.0.0.1:9090", "application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{"", "DELETE", "127.0.0.1:9090", "application/json", "", http.StatusNoContent},
+		{apiToken, "POST", "natsbc.example:9090", "", "Bearer " + apiToken, http.StatusNoContent},
+		{apiToken, "GET", "127.0.0.1:9090", "", "Bearer nope", http.StatusUnauthorized},
+		{apiToken, "GET", "127.0.0.1:9090", "", "", http.StatusUnauthorized},
+	} {
+		req := httptest.NewRequest(c.method, "http://"+c.host+"/api/v1/calls", nil)
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		rec := httptest.NewRecorder()
+		requireToken(ok, func() string { return c.token }).ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%+v: %d, want %d", c, rec.Code, c.want)
+		}
+	}
 }

@@ -47,7 +47,8 @@ func ctl(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("natsbc ctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	admin := fs.String("admin", envOr("NATSBC_ADMIN", "127.0.0.1:9090"), "admin endpoint `ADDR` (IP:PORT or URL; $NATSBC_ADMIN)")
-	token := fs.String("token", os.Getenv("NATSBC_TOKEN"), "bearer `TOKEN` ($NATSBC_TOKEN)")
+	token := fs.String("token", os.Getenv("NATSBC_TOKEN"), "bearer `TOKEN` ($NATSBC_TOKEN; a flag shows in ps: prefer the variable or --token-file)")
+	tokenFile := fs.String("token-file", "", "read the bearer token from the first line of `FILE`")
 	cfgFile := fs.String("config", "", "take the endpoint and token from natsbc's configuration `FILE` (admin.listen, admin.token)")
 	asJSON := fs.Bool("json", false, "print the API's JSON instead of a table")
 	fs.Usage = func() {
@@ -59,6 +60,15 @@ func ctl(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return exitUsage
+	}
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "natsbc ctl: %v\n", err)
+			return exitUsage
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		*token = strings.TrimSpace(line)
 	}
 	if *cfgFile != "" {
 		cfg, err := configs.Load(*cfgFile)
@@ -156,6 +166,9 @@ func (c *ctlClient) do(method, path string) ([]byte, int, error) {
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

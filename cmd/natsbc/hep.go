@@ -43,6 +43,9 @@ func (h *hepTap) SIP(received bool, transport string, local, remote netip.AddrPo
 	if !received {
 		src, dst = local, remote
 	}
+	if h.exp.Busy() {
+		return // not worth parsing a message for a full queue
+	}
 	proto := uint8(17)
 	if transport != "udp" {
 		proto = 6

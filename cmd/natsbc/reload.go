@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -63,6 +64,11 @@ func (r *reloader) reload() reloadReport {
 		return r.refused(err)
 	}
 	old := r.current()
+	// admin.listen changes only at a restart: the token the new file
+	// gives must still guard the socket that is open.
+	if l := old.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && next.Admin.Token == "" {
+		return r.refused(fmt.Errorf("%s: admin.token: the admin endpoint listens on %s (not loopback) until a restart: it keeps needing a token", r.opts.configFile, l))
+	}
 	var rep reloadReport
 	rep.RestartNeeded = restartOnly(old, next)
 	if r.anchor != nil {
