@@ -248,3 +248,26 @@ func TestFlowPrackBadRAck(t *testing.T) {
 	b.flowBed.phone.Expect(t, wait, "200 for the real PRACK", isResponse(200, sip.PRACK))
 	b.answerAndHangUp(t, b.pbx.tag)
 }
+
+// The caller gets the answer to its PRACK before the 2xx, even when the
+// callee's 2xx reaches natsbc first: a phone that expects the order of its
+// own transactions (sipp does) must not see the 2xx overtake it.
+func TestFlowPrackAnswerBefore2xx(t *testing.T) {
+	t.Parallel()
+	b := newEarlyBed(t, nil, "Supported: 100rel")
+	rel := []string{b.pbxContact(), "Require: 100rel", "RSeq: 1"}
+	b.pbxSays(t, 183, "Session Progress", b.pbx.tag, rel, sdpBody(pbxIP, 6000))
+	first := b.phoneGets(t, 183)
+	b.flowBed.phone.Send(t, b.phonePrack(t, first, nil, ""))
+	prack := b.flowBed.pbx.Expect(t, wait, "PRACK on the B-leg", isRequestIn(sip.PRACK, b.pbx.callID))
+	b.pbxSays(t, 200, "OK", b.pbx.tag, []string{b.pbxContact()}, "")
+	time.Sleep(50 * time.Millisecond) // the PBX answers its PRACK late: the order is natsbc's to keep
+	answer(t, b.flowBed.pbx, prack, 200, "OK", "", nil, "")
+	got := b.flowBed.phone.Expect(t, wait, "a 200", func(m sip.Message) bool {
+		return isResponse(200, sip.PRACK)(m) || isResponse(200, sip.INVITE)(m)
+	})
+	if !isResponse(200, sip.PRACK)(got) {
+		t.Fatalf("the 2xx overtook the PRACK's answer:\n%s", got)
+	}
+	b.phoneGets(t, 200)
+}

@@ -198,10 +198,15 @@ func (s *Server) handlePrack(req *sip.Request, tx sip.ServerTransaction) {
 		s.replyStateless(req, tx, 400, "Bad RAck")
 		return
 	}
-	p := c.rel.acknowledge(fromSide, rack)
+	r := &c.rel
+	p := r.acknowledge(fromSide, rack)
 	if p == nil {
-		p = c.reRel.Load().acknowledge(fromSide, rack)
+		r = c.reRel.Load()
+		p = r.acknowledge(fromSide, rack)
 	}
+	// Whatever happens to this PRACK, a 2xx waiting for its answer goes
+	// once it is settled.
+	defer r.prackAnswered(p)
 	if p == nil {
 		// RFC 3262 §3: a PRACK matching no unacknowledged reliable
 		// provisional gets 481.

@@ -31,10 +31,11 @@ type reliability struct {
 	nearCSeq                              uint32
 	nearBranch                            string // its top Via branch, which its CANCEL repeats
 	nextRSeq                              uint32
-	pending                               map[uint32]*reliable // natsbc's unacknowledged reliable provisionals on the near leg
-	last                                  chan struct{}        // acked channel of the last one queued
-	farLast                               map[string]uint32    // highest far RSeq handled, per far To tag
-	final                                 chan struct{}        // closed once the INVITE has its final response
+	pending                               map[uint32]*reliable   // natsbc's unacknowledged reliable provisionals on the near leg
+	prackInFlight                         map[*reliable]struct{} // PRACKed, the PRACK's answer not yet sent
+	last                                  chan struct{}          // acked channel of the last one queued
+	farLast                               map[string]uint32      // highest far RSeq handled, per far To tag
+	final                                 chan struct{}          // closed once the INVITE has its final response
 	// refused is closed once that final is no 2xx (natsbc's own 408, 487,
 	// 503, 504 among them), or the caller cancelled the 2xx natsbc held
 	// for a PRACK: every retransmission stops.
@@ -62,6 +63,11 @@ type unPracked struct {
 type reliable struct {
 	rseq  uint32
 	acked chan struct{}
+	// answered is closed once the caller has the answer to its PRACK
+	// (prackAnswered): a 2xx waits for it, so that the caller gets the
+	// far side's answers in the far side's order.
+	answered     chan struct{}
+	answeredOnce sync.Once
 	// far is the fork whose reliable provisional this relays, with its
 	// RSeq and the B-leg INVITE's CSeq: the caller's PRACK goes there.
 	// nil: natsbc made this provisional reliable and answers the PRACK.
@@ -94,6 +100,7 @@ func (r *reliability) start(near media.Leg, in, out *sip.Request) {
 	_, _ = rand.Read(b[:])
 	r.nextRSeq = binary.BigEndian.Uint32(b[:])%(1<<30) + 1
 	r.pending = map[uint32]*reliable{}
+	r.prackInFlight = map[*reliable]struct{}{}
 	r.farLast = map[string]uint32{}
 	r.final = make(chan struct{})
 	r.refused = make(chan struct{})
@@ -144,6 +151,7 @@ func (r *reliability) queue(p *reliable) (prev, final, refused <-chan struct{}) 
 	p.rseq = r.nextRSeq
 	r.nextRSeq++
 	p.acked = make(chan struct{})
+	p.answered = make(chan struct{})
 	r.pending[p.rseq] = p
 	prev, r.last = r.last, p.acked
 	return prev, r.final, r.refused
@@ -185,7 +193,19 @@ func (r *reliability) acknowledge(side media.Leg, rack rAck) *reliable {
 	}
 	delete(r.pending, rack.rseq)
 	close(p.acked)
+	r.prackInFlight[p] = struct{}{}
 	return p
+}
+
+// prackAnswered records that the caller has the answer to p's PRACK.
+func (r *reliability) prackAnswered(p *reliable) {
+	if r == nil || p == nil {
+		return
+	}
+	p.answeredOnce.Do(func() { close(p.answered) })
+	r.mu.Lock()
+	delete(r.prackInFlight, p)
+	r.mu.Unlock()
 }
 
 // finish records the INVITE's final response, before it is sent: reliable
@@ -264,8 +284,10 @@ func (r *reliability) holdsFinal(p *reliable) bool {
 	return r.answered && p.sdp
 }
 
-// unacknowledgedSDP returns the acked channels of the reliable
-// provisionals with SDP that went out and wait for their PRACK.
+// unacknowledgedSDP returns what the 2xx waits for: the answered channels
+// of the reliable provisionals with SDP that went out and wait for their
+// PRACK, and of every PRACK natsbc is relaying (its answer goes to the
+// caller before the 2xx).
 func (r *reliability) unacknowledgedSDP() []chan struct{} {
 	if r == nil {
 		return nil
@@ -275,8 +297,11 @@ func (r *reliability) unacknowledgedSDP() []chan struct{} {
 	var out []chan struct{}
 	for _, p := range r.pending {
 		if p.sent && p.sdp {
-			out = append(out, p.acked)
+			out = append(out, p.answered)
 		}
+	}
+	for p := range r.prackInFlight {
+		out = append(out, p.answered)
 	}
 	return out
 }
