@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/emiago/sipgo v1.7.3
+	github.com/google/gopacket v1.1.19
 	github.com/icholy/digest v1.2.0
 	github.com/miekg/dns v1.1.62
 	github.com/pion/rtcp v1.2.19

@@ -46,7 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	})
 	fs.BoolVar(&o.resetState, "reset-state", false, "move a corrupt or unreadable state file aside (to PATH.corrupt-UNIXTIME) and start with no registrations")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: natsbc [flags]\n       natsbc check-config FILE\n       natsbc ctl [flags] COMMAND   (natsbc ctl -h for its commands)\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: natsbc [flags]\n       natsbc check-config FILE\n       natsbc ctl [flags] COMMAND   (natsbc ctl -h for its commands)\n       natsbc trace [flags] FILE    (why calls in a pcap dropped)\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

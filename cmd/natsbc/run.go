@@ -30,6 +30,9 @@ func run(args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "ctl" {
 		return ctl(args[1:], os.Stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "trace" {
+		return trace(args[1:], os.Stdout, stderr)
+	}
 	opts, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
