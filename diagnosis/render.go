@@ -13,7 +13,7 @@ import (
 func WriteText(w io.Writer, r Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", r.CallID, r.Verdict)
-	if r.Status != 0 && r.Verdict != OK {
+	if r.Verdict == Rejected || r.Verdict == Cancelled {
 		fmt.Fprintf(&b, " (%d)", r.Status)
 	}
 	if r.Cause != "" {
@@ -38,8 +38,11 @@ func WriteText(w io.Writer, r Report) error {
 			ack = "(none in the capture)"
 		}
 		line("ACK to", ack)
-		if ev.Retransmitted > 0 {
-			line("2xx resent", fmt.Sprintf("%d times (%d after the ACK)", ev.Retransmitted, ev.AfterACK))
+		switch {
+		case ev.Retransmitted > 0 && ev.ACKTo != "":
+			line("2xx resent", fmt.Sprintf("%d times, %d of them after the ACK", ev.Retransmitted, ev.AfterACK))
+		case ev.Retransmitted > 0:
+			line("2xx resent", fmt.Sprintf("%d times", ev.Retransmitted))
 		}
 	}
 	if ev.ByeAfter != "" {
@@ -72,10 +75,11 @@ func WriteLadder(w io.Writer, r Report) error {
 	}
 	var b strings.Builder
 	b.WriteString(strings.Repeat(" ", 18))
+	var head strings.Builder
 	for _, p := range parties {
-		fmt.Fprintf(&b, "%-*s", columnWidth, p)
+		fmt.Fprintf(&head, "%-*s", columnWidth, p)
 	}
-	b.WriteString("\n")
+	b.WriteString(strings.TrimRight(head.String(), " ") + "\n")
 	start := r.Messages[0].Time
 	for _, m := range r.Messages {
 		from, to := col[m.Src.String()], col[m.Dst.String()]
