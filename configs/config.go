@@ -38,6 +38,9 @@ type Config struct {
 	Security SecurityConfig
 	// CDR is the file's `cdr:`: where call records go.
 	CDR CDRConfig
+	// Diagnosis is the file's `diagnosis:`: how many ended calls natsbc
+	// keeps the messages of (0: none).
+	Diagnosis DiagnosisConfig
 	// HEP is the file's `hep:`: the Homer/sngrep collector natsbc copies
 	// its SIP messages to (off unless hep.address is set).
 	HEP HEPConfig
@@ -158,6 +161,11 @@ type CDRConfig struct {
 	// Path is the file call records are appended to, one JSON line per
 	// ended call; "-" is standard output, "" (the default) keeps none.
 	Path string
+}
+
+// DiagnosisConfig is the `diagnosis:` section.
+type DiagnosisConfig struct {
+	KeepCalls int
 }
 
 // HEPConfig is the `hep:` section (HEP v3, hep/).

@@ -57,3 +57,17 @@ func TestHEPCaptureIDNotANumber(t *testing.T) {
 		t.Fatalf("want one error about capture_id: %v", err)
 	}
 }
+
+// diagnosis.keep_calls: off by default, bounded.
+func TestDiagnosisKeepCalls(t *testing.T) {
+	c, err := parseWith(t, "diagnosis:\n  keep_calls: 100\n")
+	if err != nil || c.Diagnosis.KeepCalls != 100 {
+		t.Fatalf("%+v %v", c.Diagnosis, err)
+	}
+	if c, _ := parseWith(t, ""); c.Diagnosis.KeepCalls != 0 {
+		t.Errorf("default keep_calls %d, want 0 (off)", c.Diagnosis.KeepCalls)
+	}
+	if _, err := parseWith(t, "diagnosis:\n  keep_calls: -1\n"); err == nil || !strings.Contains(err.Error(), "diagnosis.keep_calls") {
+		t.Errorf("keep_calls -1: %v", err)
+	}
+}

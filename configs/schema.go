@@ -81,6 +81,9 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 		"peers":    func(n *yaml.Node, p string) { d.peers(n, p, c) },
 		"routes":   func(n *yaml.Node, p string) { d.routes(n, p, c) },
 		"security": func(n *yaml.Node, p string) { d.security(n, p, &c.Security) },
+		"diagnosis": func(n *yaml.Node, p string) {
+			d.mapping(n, p, map[string]func(*yaml.Node, string){"keep_calls": d.integer(&c.Diagnosis.KeepCalls)})
+		},
 		"hep": func(n *yaml.Node, p string) {
 			d.mapping(n, p, map[string]func(*yaml.Node, string){
 				"address": d.str(&c.HEP.Address),

@@ -103,6 +103,9 @@ func (c *Config) problems(crossCheck bool) problems {
 	if p := c.CDR.Path; p != "" && p != "-" && (!filepath.IsAbs(p) || strings.HasSuffix(p, "/")) {
 		k.fail("cdr.path", "%q is not an absolute path to a file (\"-\" is standard output, \"\" keeps no records)", p)
 	}
+	if n := c.Diagnosis.KeepCalls; n < 0 || n > 100000 {
+		k.fail("diagnosis.keep_calls", "%d is not between 0 (off) and 100000", n)
+	}
 	if a := c.HEP.Address; a != "" {
 		if _, _, err := hep.ParseAddress(a); err != nil {
 			k.fail("hep.address", "%v", err)

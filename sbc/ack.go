@@ -151,7 +151,12 @@ func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 	hint := "the peer's ACK is addressed to natsbc's Contact " + l.contactHeader().Address.String() + "; if it never came, the peer could not reach that address or never received the 2xx"
 	c.s.callEvent(c, l, reply, map[string]string{"event": "no-ack", "leg": l.side.String(), "sent_to": reply.Destination(),
 		"contact": r.Contact, "source": r.Source, "nat": r.Verdict, "route_rule": r.Rule, "hint": hint})
-	c.log.Warn("no ACK for 2xx, ending call",
+	// The engine of `natsbc trace`, on what natsbc recorded of the call.
+	var verdict []any
+	if d, ok := c.s.diagnosisOf(c, l); ok {
+		verdict = []any{"diagnosis", string(d.Verdict), "diagnosis_cause", string(d.Cause), "diagnosis_rule", d.Rule}
+	}
+	c.log.Warn("no ACK for 2xx, ending call", append([]any{
 		"leg", l.side.String(),
 		"sent_to", reply.Destination(),
 		"contact", r.Contact,
@@ -161,7 +166,7 @@ func (c *call) diagnoseNoAck(l *leg, reply *sip.Response) {
 		"route_rule", r.Rule,
 		"waited", (64 * c.cfg.T1).String(),
 		"hint", hint,
-	)
+	}, verdict...)...)
 }
 
 // handleAck takes ACKs for 2xx (their own transactions, RFC 3261 §17.1.1.3)

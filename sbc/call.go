@@ -211,6 +211,7 @@ func (c *call) end(reason string) {
 		default:
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 		}
+		c.s.diag.End(c.a.callID)
 		if c.sub == nil {
 			c.s.ops.mediaEnded(c, stats)
 			c.s.counts.callEnded(reason, peerName(c.a.peer))

@@ -106,6 +106,9 @@ func (s *Server) setUpCall(req *sip.Request, tx sip.ServerTransaction, slot *slo
 	// refused (500), not relayed over it; claimed before the call is
 	// findable.
 	c.claimInitialInvite()
+	// Before the call is findable: what was recorded of its INVITE
+	// becomes the call's, and what comes next finds it.
+	s.diag.Adopt(a.callID)
 	s.calls.add(c)
 	s.counts.callStarted(peerName(peer))
 	if c.infoEnabled() {

@@ -18,6 +18,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
@@ -62,6 +63,9 @@ type Options struct {
 	// Tap, when set, sees every SIP message natsbc receives or sends
 	// (tap.go): HEP export, transport counters.
 	Tap ingress.Tap
+	// Diagnosis, when enabled, keeps the messages of natsbc's calls and
+	// explains a call ended for a missing ACK (diagnosis.go).
+	Diagnosis *diagnosis.Recorder
 	// State keeps the registrations across restarts (registrar/store);
 	// nil keeps them in memory only. New loads what it holds.
 	State registrar.Disk
@@ -100,6 +104,7 @@ type Server struct {
 	records  CallRecorder // nil: no call records
 	tap      ingress.Tap  // nil: none (tap.go)
 	ops      *opsCounters
+	diag     *diagnosis.Recorder // nil or disabled: nothing kept
 	// sourceFor caches the local address towards a peer, for the tap of a
 	// socket bound to every address (tap.go).
 	sourceFor routeCache
@@ -162,6 +167,7 @@ func New(opts Options) (*Server, error) {
 		records:   opts.CallRecords,
 		tap:       opts.Tap,
 		ops:       newOpsCounters(),
+		diag:      opts.Diagnosis,
 		counts:    newCallCounters(),
 		admit:     newAdmission(cfg.MaxCalls, cfg.MaxCallsPerSource, cfg.MaxRelayPairsPerSource),
 		regFlight: newPerSourceGate(cfg.Registrations.MaxInFlightPerSource),

@@ -29,6 +29,9 @@ func (t wireTap) SIP(received bool, transport string, local, remote netip.AddrPo
 		dir = 0
 	}
 	t.s.ops.messages[transportUDP][dir].Add(1)
+	if t.s.diag.Enabled() {
+		t.s.record(received, transport, t.s.realLocal(local, remote), remote, msg)
+	}
 	if t.s.tap != nil {
 		t.s.tap.SIP(received, transport, t.s.realLocal(local, remote), remote, msg)
 	}
@@ -108,12 +111,16 @@ func (s *Server) tapStreamReceived(msg sip.Message) {
 		return
 	}
 	s.ops.messages[transportTCP][0].Add(1)
-	if s.tap == nil {
+	if s.tap == nil && !s.diag.Enabled() {
 		return
 	}
 	transport := strings.ToLower(msg.Transport())
 	remote := parseAddrPort(msg.Source())
-	s.tap.SIP(true, transport, s.realLocal(s.streamLocal(transport), remote), remote, []byte(msg.String()))
+	local, raw := s.realLocal(s.streamLocal(transport), remote), []byte(msg.String())
+	s.record(true, transport, local, remote, raw)
+	if s.tap != nil {
+		s.tap.SIP(true, transport, local, remote, raw)
+	}
 }
 
 // tapStreamSent is called after natsbc wrote msg (sipgo retransmits over
@@ -123,12 +130,16 @@ func (s *Server) tapStreamSent(msg sip.Message) {
 		return
 	}
 	s.ops.messages[transportTCP][1].Add(1)
-	if s.tap == nil {
+	if s.tap == nil && !s.diag.Enabled() {
 		return
 	}
 	transport := strings.ToLower(msg.Transport())
 	remote := parseAddrPort(msg.Destination())
-	s.tap.SIP(false, transport, s.realLocal(s.streamLocal(transport), remote), remote, []byte(msg.String()))
+	local, raw := s.realLocal(s.streamLocal(transport), remote), []byte(msg.String())
+	s.record(false, transport, local, remote, raw)
+	if s.tap != nil {
+		s.tap.SIP(false, transport, local, remote, raw)
+	}
 }
 
 // streamLocal is the address of natsbc's first listener of transport.

@@ -13,8 +13,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/natsbc/natsbc/capture"
 	"github.com/natsbc/natsbc/cdr"
 	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/registrar"
 	"github.com/natsbc/natsbc/sbc"
 )
@@ -35,6 +37,8 @@ type operations interface {
 	Call(id string) (cdr.Record, bool)
 	Hangup(id string) error
 	BindingList() []registrar.Listing
+	CallMessages(id string) []diagnosis.Message
+	RecordedCalls() []string
 	Drain() bool
 	Undrain() bool
 	Draining() bool
@@ -74,6 +78,27 @@ func routeAPI(mux *http.ServeMux, ops operations, reloads *reloader, log *slog.L
 			log.Info("call hung up on the admin API", "call_id", id, "client", r.RemoteAddr)
 			writeJSON(w, http.StatusOK, map[string]string{"hung_up": id})
 		}
+	})
+	mux.HandleFunc("GET /api/v1/calls/{id}/pcap", func(w http.ResponseWriter, r *http.Request) {
+		msgs := ops.CallMessages(r.PathValue("id"))
+		if len(msgs) == 0 {
+			writeJSON(w, http.StatusNotFound, apiError{"no messages kept of " + r.PathValue("id") + " (diagnosis.keep_calls)"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+pcapName(r.PathValue("id"))+`"`)
+		_ = capture.Write(w, msgs)
+	})
+	mux.HandleFunc("GET /api/v1/calls/{id}/diagnosis", func(w http.ResponseWriter, r *http.Request) {
+		msgs := ops.CallMessages(r.PathValue("id"))
+		if len(msgs) == 0 {
+			writeJSON(w, http.StatusNotFound, apiError{"no messages kept of " + r.PathValue("id") + " (diagnosis.keep_calls)"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"reports": diagnosis.Analyze(msgs)})
+	})
+	mux.HandleFunc("GET /api/v1/diagnosis", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"ended_calls": ops.RecordedCalls()})
 	})
 	mux.HandleFunc("GET /api/v1/bindings", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"bindings": ops.BindingList()})
@@ -115,6 +140,18 @@ func routeAPI(mux *http.ServeMux, ops operations, reloads *reloader, log *slog.L
 	mux.HandleFunc("GET /api/v1/config", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, masked(reloads.current()))
 	})
+}
+
+// pcapName is a file name for a call's capture: its Call-ID's safe
+// characters.
+func pcapName(id string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, id)
+	return safe + ".pcap"
 }
 
 // masked is the configuration with its secrets replaced: what the API

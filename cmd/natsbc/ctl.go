@@ -15,6 +15,7 @@ import (
 
 	"github.com/natsbc/natsbc/cdr"
 	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/registrar"
 )
 
@@ -24,6 +25,8 @@ commands:
   calls             the calls up
   call ID           one call (ID: the Call-ID of either leg)
   hangup ID         end a call with BYE on both legs
+  diagnose ID       natsbc trace's verdict on a call natsbc keeps (diagnosis.keep_calls)
+  pcap ID           a call natsbc keeps, as a pcap on standard output
   bindings          the registrations natsbc relays
   binding ID        one registration
   drain | undrain   refuse new calls and registrations (503), or take them again
@@ -96,7 +99,7 @@ func ctl(args []string, stdout, stderr io.Writer) int {
 	}
 	c := &ctlClient{base: strings.TrimRight(base, "/"), token: *token, http: &http.Client{Timeout: 70 * time.Second}}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
-	need := map[string]int{"call": 1, "hangup": 1, "binding": 1}[cmd]
+	need := map[string]int{"call": 1, "hangup": 1, "binding": 1, "diagnose": 1, "pcap": 1}[cmd]
 	if len(rest) != need {
 		fmt.Fprintf(stderr, "natsbc ctl %s: takes %d argument(s)\n", cmd, need)
 		return exitUsage
@@ -111,6 +114,13 @@ func ctl(args []string, stdout, stderr io.Writer) int {
 	case "hangup":
 		method, path, show = "DELETE", "/api/v1/calls/"+url.PathEscape(rest[0]), func(w io.Writer, _ []byte) error {
 			_, err := fmt.Fprintf(w, "hung up %s\n", rest[0])
+			return err
+		}
+	case "diagnose":
+		method, path, show = "GET", "/api/v1/calls/"+url.PathEscape(rest[0])+"/diagnosis", showDiagnosis
+	case "pcap":
+		method, path, show = "GET", "/api/v1/calls/"+url.PathEscape(rest[0])+"/pcap", func(w io.Writer, b []byte) error {
+			_, err := w.Write(b)
 			return err
 		}
 	case "bindings":
@@ -300,6 +310,22 @@ func showReload(w io.Writer, body []byte) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func showDiagnosis(w io.Writer, body []byte) error {
+	var v struct{ Reports []diagnosis.Report }
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	for i, r := range v.Reports {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := diagnosis.WriteText(w, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func showVersion(w io.Writer, body []byte) error {

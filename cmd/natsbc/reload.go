@@ -115,6 +115,7 @@ func restartOnly(old, next *configs.Config) []string {
 		{"registrations.state_file", old.Registrations.StateFile, next.Registrations.StateFile},
 		{"cdr.path", old.CDR, next.CDR},
 		{"hep", old.HEP, next.HEP},
+		{"diagnosis.keep_calls", old.Diagnosis, next.Diagnosis},
 		{"security", old.Security, next.Security},
 		{"nat", old.NAT, next.NAT},
 		{"sip.dns_servers", old.SIP.DNSServers, next.SIP.DNSServers},

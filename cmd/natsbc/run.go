@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/natsbc/natsbc/configs"
+	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/nat"
@@ -147,6 +148,7 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 		TCP:            cfg.TCPLimits(),
 		CallRecords:    callRecords,
 		Tap:            tap,
+		Diagnosis:      diagnosis.NewRecorder(cfg.Diagnosis.KeepCalls),
 	})
 	if err != nil {
 		closeListeners(listeners)

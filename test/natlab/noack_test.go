@@ -3,6 +3,10 @@
 package natlab
 
 import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,7 +21,7 @@ func TestNoACKEndsCallBothLegs(t *testing.T) {
 	const t1 = 500 * time.Millisecond
 	const limit = 64*t1 + 2*time.Second
 	l := NewLab(t)
-	n := l.StartNatsbc(t, BaseConfig+pbxPeer)
+	n := l.StartNatsbc(t, adminConfig("diagnosis:\n  keep_calls: 10\n"+pbxPeer))
 	callee := l.StartSipp(t, "callee", calleeAt("callee.xml", PBXIP))
 	phone := l.StartSipp(t, "phone", phoneCall("phone_noack.xml"))
 
@@ -53,5 +57,32 @@ func TestNoACKEndsCallBothLegs(t *testing.T) {
 	}
 	awaitEnded(t, n, "no-ack")
 	assertOneCallEnded(t, n)
+
+	// Issue 14, items 2 and 4: the line carries the verdict of natsbc
+	// trace's engine, and trace on the call's pcap from the admin API
+	// gives the same.
+	if warn.Str("diagnosis") != "no ACK for 2xx" || warn.Str("diagnosis_cause") != "no ACK sent at all" {
+		t.Errorf("no-ACK line diagnosis %q, cause %q", warn.Str("diagnosis"), warn.Str("diagnosis_cause"))
+	}
+	pcap := l.Dir + "/call.pcap"
+	if err := os.WriteFile(pcap, []byte(ctl(t, l, "pcap", warn.Str("a_call_id"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(natsbcBin, "trace", "--call-id", warn.Str("a_call_id"), pcap).CombinedOutput()
+	if code := exitCode(err); code != 3 || !strings.Contains(string(out), "no ACK sent at all") || !strings.Contains(string(out), warn.Str("diagnosis_rule")) {
+		t.Errorf("natsbc trace on the call's pcap: exit %d\n%s", code, out)
+	}
 	n.AssertNoCrash(t)
+}
+
+// exitCode is a command's exit status (0 when err is nil).
+func exitCode(err error) int {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
