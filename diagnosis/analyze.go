@@ -92,7 +92,7 @@ func Analyze(msgs []Message) []Report {
 // analyzeCall judges one Call-ID; false when it holds no INVITE dialog
 // (a REGISTER, an OPTIONS ping).
 func analyzeCall(id string, msgs []*Message, captureEnd time.Time) (Report, bool) {
-	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].Time.Before(msgs[j].Time) })
+	sortByTime(msgs)
 	r := Report{CallID: id, Messages: msgs}
 	var invite *Message
 	inviteish := false
@@ -328,4 +328,10 @@ func privateSDP(body []byte) (netip.Addr, bool) {
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// sortByTime orders messages by when they were seen, keeping the capture's
+// order among equal times.
+func sortByTime(msgs []*Message) {
+	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].Time.Before(msgs[j].Time) })
 }

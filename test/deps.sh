@@ -7,9 +7,10 @@ set -euo pipefail
 # linphone-nogtk (linphonec) and tshark: the real phones and the capture
 # that counts their RTP on the wire (test/natlab/phones_*). sipvicious:
 # the scanner the security scenarios run against natsbc. sngrep: the HEP
-# collector the operations scenario captures with.
+# collector the operations scenario captures with. chromium: the browser that
+# opens the web view (headless) and saves its screenshot.
 pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
-	baresip-core linphone-nogtk tshark sipvicious sngrep)
+	baresip-core linphone-nogtk tshark sipvicious sngrep chromium)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -90,6 +90,7 @@ func startAdmin(ln net.Listener, deps adminDeps, log *slog.Logger) *adminEndpoin
 	})
 	if deps.ops != nil {
 		routeAPI(mux, deps.ops, deps.reloads, log)
+		routeWeb(mux, deps.ops, log)
 	}
 	var handler http.Handler = mux
 	if deps.reloads != nil {

@@ -4,6 +4,7 @@ package natlab
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -71,6 +72,27 @@ func TestNoACKEndsCallBothLegs(t *testing.T) {
 	out, err := exec.Command(natsbcBin, "trace", "--call-id", warn.Str("a_call_id"), pcap).CombinedOutput()
 	if code := exitCode(err); code != 3 || !strings.Contains(string(out), "no ACK sent at all") || !strings.Contains(string(out), warn.Str("diagnosis_rule")) {
 		t.Errorf("natsbc trace on the call's pcap: exit %d\n%s", code, out)
+	}
+
+	// Issue 14, item 3: a real browser shows the call in the web view.
+	id := url.PathEscape(warn.Str("a_call_id"))
+	index := browse(t, l, "--dump-dom", "http://"+adminAddr+"/ui/")
+	if !strings.Contains(index, warn.Str("a_call_id")) || !strings.Contains(index, `<td class="verdict">no ACK for 2xx</td>`) {
+		t.Errorf("the web view's index does not list the call with its verdict:\n%s", index)
+	}
+	page := browse(t, l, "--dump-dom", "http://"+adminAddr+"/ui/calls/"+id)
+	if n := strings.Count(page, `class="msg failing"`); n < 2 || !strings.Contains(page, "no ACK sent at all") {
+		t.Errorf("the call's page: %d failing arrows, verdict missing:\n%s", n, page)
+	}
+	for _, leg := range []string{NATPublicIP, EdgeOutIP, EdgeInIP, PBXIP} {
+		if !strings.Contains(page, `class="party">`+leg) {
+			t.Errorf("the ladder has no lifeline for %s", leg)
+		}
+	}
+	shot := l.Dir + "/web-view.png"
+	browse(t, l, "--screenshot="+shot, "--window-size=1100,700", "http://"+adminAddr+"/ui/calls/"+id)
+	if err := saveArtifact(shot); err != nil {
+		t.Error(err)
 	}
 	n.AssertNoCrash(t)
 }
