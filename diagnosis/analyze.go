@@ -3,6 +3,7 @@ package diagnosis
 import (
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -227,12 +228,12 @@ func judgeAnswered(r *Report, msgs []*Message, invite, ok *Message, captureEnd t
 
 	// Why, in the order the README gives: the Contact's state first (it
 	// decides where a correct caller sends the ACK), then what happened.
-	proxied := len(ev.RecordRoute) > 0
+	proxy, proxied := proxyContact(res, ok, contact, contactOK)
 	switch {
-	case proxied && contactOK && contact == ok.Src:
+	case proxied:
 		r.Cause = ExcessiveNATHandling
-		r.Rule = "the 2xx came through a record-routing proxy (Record-Route: " + ev.RecordRoute[0] + ") and its Contact " + ev.Contact +
-			" is that proxy's own source address " + ok.Src.String() + ": a NAT fix overwrote the callee's Contact, so the ACK goes to the proxy"
+		r.Rule = "the 2xx came through record-routing proxies (Record-Route: " + strings.Join(ev.RecordRoute, ", ") + ") and its Contact " + ev.Contact +
+			" is the address of one of them (" + proxy.String() + "), not the callee's: a NAT fix on a 2xx that did not come from the end-point overwrote its Contact, so the ACK goes to that proxy"
 	case contactOK && isPrivate(contact.Addr()) && contact.Addr() != ok.Src.Addr():
 		r.Cause = NoNATHandling
 		r.Rule = "the 2xx Contact " + ev.Contact + " is a private address that is not where the 2xx came from (" + ok.Src.String() +
@@ -247,6 +248,36 @@ func judgeAnswered(r *Report, msgs []*Message, invite, ok *Message, captureEnd t
 		r.Cause = NoACKSent
 		r.Rule = "the 2xx went to " + ok.Dst.String() + " and no ACK came back in the capture: the caller never sent one"
 	}
+}
+
+// proxyContact reports whether the 2xx Contact names a record-routing
+// proxy of the path (the hop the 2xx came from, or one of its
+// Record-Route entries) rather than the callee.
+func proxyContact(res *sip.Response, ok *Message, contact netip.AddrPort, contactOK bool) (netip.AddrPort, bool) {
+	if !contactOK || len(res.GetHeaders("Record-Route")) == 0 {
+		return netip.AddrPort{}, false
+	}
+	if contact == ok.Src {
+		return contact, true
+	}
+	for _, h := range res.GetHeaders("Record-Route") {
+		rr, isRR := h.(*sip.RecordRouteHeader)
+		if !isRR {
+			continue
+		}
+		ip, err := netip.ParseAddr(rr.Address.Host)
+		if err != nil {
+			continue
+		}
+		port := rr.Address.Port
+		if port == 0 {
+			port = 5060
+		}
+		if netip.AddrPortFrom(ip.Unmap(), uint16(port)) == contact {
+			return contact, true
+		}
+	}
+	return netip.AddrPort{}, false
 }
 
 func inWindow(d time.Duration) bool { return d >= byeWindowLow && d <= byeWindowHigh }

@@ -139,7 +139,7 @@ func TestVerdicts(t *testing.T) {
 			add(2, proxy, caller, response(200, "OK", "INVITE", 1, "b1", "Record-Route: <sip:10.0.0.20;lr>", "Contact: <sip:bob@"+proxy+">")).
 			add(2.01, caller, proxy, request("ACK", 1, "a1", "b1")).
 			retransmit(proxy, caller, response(200, "OK", "INVITE", 1, "b1", "Record-Route: <sip:10.0.0.20;lr>", "Contact: <sip:bob@"+proxy+">"), 0.6),
-			NoACK, ExcessiveNATHandling, "is that proxy's own source address"},
+			NoACK, ExcessiveNATHandling, "is the address of one of them"},
 		{"ACK sent, not delivered", newCall("lost").
 			add(0, caller, sbcAddr, invite("bob@"+sbcAddr)).
 			add(2, sbcAddr, caller, ok).

@@ -35,3 +35,17 @@ const (
 	// NoACKSent: the 2xx reached the caller, which never sent an ACK.
 	NoACKSent Cause = "no ACK sent at all"
 )
+
+// Summary is the verdict on the first INVITE dialog of reports, as the
+// golden captures' expected files write it: "verdict" or "verdict: cause";
+// "no INVITE dialog" when there is none.
+func Summary(reports []Report) string {
+	if len(reports) == 0 {
+		return "no INVITE dialog"
+	}
+	r := reports[0]
+	if r.Cause != "" {
+		return string(r.Verdict) + ": " + string(r.Cause)
+	}
+	return string(r.Verdict)
+}
