@@ -34,6 +34,10 @@ func TestGoldenCaptures(t *testing.T) {
 		setup  func(t *testing.T, l *Lab)
 		midway bool
 		via    string // the proxy the caller sends to (empty: the callee itself)
+		// calls, when set, starts both sides itself; iface is where the
+		// caller's hop is captured (default lo).
+		calls func(t *testing.T, l *Lab) (caller, callee *Proc)
+		iface string
 	}{
 		{name: "healthy-udp", phone: "phone_call.xml"},
 		{name: "healthy-tcp", phone: "phone_call.xml", tcp: true},
@@ -49,6 +53,17 @@ func TestGoldenCaptures(t *testing.T) {
 			l.runKamailio(t, "proxy2", "kamailio-proxy.cfg", ProxyIP, 5060, "__CALLEE__", PBXIP+":5060")
 			l.runKamailio(t, "fixer", "kamailio-fix-every-contact.cfg", ProxyIP, 5070, "__CALLEE__", ProxyIP+":5060")
 		}},
+		// A Kamailio edge that reaches the NATed phone where its REGISTER
+		// came from but leaves the Contact of its 2xx private: the
+		// caller's ACK goes back to the edge, which cannot reach it.
+		{name: "no-nat-handling", iface: "eth0", calls: func(t *testing.T, l *Lab) (*Proc, *Proc) {
+			l.runKamailioIn(t, NSEdge, "edge", "kamailio-edge-no-nat.cfg", EdgeInIP, 5060, "__OUT_IP__", EdgeOutIP, "__IN_IP__", EdgeInIP)
+			callee := l.StartSipp(t, "callee", registeredPhone("bob", 3*time.Second))
+			l.AwaitTraced(t, "callee", callee, 10*time.Second, "the edge's 200 to the REGISTER", First(Received("SIP/2.0 200", "REGISTER")))
+			caller := l.StartSipp(t, "phone", Sipp{Scenario: "phone_call.xml", NS: NSPBX, IP: CarrierIP, Port: 5060,
+				Remote: EdgeInIP + ":5060", Service: "bob", Hold: 3 * time.Second})
+			return caller, callee
+		}},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
@@ -58,7 +73,11 @@ func TestGoldenCaptures(t *testing.T) {
 			}
 			pcap := filepath.Join(l.Dir, g.name+".pcap")
 			var shark *Proc
-			startCapture := func() { shark = l.startCapture(t, pcap) }
+			iface := g.iface
+			if iface == "" {
+				iface = "lo"
+			}
+			startCapture := func() { shark = l.startCapture(t, pcap, iface) }
 			if !g.midway {
 				startCapture()
 			}
@@ -72,8 +91,13 @@ func TestGoldenCaptures(t *testing.T) {
 			if g.midway {
 				phone.Hold = 10 * time.Second // tshark starts within the call
 			}
-			cp := l.StartSipp(t, "callee", callee)
-			pp := l.StartSipp(t, "phone", phone)
+			var cp, pp *Proc
+			if g.calls != nil {
+				pp, cp = g.calls(t, l)
+			} else {
+				cp = l.StartSipp(t, "callee", callee)
+				pp = l.StartSipp(t, "phone", phone)
+			}
 			if g.midway {
 				l.AwaitTraced(t, "callee", cp, 10*time.Second, "the phone's ACK", First(Received("ACK", "")))
 				startCapture()
@@ -108,10 +132,11 @@ func TestGoldenCaptures(t *testing.T) {
 	}
 }
 
-// startCapture runs tshark on the PBX namespace's loopback (both sipp
-// sides and the proxies live there), on the caller's hop only (one capture
-// point, as a capture taken at the phone), and returns once it captures.
-func (l *Lab) startCapture(t *testing.T, pcap string) *Proc {
+// startCapture runs tshark in the PBX namespace on iface (its loopback
+// when both sides and the proxies live there), on the caller's hop only
+// (one capture point, as a capture taken at the phone), and returns once
+// it captures.
+func (l *Lab) startCapture(t *testing.T, pcap, iface string) *Proc {
 	t.Helper()
 	ready := make(chan struct{})
 	var once bool
@@ -120,7 +145,7 @@ func (l *Lab) startCapture(t *testing.T, pcap string) *Proc {
 			once = true
 			close(ready)
 		}
-	}, "tshark", "-q", "-i", "lo", "-f", "host "+CarrierIP, "-w", pcap)
+	}, "tshark", "-q", "-i", iface, "-f", "host "+CarrierIP, "-w", pcap)
 	select {
 	case <-ready:
 	case <-time.After(15 * time.Second):

@@ -25,6 +25,12 @@ func (l *Lab) StartKamailio(t *testing.T, ip string, port int, callee string) *P
 // waits until ip:port is bound (UDP).
 func (l *Lab) runKamailio(t *testing.T, name, template, ip string, port int, placeholders ...string) *Proc {
 	t.Helper()
+	return l.runKamailioIn(t, NSPBX, name, template, ip, port, placeholders...)
+}
+
+// runKamailioIn is runKamailio in namespace ns.
+func (l *Lab) runKamailioIn(t *testing.T, ns, name, template, ip string, port int, placeholders ...string) *Proc {
+	t.Helper()
 	tmpl, err := os.ReadFile(filepath.Join("testdata", template))
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +45,8 @@ func (l *Lab) runKamailio(t *testing.T, name, template, ip string, port int, pla
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := l.Start(t, NSPBX, name, "kamailio", "-f", cfgPath, "-DD", "-E",
+	p := l.Start(t, ns, name, "kamailio", "-f", cfgPath, "-DD", "-E",
 		"-Y", runDir, "-P", filepath.Join(runDir, "kamailio.pid"), "-m", "32", "-M", "8")
-	l.WaitListening(t, NSPBX, "udp", ip, port, p)
+	l.WaitListening(t, ns, "udp", ip, port, p)
 	return p
 }
