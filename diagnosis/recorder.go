@@ -28,7 +28,15 @@ type CallLog struct {
 	Messages []Message
 	// Dropped counts the messages past the bounds.
 	Dropped int
-	bytes   int
+	// Reason is why natsbc ended the call (its `call ended` reason).
+	Reason string
+	bytes  int
+}
+
+// EndedCall is one ended call kept: its id and why it ended.
+type EndedCall struct {
+	ID     string `json:"a_call_id"`
+	Reason string `json:"reason"`
 }
 
 const (
@@ -138,8 +146,9 @@ func (r *Recorder) Messages(id string) []Message {
 	return nil
 }
 
-// End moves the call to the ended ones, the oldest beyond keep going.
-func (r *Recorder) End(id string) {
+// End moves the call to the ended ones, the oldest beyond keep going;
+// reason is why it ended.
+func (r *Recorder) End(id, reason string) {
 	if !r.Enabled() {
 		return
 	}
@@ -150,22 +159,23 @@ func (r *Recorder) End(id string) {
 		return
 	}
 	delete(r.live, id)
+	c.Reason = reason
 	r.ended = append(r.ended, c)
 	if over := len(r.ended) - r.keep; over > 0 {
 		r.ended = append(r.ended[:0], r.ended[over:]...)
 	}
 }
 
-// Ended lists the ids of the ended calls kept, newest first.
-func (r *Recorder) Ended() []string {
+// Ended lists the ended calls kept, newest first.
+func (r *Recorder) Ended() []EndedCall {
 	if !r.Enabled() {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.ended))
+	out := make([]EndedCall, 0, len(r.ended))
 	for i := len(r.ended) - 1; i >= 0; i-- {
-		out = append(out, r.ended[i].ID)
+		out = append(out, EndedCall{r.ended[i].ID, r.ended[i].Reason})
 	}
 	return out
 }

@@ -30,9 +30,9 @@ func TestRecorderBounds(t *testing.T) {
 	}
 	for _, id := range []string{"c1", "c2", "c3"} {
 		r.Adopt(id)
-		r.End(id)
+		r.End(id, "bye-from-a")
 	}
-	if ids := r.Ended(); len(ids) != 2 || ids[0] != "c3" || ids[1] != "c2" || r.Messages("c1") != nil {
+	if ids := r.Ended(); len(ids) != 2 || ids[0].ID != "c3" || ids[1].ID != "c2" || ids[0].Reason != "bye-from-a" || r.Messages("c1") != nil {
 		t.Fatalf("ended %v, want the last two, newest first", ids)
 	}
 	off := NewRecorder(0)

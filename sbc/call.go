@@ -211,7 +211,7 @@ func (c *call) end(reason string) {
 		default:
 			c.log.Info("call ended", "reason", reason, "duration", time.Since(c.started).Round(time.Millisecond).String(), "media", stats)
 		}
-		c.s.diag.End(c.a.callID)
+		c.s.diag.End(c.a.callID, reason)
 		if c.sub == nil {
 			c.s.ops.mediaEnded(c, stats)
 			c.s.counts.callEnded(reason, peerName(c.a.peer))

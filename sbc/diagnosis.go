@@ -65,6 +65,6 @@ func (s *Server) CallMessages(id string) []diagnosis.Message {
 	return s.diag.Messages(id)
 }
 
-// RecordedCalls lists the A-leg Call-IDs of the ended calls natsbc keeps
-// the messages of, newest first.
-func (s *Server) RecordedCalls() []string { return s.diag.Ended() }
+// RecordedCalls lists the ended calls natsbc keeps the messages of (A-leg
+// Call-ID and end reason), newest first.
+func (s *Server) RecordedCalls() []diagnosis.EndedCall { return s.diag.Ended() }

@@ -34,7 +34,7 @@ func TestFlowNoAckDiagnosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := b.srv.CallMessages(tr.phone.callID)
-	if ids := b.srv.RecordedCalls(); len(ids) != 1 || ids[0] != tr.phone.callID {
+	if ids := b.srv.RecordedCalls(); len(ids) != 1 || ids[0].ID != tr.phone.callID || ids[0].Reason != "no-ack" {
 		t.Fatalf("recorded calls %v, want the A-leg Call-ID", ids)
 	}
 	var pcap bytes.Buffer

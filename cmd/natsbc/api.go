@@ -38,7 +38,7 @@ type operations interface {
 	Hangup(id string) error
 	BindingList() []registrar.Listing
 	CallMessages(id string) []diagnosis.Message
-	RecordedCalls() []string
+	RecordedCalls() []diagnosis.EndedCall
 	Drain() bool
 	Undrain() bool
 	Draining() bool

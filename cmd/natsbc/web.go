@@ -31,8 +31,8 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:14px}
 {{range .Up}}<tr><td><a href="/ui/calls/{{.ACallID | urlquery}}">{{.ACallID}}</a></td><td>{{.From}}</td><td>{{.To}}</td><td>{{.APeer}} → {{.BPeer}}</td>
 <td>{{if .Answer}}yes{{else}}ringing{{end}}</td><td>{{.ANAT}} / {{.BNAT}}</td><td>{{.ARouteRule}} / {{.BRouteRule}}</td></tr>{{end}}</table>
 <h2>Ended calls kept ({{len .Ended}})</h2>
-<table id="calls-ended"><tr><th>A-leg Call-ID</th><th>Verdict</th><th>Cause</th></tr>
-{{range .Ended}}<tr class="{{if .Lost}}lost{{end}}"><td><a href="/ui/calls/{{.ID | urlquery}}">{{.ID}}</a></td><td class="verdict">{{.Verdict}}</td><td>{{.Cause}}</td></tr>{{end}}</table>
+<table id="calls-ended"><tr><th>A-leg Call-ID</th><th>Ended</th><th>Verdict</th><th>Cause</th></tr>
+{{range .Ended}}<tr class="{{if .Lost}}lost{{end}}"><td><a href="/ui/calls/{{.ID | urlquery}}">{{.ID}}</a></td><td class="reason">{{.Reason}}</td><td class="verdict">{{.Verdict}}</td><td>{{.Cause}}</td></tr>{{end}}</table>
 <h2>Registrations ({{len .Bindings}})</h2>
 <table id="bindings"><tr><th>AoR</th><th>Flow</th><th>NAT</th><th>Keepalive</th><th>Expires</th></tr>
 {{range .Bindings}}<tr><td>{{.AoR}}</td><td>{{.Flow}}</td><td>{{.NAT}}</td><td>{{if .Keepalive}}yes, {{.Missed}} missed{{else}}no{{end}}</td><td>{{.Expires.Format "15:04:05"}}</td></tr>{{end}}</table>
@@ -50,7 +50,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:14px}
 
 // endedRow is one ended call of the index.
 type endedRow struct {
-	ID             string
+	ID, Reason     string
 	Verdict, Cause string
 	Lost           bool
 }
@@ -62,9 +62,9 @@ func routeWeb(mux *http.ServeMux, ops operations, log *slog.Logger) {
 			Ended    []endedRow
 			Bindings []registrar.Listing
 		}{Up: ops.Calls(), Bindings: ops.BindingList()}
-		for _, id := range ops.RecordedCalls() {
-			row := endedRow{ID: id, Verdict: "no INVITE dialog"}
-			for _, r := range diagnosis.Analyze(ops.CallMessages(id)) {
+		for _, e := range ops.RecordedCalls() {
+			row := endedRow{ID: e.ID, Reason: e.Reason, Verdict: "no INVITE dialog"}
+			for _, r := range diagnosis.Analyze(ops.CallMessages(e.ID)) {
 				// The worst leg speaks for the call.
 				if row.Verdict == "no INVITE dialog" || r.Verdict.LostACK() && !row.Lost {
 					row.Verdict, row.Cause, row.Lost = string(r.Verdict), string(r.Cause), r.Verdict.LostACK()

@@ -28,10 +28,10 @@ func (fakeOps) Drain() bool                                  { return false }
 func (fakeOps) Undrain() bool                                { return false }
 func (fakeOps) Draining() bool                               { return false }
 func (f fakeOps) CallMessages(id string) []diagnosis.Message { return f.kept[id] }
-func (f fakeOps) RecordedCalls() []string {
-	var ids []string
+func (f fakeOps) RecordedCalls() []diagnosis.EndedCall {
+	var ids []diagnosis.EndedCall
 	for id := range f.kept {
-		ids = append(ids, id)
+		ids = append(ids, diagnosis.EndedCall{ID: id, Reason: "no-ack"})
 	}
 	return ids
 }
@@ -73,7 +73,7 @@ func TestWebView(t *testing.T) {
 		return string(body)
 	}
 	index := get("/ui/")
-	if !strings.Contains(index, `<tr class="lost"><td><a href="/ui/calls/a-leg">a-leg</a></td><td class="verdict">no ACK for 2xx</td><td>no ACK sent at all</td>`) {
+	if !strings.Contains(index, `<tr class="lost"><td><a href="/ui/calls/a-leg">a-leg</a></td><td class="reason">no-ack</td><td class="verdict">no ACK for 2xx</td><td>no ACK sent at all</td>`) {
 		t.Fatalf("index lacks the kept call and its verdict:\n%s", index)
 	}
 	page := get("/ui/calls/a-leg")
