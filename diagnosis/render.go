@@ -28,6 +28,7 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	line("caller", ev.Caller)
 	line("callee", ev.Callee)
+	line("INVITE Via", ev.Via)
 	line("2xx from", ev.OKFrom)
 	line("2xx Contact", ev.Contact)
 	line("Record-Route", strings.Join(ev.RecordRoute, ", "))
