@@ -14,8 +14,15 @@ import (
 // quoting its last lines.
 func awaitRaw(t *testing.T, w *LogWatcher, p *Proc, after time.Time, timeout time.Duration, who, what string, match func(string) bool) LogEntry {
 	t.Helper()
+	return awaitEntry(t, w, p, after, timeout, who, what, func(e LogEntry) bool { return match(e.Raw) })
+}
+
+// awaitEntry is awaitRaw for watchers of JSON lines (the browser page's
+// events): match sees the whole entry.
+func awaitEntry(t *testing.T, w *LogWatcher, p *Proc, after time.Time, timeout time.Duration, who, what string, match func(LogEntry) bool) LogEntry {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	accept := func(e LogEntry) bool { return !e.At.Before(after) && match(e.Raw) }
+	accept := func(e LogEntry) bool { return !e.At.Before(after) && match(e) }
 	for {
 		// Short slices: the process may exit without writing another line.
 		e, ok := w.WaitFunc(min(200*time.Millisecond, time.Until(deadline)), accept)
