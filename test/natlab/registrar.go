@@ -87,6 +87,19 @@ func (r *Registrar) Contacts(t *testing.T, aor string) []string {
 	return contacts
 }
 
+// AddContact gives the AoR (a user name) a binding to contact for an hour
+// without a REGISTER, as a PBX's static extension: a PBX-side callee that
+// does not register (sipp's echo) is reached through lookup like a phone.
+func (r *Registrar) AddContact(t *testing.T, aor, contact string) {
+	t.Helper()
+	// table, AoR, contact, expires, q, path ("." for none), flags, cflags, methods
+	out, err := exec.Command("kamcmd", "-s", "unix:"+r.ctl, "ul.add", "location", aor, contact,
+		"3600", "1.0", ".", "0", "0", "0").CombinedOutput()
+	if err != nil || strings.HasPrefix(string(out), "error") {
+		t.Fatalf("kamcmd ul.add location %s %s: %v\n%s", aor, contact, err, out)
+	}
+}
+
 // AoRCount is the number of AoRs with bindings in the location table.
 func (r *Registrar) AoRCount(t *testing.T) int {
 	t.Helper()
