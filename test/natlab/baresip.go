@@ -42,6 +42,21 @@ type BaresipOptions struct {
 	// Contacts are lines of its contacts file (contact.so loads it), e.g.
 	// `"Bob" <sip:bob@...>;presence=p2p` for a presence subscription.
 	Contacts []string
+	// TLS makes its account SIP over TLS to natsbc's outside address,
+	// port 5061 (transport=tls in the AoR), trusting CAFile (sip_cafile).
+	TLS    bool
+	CAFile string
+	// MediaEnc is the account's media encryption, its module loaded:
+	// "srtp-mand" (SDES, RTP/SAVP) or "dtls_srtp" (UDP/TLS/RTP/SAVP).
+	MediaEnc string
+	// NoRegister keeps the account from registering (regint=0).
+	NoRegister bool
+}
+
+// mediaEncModules are the baresip modules of each mediaenc value.
+var mediaEncModules = map[string]string{
+	"srtp": "srtp.so", "srtp-mand": "srtp.so", "srtp-mandf": "srtp.so",
+	"dtls_srtp": "dtls_srtp.so", "dtls_srtpf": "dtls_srtp.so",
 }
 
 // baresipCodecs is what every lab baresip offers, in its order of
@@ -79,9 +94,27 @@ func (l *Lab) StartBaresip(t *testing.T, lan PhoneLAN, o BaresipOptions) *Baresi
 	if codecs == "" {
 		codecs = baresipCodecs
 	}
-	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=%s;regint=600;audio_codecs=%s\n",
-		o.User, EdgeOutIP, o.Password, answer, codecs)
-	for _, m := range o.Modules {
+	aor := "sip:" + o.User + "@" + EdgeOutIP
+	if o.TLS {
+		aor += ";transport=tls"
+		cfg += "sip_cafile\t\t" + o.CAFile + "\n"
+	}
+	regint := 600
+	if o.NoRegister {
+		regint = 0
+	}
+	account := fmt.Sprintf("<%s>;auth_pass=%s;answermode=%s;regint=%d;audio_codecs=%s", aor, o.Password, answer, regint, codecs)
+	modules := o.Modules
+	if o.MediaEnc != "" {
+		m, ok := mediaEncModules[o.MediaEnc]
+		if !ok {
+			t.Fatalf("StartBaresip: no module known for mediaenc %q", o.MediaEnc)
+		}
+		account += ";mediaenc=" + o.MediaEnc
+		modules = append(modules, m)
+	}
+	account += "\n"
+	for _, m := range modules {
 		cfg += "module\t\t\t" + m + "\n"
 	}
 	files := map[string]string{"config": cfg, "accounts": account}
