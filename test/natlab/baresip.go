@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +225,54 @@ func (b *Baresip) Codecs() (enc, dec string) {
 		}
 	}
 	return enc, dec
+}
+
+// BaresipAudio is what baresip's /audio_debug says of its audio stream.
+type BaresipAudio struct {
+	// Sent is its RTP packets sent ("TX: packets="), Received the RTP
+	// packets it took from the far end (the RTCP members' "rcvd=").
+	Sent, Received int
+	// MediaEnc is the stream's media encryption ("menc: srtp"), Secure
+	// whether it says it is secure ("secure=yes").
+	MediaEnc string
+	Secure   bool
+	Raw      string
+}
+
+var (
+	audioDebugSent   = regexp.MustCompile(`TX: packets=(\d+)`)
+	audioDebugRcvd   = regexp.MustCompile(`rcvd=(\d+)`)
+	audioDebugSecure = regexp.MustCompile(`menc: (\S+) \(secure=(yes|no)\)`)
+)
+
+// AudioDebug asks the phone for its audio stream's state (/audio_debug;
+// cons answers on its socket, after the log lines it mirrors there).
+func (b *Baresip) AudioDebug(t *testing.T) BaresipAudio {
+	t.Helper()
+	b.Command(t, "/audio_debug")
+	buf := make([]byte, 64*1024)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_ = b.cons.SetReadDeadline(deadline)
+		n, err := b.cons.Read(buf)
+		if err != nil {
+			t.Fatalf("baresip %s: no answer to /audio_debug on its cons socket: %v", b.User, err)
+		}
+		reply := string(buf[:n])
+		if !strings.Contains(reply, "--- Audio stream ---") {
+			continue
+		}
+		a := BaresipAudio{Raw: reply}
+		if m := audioDebugSent.FindStringSubmatch(reply); m != nil {
+			a.Sent, _ = strconv.Atoi(m[1])
+		}
+		for _, m := range audioDebugRcvd.FindAllStringSubmatch(reply, -1) {
+			n, _ := strconv.Atoi(m[1])
+			a.Received += n
+		}
+		if m := audioDebugSecure.FindStringSubmatch(reply); m != nil {
+			a.MediaEnc, a.Secure = m[1], m[2] == "yes"
+		}
+		return a
+	}
 }

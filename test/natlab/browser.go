@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,26 +75,22 @@ func (l *Lab) StartBrowser(t *testing.T, lan PhoneLAN, o BrowserOptions) *Browse
 }
 
 // Await waits for the page's event msg and returns it. It fails at once
-// when the page reports an "error" (an exception, a rejected promise)
-// or Chromium exits, and after timeout; the failure lists the page's
-// last events.
-func (b *Browser) Await(t *testing.T, timeout time.Duration, what, msg string) LogEntry {
+// when the page reports one of failOn instead (quoting it), an "error"
+// (an exception, a rejected promise), or Chromium exits, and after
+// timeout; a failure lists the page's last events.
+func (b *Browser) Await(t *testing.T, timeout time.Duration, what, msg string, failOn ...string) LogEntry {
 	t.Helper()
-	e := awaitEntry(t, b.Events, b.Proc, time.Time{}, timeout, "the browser page", what,
-		func(e LogEntry) bool { return e.Msg() == msg || e.Msg() == "error" })
-	if e.Msg() == "error" && msg != "error" {
-		t.Fatalf("the browser page: %s: it reported an error first: %s", what, e.Raw)
-	}
-	return e
+	return b.AwaitFunc(t, timeout, what, func(e LogEntry) bool { return e.Msg() == msg }, failOn...)
 }
 
 // AwaitFunc waits for an event that match accepts, with Await's failures.
-func (b *Browser) AwaitFunc(t *testing.T, timeout time.Duration, what string, match func(LogEntry) bool) LogEntry {
+func (b *Browser) AwaitFunc(t *testing.T, timeout time.Duration, what string, match func(LogEntry) bool, failOn ...string) LogEntry {
 	t.Helper()
+	failOn = append(failOn, "error")
 	e := awaitEntry(t, b.Events, b.Proc, time.Time{}, timeout, "the browser page", what,
-		func(e LogEntry) bool { return match(e) || e.Msg() == "error" })
-	if e.Msg() == "error" {
-		t.Fatalf("the browser page: %s: it reported an error first: %s", what, e.Raw)
+		func(e LogEntry) bool { return match(e) || slices.Contains(failOn, e.Msg()) })
+	if !match(e) {
+		t.Fatalf("the browser page: not %s: it reported %q first: %s", what, e.Msg(), e.Raw)
 	}
 	return e
 }

@@ -71,6 +71,9 @@ type WirePacket struct {
 	Media, MediaAttrs []string
 	// The SIP dialog it belongs to, and its Replaces header (RFC 3891).
 	CallID, FromTag, ToTag, Replaces string
+	// Payload is the size of its UDP payload in bytes: an SRTP packet is
+	// its RTP packet and the authentication tag.
+	Payload int
 }
 
 // IsSIP reports whether the packet is a SIP message.
@@ -93,7 +96,7 @@ func (p WirePacket) String() string {
 var wireFields = []string{"frame.time_epoch", "ip.src", "udp.srcport", "ip.dst", "udp.dstport",
 	"rtp.p_type", "sip.Method", "sip.Status-Code", "sip.CSeq.method",
 	"sip.WWW-Authenticate", "sip.Proxy-Authenticate", "sip.Authorization", "sip.Proxy-Authorization",
-	"sdp.media", "sdp.media_attr", "sip.Call-ID", "sip.from.tag", "sip.to.tag", "sip.Replaces"}
+	"sdp.media", "sdp.media_attr", "sip.Call-ID", "sip.from.tag", "sip.to.tag", "sip.Replaces", "udp.length"}
 
 // readCapture dissects a capture file. RTP is found from the SDP of the
 // SIP in the same capture, and by heuristics for what precedes it.
@@ -139,6 +142,9 @@ func readCapture(file string) ([]WirePacket, error) {
 		}
 		p.Status, _ = strconv.Atoi(first(7))
 		p.CallID, p.FromTag, p.ToTag, p.Replaces = first(15), first(16), first(17), first(18)
+		if n, err := strconv.Atoi(first(19)); err == nil {
+			p.Payload = n - 8 // udp.length counts the UDP header
+		}
 		if f[13] != "" {
 			p.Media = strings.Split(f[13], "|")
 		}
