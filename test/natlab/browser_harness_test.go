@@ -17,7 +17,8 @@ const jssipVersion = "3.13.8"
 // Chromium runs as root in the phone's namespace behind the NAT, loads the
 // page the test serves, JsSIP loads, the fake microphone works, two
 // RTCPeerConnections in the page exchange audio both ways (WebRTC works
-// in a namespace), and JsSIP reaches a WSS socket at natsbc's address
+// in a namespace), one of them counting its own stream sent back to it
+// (what the echo callee does), and JsSIP reaches a WSS socket at natsbc's address
 // through the NAT, trusting the test's certificate by its SPKI hash, and
 // sends its INVITE with Chromium's offer. A second socket with a
 // certificate Chromium was not told about is refused: the trust is the
@@ -51,6 +52,10 @@ func TestBrowserHarness(t *testing.T) {
 	t.Logf("microphone: %s", mic.Str("label"))
 
 	lb := b.Await(t, 20*time.Second, "audio across the in-page loopback call", "loopback")
+	own, _ := Num(lb, "caller", "outbound", "ssrc")
+	if echoed, _ := Num(lb, "caller", "inbound", "ssrc"); echoed != own || own == 0 {
+		t.Errorf("loopback: the caller received SSRC %v and sent %v, want its own back (the echo call's case)", echoed, own)
+	}
 	for _, side := range []string{"caller", "callee"} {
 		in, _ := Num(lb, side, "inbound", "packetsReceived")
 		out, _ := Num(lb, side, "outbound", "packetsSent")
