@@ -8,7 +8,11 @@ set -euo pipefail
 # that counts their RTP on the wire (test/natlab/phones_*). sipvicious:
 # the scanner the security scenarios run against natsbc. sngrep: the HEP
 # collector the operations scenario captures with. chromium: the browser that
-# opens the web view (headless) and saves its screenshot.
+# opens the web view (headless) and saves its screenshot, and the browser phone
+# (JsSIP over WSS, DTLS-SRTP) of the secure-media scenarios; JsSIP itself is
+# vendored (test/natlab/testdata/jssip), so no node or npm. linphone-nogtk also
+# brings (through linphone-cli, linphone-common) the 8 kHz wav baresip sends as
+# PCMU (/usr/share/sounds/linphone).
 pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
 	baresip-core linphone-nogtk tshark sipvicious sngrep chromium)
 
