@@ -452,4 +452,3 @@ func BenchmarkRelayPlainToSRTP(b *testing.B) {
 		read(b, c.phone, buf)
 	}
 }
-
