@@ -59,7 +59,7 @@ func (w *sdpRewriter) dropSecurityLine(name string) bool {
 	case "crypto", "fingerprint", "setup", "tls-id", "mid":
 		return true
 	case "rtcp-mux":
-		// DTLS sections get natsbc's own: a browser requires it.
+		// DTLS sections get natsbc's own (writeSectionSecurity).
 		return out.wire == wireDTLS || out.dropMux
 	}
 	return isICEAttribute(name)
@@ -110,7 +110,9 @@ func (w *sdpRewriter) writeSectionSecurity() {
 		attr("ice-pwd", out.pwd)
 		attr("fingerprint", out.fingerprint)
 		attr("setup", out.setup)
-		attr("rtcp-mux", "")
+		if !out.dropMux {
+			attr("rtcp-mux", "") // RFC 8829 §5.2.1: a browser requires it
+		}
 		// RFC 8839 §5.1: one host candidate, the relay port, component 1
 		// (RTP and RTCP share it); priority as RFC 8445 §5.1.2.1 computes it
 		// for a host candidate.

@@ -96,8 +96,10 @@ func (l *secureLeg) output(in Stream, peer Stream, known bool, mode SecurityMode
 		default:
 			out.setup = "passive"
 		}
+		// RFC 5888 §9.1: an answer names the sections as the offer did,
+		// and has no a=mid where the offer had none.
 		out.mid = strconv.Itoa(in.Index)
-		if known && peer.Security.MID != "" {
+		if known {
 			out.mid = peer.Security.MID
 		}
 		l.setup, l.mid = out.setup, out.mid

@@ -117,6 +117,7 @@ func DefaultConfig() Config {
 		// Two pairs per relayed stream (one per leg): 250 one-stream calls.
 		MaxRelayPairsPerSource: 500,
 		EndpointLatch:          policy.LatchStrict,
+		MediaSRTP:              "passthrough",
 		Registrations:          RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 20},
 		Keepalive:              KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
