@@ -31,8 +31,11 @@ func (st *relayStream) unsecure(s *side, conn udpConn, rtpPort bool, kind packet
 		st.answerICE(s, conn, ice, pkt, src, scratch)
 		return nil, false
 	case kindDTLS:
+		// natsbc runs DTLS on the RTP component only (RFC 5764 §4.1.2:
+		// its keys protect RTCP too); a handshake a peer starts on its RTCP
+		// port is not answered.
 		d := sec.dtls.Load()
-		if d == nil || !st.mayHandshake(in, pol, src) {
+		if d == nil || !rtpPort || !st.mayHandshake(in, pol, src) {
 			s.dropped.Add(1)
 			return nil, false
 		}
