@@ -122,7 +122,8 @@ func (x *bindingExchange) buildAnswer(from netip.AddrPort, key stun.MessageInteg
 		}
 	}
 	// §7.3.3 / §15.5: FINGERPRINT in the answer when the request had one;
-	// RFC 8445 §7.3 (via §7.1): always in the answer to an ICE check.
+	// always in the answer to a checked request (RFC 8445 §7: ICE uses
+	// FINGERPRINT in connectivity checks).
 	if x.hasFingerprint || key != nil {
 		return stun.Fingerprint.AddTo(m)
 	}

@@ -27,7 +27,7 @@ const stunHMACSize = sha1.Size
 // could have added them.
 //
 // The success answer is AppendBindingAnswer's plus MESSAGE-INTEGRITY keyed
-// with key and, always, FINGERPRINT (RFC 8445 §7.1, §7.3). Everything else
+// with key and, always, FINGERPRINT (RFC 8445 §7). Everything else
 // (a request accept refuses, a wrong key, an unknown
 // comprehension-required attribute) gets no answer, ok=false and dst
 // unchanged: an error response would tell whoever scans the port that it
