@@ -138,6 +138,9 @@ type MediaConfig struct {
 	// Latching is how the media of sources that are not configured peers
 	// (phones) latches: strict ("" too) or srtp-auth.
 	Latching string
+	// SRTP is the media security of legs whose peer and socket name none:
+	// none, sdes, dtls or passthrough ("" too, the default).
+	SRTP string
 }
 
 // ListenEntry is one item of `listen:`.
@@ -154,6 +157,9 @@ type ListenEntry struct {
 	// Endpoints are the sources other than peers that may use the socket
 	// (zero: any).
 	Endpoints ingress.Endpoints
+	// SRTP is the media security of legs on this socket whose peer names
+	// none (media.srtp's values; "": media.srtp).
+	SRTP string
 }
 
 // CDRConfig is the `cdr:` section.

@@ -26,6 +26,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxTransactions:        c.Limits.MaxTransactions,
 		MaxRelayPairsPerSource: c.Limits.MaxRelayPairsPerSource,
 		EndpointLatch:          cmp.Or(c.Relay.Latching, policy.LatchStrict),
+		MediaSRTP:              c.Relay.SRTP,
 		UserAgent:              c.SIP.UserAgent,
 		RealSourceHeader:       c.Security.RealSourceHeader,
 		SessionExpires:         c.SIP.SessionExpires,
@@ -76,6 +77,7 @@ func (c *Config) Listen() []sbc.ListenSpec {
 				Advertise:     l.Advertise,
 				AdvertiseSTUN: l.AdvertiseSTUN,
 				Endpoints:     ingress.Endpoints{Restricted: l.Endpoints.Restricted, Nets: slices.Clone(l.Endpoints.Nets)},
+				SRTP:          l.SRTP,
 			})
 		}
 	}

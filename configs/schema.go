@@ -116,6 +116,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 			"transport": d.str(&e.Transport),
 			"advertise": d.advertise(&e.Advertise, &e.AdvertiseSTUN),
 			"endpoints": d.endpoints(&e.Endpoints),
+			"srtp":      d.str(&e.SRTP),
 		})
 		c.Sockets = append(c.Sockets, e)
 	})
@@ -135,6 +136,7 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"nat":       d.str(&nat),
 			"latching":  d.str(&peer.Latch),
 			"keep_ice":  d.boolean(&peer.KeepICE),
+			"srtp":      d.str(&peer.SRTP),
 			"trust_identity": func(n *yaml.Node, p string) {
 				trustSet = true
 				d.boolean(&peer.TrustIdentity)(n, p)

@@ -182,6 +182,7 @@ func (k *checker) checkListen(ls []ListenEntry) {
 		if l.Transport != "" {
 			k.oneOf(p+".transport", l.Transport, listenNetwork)
 		}
+		k.securityMode(p+".srtp", l.SRTP)
 		switch {
 		case l.Advertise.IsValid() && l.AdvertiseSTUN != "":
 			k.fail(p+".advertise", "give an IP or a stun: server, not both")
