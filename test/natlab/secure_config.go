@@ -12,7 +12,7 @@ import (
 // secureListen is natsbc's outside socket for the secure-media clients.
 type secureListen struct {
 	Name      string // "browsers", "phones-tls"
-	Transport string // "wss", "tls"; "udp" for the control case
+	Transport string // "wss", "tls"; "udp" (SIP in the clear)
 	Port      int    // on EdgeOutIP
 	// SRTP is the media security natsbc speaks on the legs of this
 	// socket: "sdes" or "dtls".
@@ -25,12 +25,16 @@ type secureListen struct {
 // (srtp: none) and no NAT handling (the echo only answers what reaches
 // it: natsbc must send first, not wait to latch its private SDP
 // address), media anchored with passthrough for legs without a
-// setting, and the admin endpoint (metrics). A plain UDP socket (the
-// control case) leaves every TLS and SRTP key out: natsbc as it was.
+// setting, and the admin endpoint (metrics). A UDP socket has no tls:
+// key; without SRTP (the control case) every srtp: key is left out too:
+// natsbc as it was before media security.
 func secureConfig(l secureListen, cert LabCert) string {
 	listenSecurity, peerSRTP, mediaSRTP := "", "", ""
-	if l.Transport != "udp" {
-		listenSecurity = fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n    srtp: %s\n", cert.CertFile, cert.KeyFile, l.SRTP)
+	if l.Transport == "tls" || l.Transport == "wss" {
+		listenSecurity = fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n", cert.CertFile, cert.KeyFile)
+	}
+	if l.SRTP != "" {
+		listenSecurity += "    srtp: " + l.SRTP + "\n"
 		peerSRTP, mediaSRTP = "    srtp: none\n", "  srtp: passthrough\n"
 	}
 	return fmt.Sprintf(`sip:
