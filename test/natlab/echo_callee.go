@@ -30,11 +30,19 @@ func (l *Lab) StartEchoCallee(t *testing.T, reg *Registrar) *Proc {
 
 // assertEchoedRTP checks the plain RTP at the echo callee, counted on the
 // PBX side's wire in [from, to]: at least min packets each way, every one
-// dissected as RTP with payload type 0 (the PCMU the echo answers) and
-// exchanged only with the host at far (natsbc's inside address; the
+// dissected as RTP with payload type 0 (the PCMU the echo answers), on the
+// echo's media port and exchanged only with the host at far (natsbc's inside address; the
 // self-check's caller stands there). It returns both flows.
 func assertEchoedRTP(t *testing.T, pkts []WirePacket, far string, from, to time.Time, min int) (toEcho, fromEcho RTPFlow) {
 	t.Helper()
+	echoAddr := CalleeIP + ":" + strconv.Itoa(echoMediaPort)
+	for _, p := range pkts {
+		if p.RTPType >= 0 && !p.At.Before(from) && !p.At.After(to) &&
+			(hostOf(p.Src) == CalleeIP && p.Src != echoAddr || hostOf(p.Dst) == CalleeIP && p.Dst != echoAddr) {
+			t.Errorf("RTP at the echo callee off its media port %s: %v", echoAddr, p)
+			break
+		}
+	}
 	fromEcho, toEcho = RTPAt(pkts, CalleeIP, from, to)
 	t.Logf("plain RTP at the echo callee (%v): received %v", to.Sub(from).Round(time.Millisecond), toEcho)
 	t.Logf("plain RTP at the echo callee: echoed %v", fromEcho)
