@@ -132,7 +132,9 @@ func (p *srtpPeer) decrypt(tb testing.TB, sealed []byte) []byte {
 func checkBridged(t *testing.T, c *secureCall, phone *srtpPeer, dropped uint64) {
 	t.Helper()
 	buf := make([]byte, 1500)
+	before := c.s.Stats()
 	for seq := range uint16(5) {
+		seq += uint16(before.AtoB.Packets)
 		plain := rtpPacket(0, seq, uint32(seq)*160, 0xabc)
 		copy(plain[rtpHeaderLen:], fmt.Sprintf("phone says %d", seq))
 		if _, err := c.phone.WriteToUDPAddrPort(phone.encrypt(t, plain), c.relayA); err != nil {
@@ -155,7 +157,7 @@ func checkBridged(t *testing.T, c *secureCall, phone *srtpPeer, dropped uint64) 
 		}
 	}
 	st := c.s.Stats()
-	if st.AtoB.Packets != 5 || st.BtoA.Packets != 5 || st.AtoB.Dropped != dropped {
+	if st.AtoB.Packets-before.AtoB.Packets != 5 || st.BtoA.Packets-before.BtoA.Packets != 5 || st.AtoB.Dropped != dropped {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -193,6 +195,31 @@ func newSDESPeer(tb testing.TB, answer Stream) *srtpPeer {
 func TestSDESBridgeRealUDP(t *testing.T) {
 	c := newSecureCall(t, SecuritySDES, sdesPhoneSDP)
 	checkBridged(t, c, newSDESPeer(t, c.toPhone[0]), 0)
+}
+
+// TestSDESBridgeSurvivesReinvite: a re-INVITE from the PBX reaches the
+// phone with natsbc's same key, so the phone's SRTP goes on unbroken.
+func TestSDESBridgeSurvivesReinvite(t *testing.T) {
+	c := newSecureCall(t, SecuritySDES, sdesPhoneSDP)
+	phone := newSDESPeer(t, c.toPhone[0])
+	checkBridged(t, c, phone, 0)
+	pbxAddr := c.pbx.LocalAddr().(*net.UDPAddr).AddrPort()
+	phoneAddr := c.phone.LocalAddr().(*net.UDPAddr).AddrPort()
+	out, err := c.s.Rewrite(LegB, "application/sdp", []byte(strings.Replace(sdpFor(pbxAddr), "o=- 1 1", "o=- 1 2", 1)), phoneAddr.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reoffer, err := ParseStreams(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reoffer[0].Crypto) != 1 || !bytes.Equal(reoffer[0].Crypto[0].KeySalt, c.toPhone[0].Crypto[0].KeySalt) || reoffer[0].Crypto[0].Tag != 1 {
+		t.Fatalf("the re-offer changed natsbc's key or tag: %+v", reoffer[0].Crypto)
+	}
+	if _, err := c.s.Rewrite(LegA, "application/sdp", []byte(sdesPhoneSDP(phoneAddr)), phoneAddr.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	checkBridged(t, c, phone, 0)
 }
 
 // TestSDESBridgeDropsForgedPackets: a packet that does not authenticate
@@ -451,4 +478,85 @@ func BenchmarkRelayPlainToSRTP(b *testing.B) {
 		}
 		read(b, c.phone, buf)
 	}
+}
+
+// TestDTLSBridgeNatsbcClient: the PBX calls a browser that answers
+// natsbc's actpass with setup:passive, so natsbc is the DTLS client; its
+// handshake reaches the browser once an ICE check has latched it.
+func TestDTLSBridgeNatsbcClient(t *testing.T) {
+	a, err := NewRelayAnchor(Config{PortMin: 44000, PortMax: 44999, ListenIP: netip.IPv4Unspecified(), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	b := newBrowser(t)
+	c := &secureCall{anchor: a, phone: listenLoopback(t, "127.0.0.1"), pbx: listenLoopback(t, "127.0.0.1"), phoneMedia: make(chan []byte, 64)}
+	phoneAddr := c.phone.LocalAddr().(*net.UDPAddr).AddrPort()
+	pbxAddr := c.pbx.LocalAddr().(*net.UDPAddr).AddrPort()
+	if c.s, err = a.NewSession("client", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.s.Close() })
+	c.s.SetPeer(LegA, PeerInfo{SignalSource: phoneAddr, NATed: true, Security: SecurityDTLS})
+	c.s.SetPeer(LegB, PeerInfo{SignalSource: pbxAddr, Security: SecurityNone})
+	facing := phoneAddr.Addr()
+	out, err := c.s.Rewrite(LegB, "application/sdp", []byte(sdpFor(pbxAddr)), facing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := ParseStreams(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !offer[0].DTLS() || offer[0].Security.Setup != "actpass" {
+		t.Fatalf("natsbc's offer to the browser: %+v", offer[0])
+	}
+	c.relayA = netip.AddrPortFrom(facing, uint16(offer[0].Port))
+	answerSDP := strings.Replace(strings.Replace(b.sdp(phoneAddr), "a=setup:actpass", "a=setup:passive", 1), "a=group:BUNDLE 0\r\n", "", 1)
+	out, err = c.s.Rewrite(LegA, "application/sdp", []byte(answerSDP), facing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toPBX, err := ParseStreams(out)
+	if err != nil || wireOf(toPBX[0]) != wirePlain {
+		t.Fatalf("the PBX's answer: %v %+v", err, toPBX)
+	}
+	c.relayB = netip.AddrPortFrom(facing, uint16(toPBX[0].Port))
+
+	b.check(t, c.phone, offer[0], c.relayA)
+	dc, err := dtls.ServerWithOptions(dtlsOnly{c.phone, c.phoneMedia}, net.UDPAddrFromAddrPort(c.relayA),
+		dtls.WithCertificates(b.cert),
+		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AES128_CM_HMAC_SHA1_80),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithClientAuth(dtls.RequireAnyClientCert),
+		dtls.WithInsecureSkipVerify(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dc.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dc.HandshakeContext(ctx); err != nil {
+		t.Fatalf("natsbc's DTLS handshake as the client: %v", err)
+	}
+	state, _ := dc.ConnectionState()
+	cfg := srtp.Config{Profile: srtp.ProtectionProfileAes128CmHmacSha1_80}
+	if err := cfg.ExtractSessionKeysFromDTLS(&state, false); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, cfg.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := c.s.(*relaySession)
+	waitFor(t, func() bool {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		return rs.secure[0][LegA].ready() != nil
+	})
+	checkBridged(t, c, &srtpPeer{enc: enc, dec: dec}, 0)
 }
