@@ -158,8 +158,10 @@ func TestReloadOnSignalAndOnChange(t *testing.T) {
 	if got := handshakeName(t, cfg, client); got != "four.example" {
 		t.Fatalf("after the poller: %s", got)
 	}
-	if n := strings.Count(sink.String(), "not reloaded"); n != 1 {
-		t.Errorf("%d not-reloaded lines; want 1 (one per change)", n)
+	// One line per change, not per poll: the bad pair, and perhaps the
+	// moment between the new certificate's rename and its key's.
+	if n := strings.Count(sink.String(), "not reloaded"); n < 1 || n > 2 {
+		t.Errorf("%d not-reloaded lines; want 1 or 2 (one per change)", n)
 	}
 }
 
