@@ -51,7 +51,8 @@ func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
 	switch r.Message {
 	case "failed to parse":
 		return h.malformed(ctx, r)
-	case "Read error":
+	case "Read error", "Got TCP error", "Fail to upgrade":
+		// TCP/TLS and WebSocket read ends, refused upgrades.
 		if r.Level > slog.LevelDebug && h.guardClosed(r) {
 			r = withLevel(r, slog.LevelDebug)
 		}
