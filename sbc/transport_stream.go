@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -125,17 +126,84 @@ func (s *Server) dialTLS(ctx context.Context, dst string) error {
 			s.log.Warn("TLS connection to peer failed", "peer", peer.Name, "to", dst, "error", err)
 			return err
 		}
+		withCert := cfg.GetClientCertificate != nil
+		asked := watchCertificateRequest(cfg)
 		conn := tls.Client(raw, cfg)
-		if err := conn.HandshakeContext(dctx); err != nil {
+		started := time.Now()
+		err = conn.HandshakeContext(dctx)
+		var opened net.Conn = conn
+		if err == nil && asked.Load() {
+			opened, err = serverVerdict(conn, time.Since(started))
+		}
+		if err != nil {
 			_ = raw.Close()
 			s.log.Warn("TLS connection to peer failed", "peer", peer.Name, "to", dst, "server_name", cfg.ServerName,
-				"client_certificate", cfg.GetClientCertificate != nil, "error", err)
+				"client_certificate", withCert, "certificate_requested", asked.Load(), "error", err)
 			return fmt.Errorf("TLS handshake with %s: %w", dst, err)
 		}
 		s.log.Info("TLS connection to peer opened", "peer", peer.Name, "to", dst, "local", raw.LocalAddr().String(),
-			"server_name", cfg.ServerName, "version", tls.VersionName(conn.ConnectionState().Version))
-		return s.handoff.give(dctx, conn)
+			"server_name", cfg.ServerName, "version", tls.VersionName(conn.ConnectionState().Version),
+			"client_certificate", withCert && asked.Load())
+		return s.handoff.give(dctx, opened)
 	})
+}
+
+// watchCertificateRequest notes whether the server asks for a client
+// certificate (mutual TLS) during cfg's handshake.
+func watchCertificateRequest(cfg *tls.Config) *atomic.Bool {
+	asked := new(atomic.Bool)
+	give := cfg.GetClientCertificate
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		asked.Store(true)
+		if give == nil {
+			return &tls.Certificate{}, nil // none: the server decides
+		}
+		return give(cri)
+	}
+	return asked
+}
+
+// serverVerdict waits a moment for the server's verdict on natsbc's client
+// certificate. In TLS 1.3 the client's handshake ends before the server
+// has checked the certificate (RFC 8446 §4.4.2): a refusal comes as an
+// alert after it, which natsbc would otherwise meet only when the INVITE
+// it sent is lost. The wait is the handshake's own duration (about two
+// round trips), 20 ms to 1 s; what the server sends meanwhile is kept.
+func serverVerdict(conn *tls.Conn, handshake time.Duration) (net.Conn, error) {
+	if conn.ConnectionState().Version < tls.VersionTLS13 {
+		return conn, nil // TLS 1.2: the server's Finished came after its check
+	}
+	wait := min(max(handshake, 20*time.Millisecond), time.Second)
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	_ = conn.SetReadDeadline(time.Time{})
+	var ne net.Error
+	switch {
+	case n > 0:
+		return &prefixedConn{Conn: conn, prefix: buf[:n]}, nil
+	case errors.As(err, &ne) && ne.Timeout():
+		return conn, nil // no alert: the certificate was taken
+	case err == nil:
+		return conn, nil
+	}
+	return nil, fmt.Errorf("the peer refused natsbc's client certificate: %w", err)
+}
+
+// prefixedConn gives back what serverVerdict read before the connection's
+// own bytes.
+type prefixedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixedConn) Read(b []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(b, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
 }
 
 // dialGroup runs one dial per destination; callers for the same one wait
