@@ -117,18 +117,20 @@ type streamPhone struct {
 	name  string
 	conn  net.Conn
 	write func(string) error
+	ping  func() error // WebSocket only
 	in    chan sip.Message
 	done  chan struct{}
 
 	mu      sync.Mutex
 	backlog []sip.Message
 	history []string
-	pings   atomic.Int64 // WebSocket pings natsbc sent (answered)
-	crlf    chan struct{} // a CRLF keepalive answer came
+	pings   atomic.Int64  // WebSocket pings natsbc sent
+	pinged  chan struct{} // one per ping natsbc sent (dropped when full)
+	crlf    chan struct{} // a CRLF keepalive answer (or a pong) came
 }
 
 func (p *streamPhone) start(t *testing.T, read func() (string, error)) {
-	p.in, p.done, p.crlf = make(chan sip.Message, 256), make(chan struct{}), make(chan struct{}, 16)
+	p.in, p.done, p.crlf, p.pinged = make(chan sip.Message, 256), make(chan struct{}), make(chan struct{}, 16), make(chan struct{}, 1)
 	go func() {
 		defer close(p.done)
 		defer close(p.in)
@@ -206,6 +208,7 @@ func (b *streamBed) dialWSPhone(t *testing.T, network string, silent bool) *stre
 		return ws.WriteFrame(c, ws.MaskFrame(ws.NewFrame(op, true, b)))
 	}
 	p.write = func(s string) error { return send(ws.OpText, []byte(s)) }
+	p.ping = func() error { return send(ws.OpPing, []byte("test")) }
 	p.start(t, func() (string, error) {
 		for {
 			f, err := ws.ReadFrame(r)
@@ -215,6 +218,10 @@ func (b *streamBed) dialWSPhone(t *testing.T, network string, silent bool) *stre
 			switch f.Header.OpCode {
 			case ws.OpPing:
 				p.pings.Add(1)
+				select {
+				case p.pinged <- struct{}{}:
+				default:
+				}
 				if !silent {
 					_ = send(ws.OpPong, f.Payload)
 				}
@@ -265,6 +272,16 @@ func (p *streamPhone) Expect(t *testing.T, what string, match func(sip.Message) 
 		case <-deadline:
 			t.Fatalf("%s: no %s within %v\n%s", p.name, what, wait, p.dump())
 		}
+	}
+}
+
+// answered waits for a CRLF answer or a pong.
+func (p *streamPhone) answered(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-p.crlf:
+	case <-time.After(wait):
+		t.Fatalf("%s: no answer to %s", p.name, what)
 	}
 }
 
