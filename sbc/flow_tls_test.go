@@ -76,6 +76,9 @@ func TestTLSPhoneCallByeOnItsOwnConnection(t *testing.T) {
 	if rec, err := b.log.waitFor("binding registered", wait); err != nil || rec["transport"] != "tls" {
 		t.Fatalf("binding registered = %v, %v", rec, err)
 	}
+	// RFC 5626 §3.5.1 over TLS: a double-CRLF ping gets a CRLF pong.
+	p.Send(t, "\r\n\r\n")
+	p.answered(t, "a double CRLF")
 
 	callID, tag := "tls-"+randomHex(6), "ph"+randomHex(4)
 	p.Send(t, c.request("INVITE", "sip:1000@example.com", callID, tag, "<sip:1000@example.com>", 1,

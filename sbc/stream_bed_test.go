@@ -180,7 +180,14 @@ func (b *streamBed) dialTLSPhone(t *testing.T) *streamPhone {
 		return err
 	}
 	r := bufio.NewReader(c)
-	p.start(t, func() (string, error) { return readStreamMessage(r) })
+	p.start(t, func() (string, error) {
+		// RFC 5626 §3.5.1: a CRLF between messages is a keepalive pong.
+		if b, err := r.Peek(2); err == nil && string(b) == "\r\n" {
+			_, _ = r.Discard(2)
+			return "\r\n", nil
+		}
+		return readStreamMessage(r)
+	})
 	return p
 }
 
