@@ -8,8 +8,9 @@ set -euo pipefail
 # that counts their RTP on the wire (test/natlab/phones_*). sipvicious:
 # the scanner the security scenarios run against natsbc. sngrep: the HEP
 # collector the operations scenario captures with. chromium: the browser that
-# opens the web view (headless) and saves its screenshot.
-pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
+# opens the web view (headless) and saves its screenshot. kamailio-tls-modules:
+# the TLS trunk with mutual TLS (test/natlab/tls_test.go).
+pkgs=(sip-tester kamailio kamailio-tls-modules iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
 	baresip-core linphone-nogtk tshark sipvicious sngrep chromium)
 
 missing=()
