@@ -3,7 +3,6 @@ package certs
 import (
 	"crypto/x509"
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -20,9 +19,9 @@ type CA struct {
 // LoadCA reads a PEM file of CA certificates; a file without any is an
 // error.
 func LoadCA(file string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(file)
+	b, err := readPEMFile(file)
 	if err != nil {
-		return nil, &FileError{File: file, Err: err}
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) {

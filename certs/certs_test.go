@@ -73,6 +73,7 @@ func TestLoadKeyPairErrorsNameTheFile(t *testing.T) {
 		{garbage, a.KeyFile, garbage, "no PEM certificate"},
 		{a.CertFile, garbage, garbage, "PEM"},
 		{a.CertFile, b.KeyFile, b.KeyFile, "does not match the certificate in " + a.CertFile},
+		{dir, a.KeyFile, dir, "not a regular file"},
 	}
 	for _, tt := range tests {
 		_, err := LoadKeyPair(tt.cert, tt.key)

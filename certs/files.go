@@ -1,9 +1,41 @@
 package certs
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"time"
 )
+
+// maxPEMFile bounds what natsbc reads of a certificate, key or CA file: a
+// CA bundle is a few hundred KiB; more is a mistake (a log, a device).
+const maxPEMFile = 4 << 20
+
+// readPEMFile reads a regular file of at most maxPEMFile bytes: a FIFO or
+// a device named by mistake must fail, not hang the start.
+func readPEMFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, &FileError{File: name, Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &FileError{File: name, Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &FileError{File: name, Err: errors.New("not a regular file")}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		return nil, &FileError{File: name, Err: err}
+	}
+	if len(b) > maxPEMFile {
+		return nil, &FileError{File: name, Err: fmt.Errorf("larger than %d bytes", maxPEMFile)}
+	}
+	return b, nil
+}
 
 // stamp is what the poller compares to see that a file changed: its size
 // and modification time (a rename over it changes both, an edit in place
