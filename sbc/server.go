@@ -129,11 +129,10 @@ type Server struct {
 	// certs reads the tls peers' files; handoff gives sipgo the TLS
 	// connections natsbc opens (nil without a TLS socket); tlsDials runs
 	// one dial per destination (transport_stream.go).
-	certs     *certs.Store
-	ownCerts  bool
-	handoff   *handoff
-	tlsDials  dialGroup
-	wsSockets []*ingress.WebSocketListener
+	certs    *certs.Store
+	ownCerts bool
+	handoff  *handoff
+	tlsDials dialGroup
 
 	draining atomic.Bool
 	// shuttingDown: Shutdown began; Undrain cannot take calls again.
@@ -237,10 +236,8 @@ func New(opts Options) (*Server, error) {
 			s.tcpGuards = append(s.tcpGuards, g)
 			if isWebSocket(l.Spec.Network) {
 				// Pings and pongs, and no control frame for sipgo to trip on.
-				ws := ingress.NewWebSocketListener(g, ingress.WSConfig{PingInterval: cmp.Or(l.Spec.PingInterval, defaultWSPing),
+				s.listeners[i].Stream = ingress.NewWebSocketListener(g, ingress.WSConfig{PingInterval: cmp.Or(l.Spec.PingInterval, defaultWSPing),
 					MaxMessage: cfg.MaxMessageSize, Logger: log})
-				s.listeners[i].Stream = ws
-				s.wsSockets = append(s.wsSockets, ws)
 			}
 			if l.Spec.Network == "tls" && s.handoff == nil {
 				s.handoff = newHandoff(l.Stream.Addr())
