@@ -26,6 +26,17 @@ import (
 // connection to the Contact or Record-Route (sipgo #361). natsbc opens TLS
 // connections itself, and only to peers configured transport: tls; it
 // never opens a WebSocket.
+//
+// Why natsbc dials TLS itself rather than through sipgo: sipgo's dial takes
+// one tls.Config for every peer and sets its ServerName to the host of the
+// request's destination, so a peer's own server_name (SNI and the name
+// checked) cannot reach it; and while the client certificate could be
+// picked per dial (CertificateRequestInfo.Context is the context given to
+// TransactionRequest), the server is verified before that callback runs,
+// in VerifyConnection, which gets no context. So natsbc builds each
+// peer's tls.Config, dials, and hands the connection to sipgo through a
+// listener sipgo serves (handoff), where sipgo pools it like an accepted
+// one.
 
 var (
 	// errFlowGone: the connection a request must go on is closed.
