@@ -128,6 +128,7 @@ func TestTLSAndWebSocketErrorsNameTheLine(t *testing.T) {
 		{peer("    tls:\n      sni: x\n"), `t.yaml:12:7: unknown key "sni" in peers[0].tls`},
 		{"listen:\n  - address: 127.0.0.1:5060\npeers:\n  - name: trunk\n    address: 10.0.0.20:5061\n    transport: tls\n",
 			"t.yaml:6:16: peers[0].transport: tls needs a listen entry with transport: tls"},
+		{tlsSock(pair) + "routes:\n  - from: \"*\"\n    to: tls:10.0.0.20:5061\n", `t.yaml:9:9: routes[0].to: "tls:10.0.0.20:5061": name a peer with transport: tls instead`},
 		{tlsSock(pair) + "peers:\n  - name: trunk\n    address: 10.0.0.20:5061\n    tls:\n      server_name: x\n",
 			"t.yaml:11:7: peers[0].tls: applies to transport: tls, not udp"},
 	}
