@@ -142,6 +142,9 @@ type MediaConfig struct {
 	// Latching is how the media of sources that are not configured peers
 	// (phones) latches: strict ("" too) or srtp-auth.
 	Latching string
+	// SRTP is the media security of legs whose peer and socket name none:
+	// none, sdes, dtls or passthrough ("" too, the default).
+	SRTP string
 }
 
 // ListenEntry is one item of `listen:`.
@@ -167,6 +170,9 @@ type ListenEntry struct {
 	// socket; WSKnobs names those written (wrong on other transports).
 	IdleTimeout, PingInterval time.Duration
 	WSKnobs                   []string
+	// SRTP is the media security of legs on this socket whose peer names
+	// none (media.srtp's values; "": media.srtp).
+	SRTP string
 }
 
 // peerTLS is the `tls:` mapping of Peers[i], nil when it has none.

@@ -27,6 +27,7 @@ func (c *Config) SBC() sbc.Config {
 		MaxTransactions:        c.Limits.MaxTransactions,
 		MaxRelayPairsPerSource: c.Limits.MaxRelayPairsPerSource,
 		EndpointLatch:          cmp.Or(c.Relay.Latching, policy.LatchStrict),
+		MediaSRTP:              c.Relay.SRTP,
 		UserAgent:              c.SIP.UserAgent,
 		RealSourceHeader:       c.Security.RealSourceHeader,
 		SessionExpires:         c.SIP.SessionExpires,
@@ -95,6 +96,7 @@ func (c *Config) Listen() []sbc.ListenSpec {
 				TLS:           l.TLS,
 				IdleTimeout:   l.IdleTimeout,
 				PingInterval:  l.PingInterval,
+				SRTP:          l.SRTP,
 			})
 		}
 	}

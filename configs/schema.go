@@ -132,6 +132,7 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 				e.WSKnobs = append(e.WSKnobs, "ping_interval")
 				d.duration(&e.PingInterval)(n, p)
 			},
+			"srtp": d.str(&e.SRTP),
 		})
 		c.Sockets = append(c.Sockets, e)
 	})
@@ -152,6 +153,7 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 			"nat":       d.str(&nat),
 			"latching":  d.str(&peer.Latch),
 			"keep_ice":  d.boolean(&peer.KeepICE),
+			"srtp":      d.str(&peer.SRTP),
 			"trust_identity": func(n *yaml.Node, p string) {
 				trustSet = true
 				d.boolean(&peer.TrustIdentity)(n, p)

@@ -21,6 +21,7 @@ func (d *decoder) media(n *yaml.Node, path string, m *MediaConfig) {
 		"latch_window": d.duration(&m.LatchWindow),
 		"max_streams":  d.integer(&m.MaxStreams),
 		"latching":     d.str(&m.Latching),
+		"srtp":         d.str(&m.SRTP),
 	})
 }
 

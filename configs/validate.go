@@ -184,6 +184,7 @@ func (k *checker) checkListen(ls []ListenEntry) {
 			k.oneOf(p+".transport", l.Transport, listenNetwork)
 		}
 		k.checkListenTLS(p, l)
+		k.securityMode(p+".srtp", l.SRTP)
 		switch {
 		case l.Advertise.IsValid() && l.AdvertiseSTUN != "":
 			k.fail(p+".advertise", "give an IP or a stun: server, not both")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
 )
 
@@ -38,6 +39,7 @@ func (k *checker) checkPeers(peers []policy.Peer) {
 		if _, err := policy.ParseNATMode(string(peer.NAT)); err != nil {
 			k.fail(p+".nat", "%v", err)
 		}
+		k.securityMode(p+".srtp", peer.SRTP)
 		if peer.Latch != "" {
 			k.oneOf(p+".latching", peer.Latch, latchModes)
 		}
@@ -122,5 +124,12 @@ func (k *checker) checkRoutes(routes []policy.Route, peers []policy.Peer) {
 		case isName && peer.Address == "":
 			k.fail(p+".to", "peer %q has no address to send to", r.To)
 		}
+	}
+}
+
+// securityMode checks a media.srtp spelling ("" is allowed: the default).
+func (k *checker) securityMode(path, v string) {
+	if _, err := media.ParseSecurityMode(v); err != nil {
+		k.fail(path, "%v", err)
 	}
 }

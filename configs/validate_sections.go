@@ -109,6 +109,7 @@ func (k *checker) checkMedia(m *MediaConfig) {
 	if m.Latching != "" {
 		k.oneOf("media.latching", m.Latching, endpointLatchModes)
 	}
+	k.securityMode("media.srtp", m.SRTP)
 	if m.MaxStreams < 1 || m.MaxStreams > media.MaxStreamsBound {
 		k.fail("media.max_streams", "%d is out of range 1-%d", m.MaxStreams, media.MaxStreamsBound)
 	}

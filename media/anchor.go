@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/natsbc/natsbc/secmedia"
 )
 
 // maxBindTries bounds how many pairs one allocation tries when ports are
@@ -34,6 +36,27 @@ type RelayAnchor struct {
 	// watchers holds each session's timeout watch, and the timeout
 	// callback it ends with, so Close waits for them.
 	watchers sync.WaitGroup
+
+	// cert is natsbc's DTLS identity, made for the first DTLS leg.
+	certOnce sync.Once
+	cert     *secmedia.Certificate
+	certErr  error
+}
+
+// certificate is natsbc's DTLS certificate (RFC 5763 §5: self-signed, one
+// per process; peers trust it by the fingerprint in natsbc's SDP).
+func (a *RelayAnchor) certificate() (*secmedia.Certificate, error) {
+	a.certOnce.Do(func() { a.cert, a.certErr = secmedia.NewCertificate() })
+	return a.cert, a.certErr
+}
+
+// fingerprint is the a=fingerprint value of natsbc's certificate.
+func (a *RelayAnchor) fingerprint() (string, error) {
+	c, err := a.certificate()
+	if err != nil {
+		return "", err
+	}
+	return c.Fingerprint(), nil
 }
 
 var _ Anchor = (*RelayAnchor)(nil)

@@ -80,6 +80,8 @@ type PeerInfo struct {
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends
 	// (default: removed, so the other side talks only to the relay).
 	KeepICE bool
+	// Security is how natsbc secures this leg's media (see SecurityMode).
+	Security SecurityMode
 }
 
 // Anchor creates one media session per call.

@@ -38,7 +38,7 @@ func FuzzRelayPacket(f *testing.F) {
 		if rtpPort {
 			conn = r.a.rtp
 		}
-		r.st.handle(r.a, conn, rtpPort, pkt, src, make([]byte, 0, stunAnswerCap))
+		r.st.handle(r.a, conn, rtpPort, pkt, src, make([]byte, 0, scratchCap))
 		if fromStranger {
 			pbx.empty(t)
 			pbxRTCP.empty(t)

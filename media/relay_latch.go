@@ -25,6 +25,12 @@ type sidePolicy struct {
 	// carriage is how the stream's packets are told apart (its m= protocol).
 	carriage   carriage
 	clockRates [128]uint32
+	// secure, when set, is natsbc's end of the peer's SRTP: packets are
+	// decrypted as they come and encrypted as they go (relay_secure.go).
+	secure *secureLeg
+	// iceOnly: the peer does ICE with natsbc's ICE-lite end, so only an
+	// authenticated connectivity check moves where its media goes.
+	iceOnly bool
 }
 
 // mayLatchFrom is the address rule alone, without the window. It also
@@ -53,7 +59,7 @@ func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, 
 	if d := l.dest.Load(); d != nil && *d == src {
 		return true, false
 	}
-	if p == nil || now >= p.windowEnd {
+	if p == nil || now >= p.windowEnd || p.iceOnly {
 		return false, false
 	}
 	if p.auth != nil {

@@ -16,8 +16,11 @@ const (
 	maxDatagram = 4096
 	// maxReadFailures in a row end a reader instead of spinning on a broken socket.
 	maxReadFailures = 100
-	// stunAnswerCap holds the largest Binding answer nat builds (100 bytes).
-	stunAnswerCap = 128
+	// scratchCap holds what a reader writes besides relaying a packet as
+	// it came: a STUN answer (at most ~100 bytes for nat's, a little more
+	// for an ICE one) or a packet encrypted for an SRTP leg (its datagram
+	// plus the SRTP overhead).
+	scratchCap = maxDatagram + srtpOverheadCap
 )
 
 // relayStream relays one m= line between the two legs: four sockets,
@@ -66,7 +69,7 @@ func (st *relayStream) close() {
 func (st *relayStream) serve(s *side, conn udpConn, rtpPort bool) {
 	defer st.wg.Done()
 	buf := make([]byte, maxDatagram)
-	scratch := make([]byte, 0, stunAnswerCap)
+	scratch := make([]byte, 0, scratchCap)
 	failures := 0
 	for {
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
@@ -97,6 +100,13 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 	kind := classify(pkt, c)
 	if kind == kindOther {
 		return
+	}
+	if pol != nil && pol.secure != nil {
+		// natsbc ends this leg's security: what goes on is plain RTP.
+		var ok bool
+		if pkt, ok = st.unsecure(s, conn, rtpPort, kind, pkt, src, scratch, pol); !ok {
+			return
+		}
 	}
 	if kind == kindSTUN {
 		// STUN on a media port (RFC 7983 §7) is a NAT keepalive or a
@@ -158,6 +168,12 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 		s.rtcpPackets.Add(1)
 		if st.rtcp != nil {
 			st.rtcp(src, to, pkt)
+		}
+	}
+	if opol := o.policy.Load(); opol != nil && opol.secure != nil {
+		if pkt = secure(opol.secure, kind, pkt, scratch); pkt == nil {
+			s.unsent.Add(1) // no keys agreed with that peer yet
+			return
 		}
 	}
 	_, _ = out.WriteToUDPAddrPort(pkt, to) // UDP: a lost write is a lost packet

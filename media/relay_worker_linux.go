@@ -103,7 +103,7 @@ func newEngineWorker(log *slog.Logger) (*engineWorker, error) {
 		log: log, epfd: epfd, poller: poller, rc: rc, wakefd: wakefd,
 		events:  make([]unix.EpollEvent, engineEvents),
 		batch:   newMsgBatch(engineBatch, maxDatagram),
-		scratch: make([]byte, 0, stunAnswerCap),
+		scratch: make([]byte, 0, scratchCap),
 	}, nil
 }
 

@@ -97,9 +97,21 @@ func describeStream(s Stream) string {
 	for _, pt := range pts {
 		clock = append(clock, fmt.Sprintf("%d:%d", pt, s.ClockRates[uint8(pt)]))
 	}
-	return fmt.Sprintf("%d %s %s relayed=%t rtp=%s rtcp=%s mux=%t dir=%s hold=%t clock=%s",
+	line := fmt.Sprintf("%d %s %s relayed=%t rtp=%s rtcp=%s mux=%t dir=%s hold=%t clock=%s",
 		s.Index, s.Media, s.Proto, s.Relayed(), s.RTPAddrPort(), s.RTCPAddrPort(), s.RTCPMux, s.Direction, s.OnHold(),
 		strings.Join(clock, ","))
+	if len(s.Crypto) > 0 {
+		var suites []string
+		for _, c := range s.Crypto {
+			suites = append(suites, fmt.Sprintf("%d:%s", c.Tag, c.Suite))
+		}
+		line += " crypto=" + strings.Join(suites, ",")
+	}
+	if sec := s.Security; len(sec.Fingerprints) > 0 || sec.ICEUfrag != "" || sec.MID != "" {
+		line += fmt.Sprintf(" dtls=%t fingerprints=%d setup=%s ice=%s/%s mid=%s bundled=%t",
+			s.DTLS(), len(sec.Fingerprints), sec.Setup, sec.ICEUfrag, sec.ICEPwd, sec.MID, sec.Bundled)
+	}
+	return line
 }
 
 func compareGolden(t testing.TB, name string, got []byte) {

@@ -72,6 +72,7 @@ func (p *sdpParser) endSection() {
 	if !s.RTCPAddr.IsValid() {
 		s.RTCPAddr = s.Addr
 	}
+	p.sessionSec.inherit(&s.Security)
 	p.streams = append(p.streams, s)
 }
 

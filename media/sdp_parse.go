@@ -68,6 +68,7 @@ type sdpParser struct {
 	sessionAddr                      netip.Addr
 	sessionHasConn                   bool
 	sessionDir                       Direction
+	sessionSec                       sessionSecurity
 
 	streams []Stream
 	cur     mediaSection // the section being read, if inMedia
@@ -124,7 +125,9 @@ func (p *sdpParser) sessionLine(l sdpLine) error {
 	case 'a':
 		if dir, ok := direction(l.value); ok {
 			p.sessionDir = dir
+			break
 		}
+		p.sessionSec.sessionAttribute(attrName(l.value))
 	case 'i', 'u', 'e', 'p', 'b', 'r', 'z', 'k':
 	default:
 		return unparsable(l.num, "%c= is not a session-level line", l.typ)
@@ -181,6 +184,8 @@ func (p *sdpParser) mediaAttribute(l sdpLine) error {
 		if c, ok := parseCrypto(value); ok {
 			sec.stream.Crypto = append(sec.stream.Crypto, c)
 		}
+	default:
+		securityAttribute(&sec.stream.Security, name, value)
 	}
 	return nil
 }

@@ -21,13 +21,15 @@ func RewriteSDP(body []byte, facing netip.Addr, relay []RelayPorts, keepICE bool
 	if err != nil {
 		return nil, err
 	}
-	return rewriteParsed(body, streams, facing, relay, keepICE, nil)
+	return rewriteParsed(body, streams, facing, relay, keepICE, nil, nil)
 }
 
 // rewriteParsed is RewriteSDP of a body ParseStreams has read into streams,
 // so a session that needs the streams itself reads the body only once.
-// With origin, the o= line is natsbc's own for the leg (see legOrigin).
-func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []RelayPorts, keepICE bool, origin *legOrigin) ([]byte, error) {
+// With origin, the o= line is natsbc's own for the leg (see legOrigin);
+// with sec, natsbc writes its own end of the streams whose security it
+// terminates.
+func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []RelayPorts, keepICE bool, origin *legOrigin, sec *secureBody) ([]byte, error) {
 	if !facing.IsValid() || facing.IsUnspecified() {
 		return nil, errors.New("media: RewriteSDP needs the facing address")
 	}
@@ -43,6 +45,14 @@ func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []Rel
 		relay:    relay,
 		index:    -1,
 		origin:   origin,
+	}
+	if sec != nil {
+		w.sec, w.secSession = sec.streams, sec.session
+	}
+	if !keepICE || sec != nil {
+		for _, st := range streams {
+			w.iceDefault = w.iceDefault || (st.Relayed() && st.ICEDefault())
+		}
 	}
 	if w.facing.Is6() {
 		w.addrType = "IP6"

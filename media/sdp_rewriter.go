@@ -19,6 +19,15 @@ type sdpRewriter struct {
 	origin *legOrigin
 	// versionAt is where the o= version was written in out.
 	versionAt [2]int
+	// sec, when set, holds per m= index the sections whose security natsbc
+	// terminates (nil entries are written as before); secSession the
+	// session-level lines that go with them.
+	sec        []*secureOut
+	secSession *secureSession
+	// iceDefault: the author does ICE and the peer on this leg will not
+	// see its candidates (removed, or natsbc ends ICE itself), so its
+	// c=0.0.0.0 is no hold (Stream.ICEDefault): natsbc's address goes there.
+	iceDefault bool
 }
 
 func (w *sdpRewriter) line(l sdpLine) {
@@ -28,6 +37,9 @@ func (w *sdpRewriter) line(l sdpLine) {
 	case 'c':
 		w.connection(l)
 	case 'm':
+		if w.index < 0 {
+			w.writeSessionSecurity()
+		}
 		w.endSection()
 		w.index++
 		w.sawRTCP = false
@@ -66,7 +78,7 @@ func (w *sdpRewriter) writeOrigin(l sdpLine) {
 // that meaning on the other leg. Any other address is replaced.
 func (w *sdpRewriter) connection(l sdpLine) {
 	addr, _ := parseConnection(l.num, "c=", l.value)
-	if addr.IsUnspecified() {
+	if addr.IsUnspecified() && !w.iceDefault {
 		w.verbatim(l)
 		return
 	}
@@ -91,6 +103,10 @@ func (w *sdpRewriter) media(l sdpLine) {
 	}
 	kind, rest := nextField(l.value)
 	_, rest = nextField(rest)
+	if out := w.secured(); out != nil {
+		_, formats := nextField(rest)
+		rest = out.proto + " " + formats
+	}
 	w.out = append(w.out, "m="...)
 	w.out = append(w.out, kind...)
 	w.out = append(w.out, ' ')
@@ -103,6 +119,8 @@ func (w *sdpRewriter) media(l sdpLine) {
 func (w *sdpRewriter) attribute(l sdpLine) {
 	name, value := attrName(l.value)
 	switch {
+	case w.dropSecurityLine(name):
+		return
 	case !w.keepICE && isICEAttribute(name):
 		return
 	case name == "rtcp":
@@ -129,6 +147,7 @@ func (w *sdpRewriter) rtcp(num int, value string) {
 // endSection adds a=rtcp to an enabled section that had none when the relay
 // RTCP port is not RTP+1: RFC 3605 §2.1 says the peer would assume it.
 func (w *sdpRewriter) endSection() {
+	w.writeSectionSecurity()
 	if !w.enabled() || w.sawRTCP {
 		return
 	}

@@ -62,14 +62,22 @@ type Stream struct {
 	// Crypto are the stream's usable a=crypto lines (SDES-SRTP, RFC 4568),
 	// in order: the keys the author may encrypt its media with.
 	Crypto []Crypto
+	// Security holds the DTLS-SRTP, ICE and BUNDLE lines of the section.
+	Security Security
 }
 
 // OnHold reports whether the SDP's author has put the call on hold: it sends
 // only (music on hold) or nothing, or it gave the old-style c=0.0.0.0
 // (RFC 3264 §8.4).
 func (s Stream) OnHold() bool {
-	return s.Direction == SendOnly || s.Direction == Inactive || s.Addr.IsUnspecified()
+	return s.Direction == SendOnly || s.Direction == Inactive || (s.Addr.IsUnspecified() && !s.ICEDefault())
 }
+
+// ICEDefault reports whether c=0.0.0.0 only says that ICE will find the
+// address (RFC 8839 §4.2.1.1: a browser that has no usable default
+// candidate, mDNS host candidates only, writes 0.0.0.0 and port 9), not
+// hold.
+func (s Stream) ICEDefault() bool { return s.Security.ICEUfrag != "" }
 
 // RTPAddrPort is where the author wants its RTP.
 func (s Stream) RTPAddrPort() netip.AddrPort { return netip.AddrPortFrom(s.Addr, uint16(s.Port)) }

@@ -35,6 +35,9 @@ type relaySession struct {
 	carriage []carriage
 	// origins are natsbc's o= lines, per leg the SDP is sent on.
 	origins [2]legOrigin
+	// secure is, per m= index, natsbc's end of each leg's media security
+	// while it terminates it (session_secure.go).
+	secure [][2]*secureLeg
 	// answered: sbc said the call was answered, at answeredAt (anchor
 	// clock). While it rings no silence counts.
 	answered   bool
@@ -113,7 +116,13 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		}
 		relay[i] = RelayPorts{RTP: rs.sides[to].port, RTCP: rs.sides[to].port + 1}
 	}
-	out, err := rewriteParsed(sdp, streams, facing, relay, s.peers[from].KeepICE, &s.origins[to])
+	var sec *secureBody
+	if s.bridging() {
+		if sec, err = s.secureOutputs(to, streams); err != nil {
+			return nil, asUnparsable(err)
+		}
+	}
+	out, err := rewriteParsed(sdp, streams, facing, relay, s.peers[from].KeepICE, &s.origins[to], sec)
 	if err != nil {
 		return nil, asUnparsable(err)
 	}
@@ -127,6 +136,9 @@ func (s *relaySession) Rewrite(from Leg, contentType string, body []byte, facing
 		}
 		s.negotiated[i] = now
 		s.carriage[i] = carriageOf(streams[i].Proto)
+		if sec != nil {
+			s.settleSecurity(from, i)
+		}
 		s.applyPolicy(LegA, i)
 		s.applyPolicy(LegB, i)
 		s.aim(from, i, changedAddress(prev, streams, i))
@@ -232,6 +244,7 @@ func (s *relaySession) Close() error {
 			s.anchor.freeSide(sd)
 		}
 	}
+	s.releaseSecurity()
 	<-s.watchDone
 	s.anchor.forget(s)
 	close(s.tornDown)

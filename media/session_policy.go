@@ -29,6 +29,8 @@ func (s *relaySession) applyPolicy(leg Leg, i int) {
 			}
 		}
 	}
+	peer, known := sdpStream(s.sdp[leg], i)
+	s.securePolicy(pol, leg, i, peer, known)
 	s.streams[i].sides[leg].policy.Store(pol)
 }
 

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/pion/srtp/v3"
+
+	"github.com/natsbc/natsbc/secmedia"
 )
 
 // srtpAuth decides whether a packet was sent by the holder of a stream's
@@ -23,22 +25,13 @@ type srtpAuth struct {
 	buf  []byte
 }
 
-// suites maps the RFC 4568 / RFC 7714 suite names natsbc checks to pion's
-// protection profiles.
-var suites = map[string]srtp.ProtectionProfile{
-	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
-	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
-	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
-	"AEAD_AES_256_GCM":        srtp.ProtectionProfileAeadAes256Gcm,
-}
-
 // newSRTPAuth builds the check from a stream's a=crypto lines; nil when
 // none has a suite and key natsbc can check (then latching falls back to
 // the strict address rule).
 func newSRTPAuth(cryptos []Crypto) *srtpAuth {
 	a := &srtpAuth{}
 	for _, c := range cryptos {
-		profile, ok := suites[c.Suite]
+		profile, ok := secmedia.Profile(c.Suite)
 		if !ok || c.MKI {
 			continue
 		}

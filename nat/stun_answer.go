@@ -31,10 +31,10 @@ func AnswerBinding(req []byte, from netip.AddrPort) (resp []byte, ok bool) {
 }
 
 // maxAnswerSize bounds every answer, so growing dst once up front lets
-// pion write the whole message in place: the largest is a 420 with 16
-// unknown types, 20 + 28 (ERROR-CODE) + 36 (UNKNOWN-ATTRIBUTES) +
-// 12 (SOFTWARE) + 8 (FINGERPRINT) = 104 bytes; an IPv6 success with
-// FINGERPRINT is 20 + 24 + 24 + 12 + 8 = 88.
+// pion write the whole message in place: the largest is an IPv6 success
+// to a checked request, 20 + 24 + 24 + 12 + 24 (MESSAGE-INTEGRITY) + 8
+// (FINGERPRINT) = 112 bytes; a 420 with 16 unknown types is 20 + 28
+// (ERROR-CODE) + 36 (UNKNOWN-ATTRIBUTES) + 12 (SOFTWARE) + 8 = 104.
 const maxAnswerSize = 128
 
 // AppendBindingAnswer is AnswerBinding appending to dst, so a relay that
@@ -45,16 +45,16 @@ func AppendBindingAnswer(dst, req []byte, from netip.AddrPort) (resp []byte, ok 
 		return dst, false // RTP and SIP pass here, touching nothing
 	}
 	x := exchangePool.Get().(*bindingExchange)
-	resp, ok = x.appendAnswer(dst, req, from)
-	x.release()
-	return resp, ok
-}
-
-// appendAnswer decodes req and appends its answer to dst.
-func (x *bindingExchange) appendAnswer(dst, req []byte, from netip.AddrPort) ([]byte, bool) {
+	defer x.release()
 	if !x.decodeRequest(req) {
 		return dst, false
 	}
+	return x.appendAnswer(dst, from, nil)
+}
+
+// appendAnswer appends the answer to the decoded x.req to dst, signed
+// with key when key is not nil.
+func (x *bindingExchange) appendAnswer(dst []byte, from netip.AddrPort, key stun.MessageIntegrity) ([]byte, bool) {
 	start := len(dst)
 	out := dst
 	if cap(dst)-start < maxAnswerSize {
@@ -66,7 +66,7 @@ func (x *bindingExchange) appendAnswer(dst, req []byte, from netip.AddrPort) ([]
 	// the answer land right after dst's contents.
 	x.resp.Raw = out[start:start]
 	x.resp.Attributes = x.resp.Attributes[:0]
-	if x.buildAnswer(from) != nil {
+	if x.buildAnswer(from, key) != nil {
 		return dst, false // cannot happen: every address fits
 	}
 	raw := x.resp.Raw
@@ -76,8 +76,9 @@ func (x *bindingExchange) appendAnswer(dst, req []byte, from netip.AddrPort) ([]
 	return append(out[:start], raw...), true // pion had to grow Raw elsewhere
 }
 
-// buildAnswer writes the answer to x.req into x.resp (RFC 5389 §7.3.1).
-func (x *bindingExchange) buildAnswer(from netip.AddrPort) error {
+// buildAnswer writes the answer to x.req into x.resp (RFC 5389 §7.3.1),
+// with MESSAGE-INTEGRITY keyed by key when key is not nil.
+func (x *bindingExchange) buildAnswer(from netip.AddrPort, key stun.MessageIntegrity) error {
 	m := &x.resp
 	m.TransactionID = x.req.TransactionID
 	m.Type = stun.BindingSuccess
@@ -113,8 +114,17 @@ func (x *bindingExchange) buildAnswer(from netip.AddrPort) error {
 	if err := softwareAttr.AddTo(m); err != nil { // §15.10
 		return err
 	}
-	// §7.3.3 / §15.5: FINGERPRINT in the answer when the request had one.
-	if x.hasFingerprint {
+	// §10.1.2: the answer to a checked request carries MESSAGE-INTEGRITY
+	// with the same key, and nothing but FINGERPRINT after it (§15.4).
+	if key != nil {
+		if err := key.AddTo(m); err != nil {
+			return err
+		}
+	}
+	// §7.3.3 / §15.5: FINGERPRINT in the answer when the request had one;
+	// always in the answer to a checked request (RFC 8445 §7: ICE uses
+	// FINGERPRINT in connectivity checks).
+	if x.hasFingerprint || key != nil {
 		return stun.Fingerprint.AddTo(m)
 	}
 	return nil

@@ -31,10 +31,15 @@ type bindingExchange struct {
 	hasFingerprint bool
 
 	// Room for the usual requests (an ICE check carries about eight
-	// attributes) and for any answer (at most four), in the same
+	// attributes) and for any answer (at most five), in the same
 	// allocation as the exchange.
 	reqAttrs  [16]stun.RawAttribute
-	respAttrs [4]stun.RawAttribute
+	respAttrs [5]stun.RawAttribute
+
+	// reqCopy holds a checked request while MESSAGE-INTEGRITY is verified:
+	// pion rewrites the header's length and appends the HMAC in the spare
+	// capacity of the message it checks, which must not be the caller's.
+	reqCopy [maxCheckedRequest + stunHMACSize]byte
 }
 
 // maxPooledReqAttrs: a request with a few thousand attributes makes pion
@@ -54,8 +59,9 @@ func (x *bindingExchange) release() {
 	if cap(x.req.Attributes) > maxPooledReqAttrs {
 		return
 	}
-	// Entries past the lengths were cleared by earlier releases.
-	clear(x.req.Attributes)
+	// A checked request's list may have been cut short after
+	// MESSAGE-INTEGRITY: clear up to the capacity.
+	clear(x.req.Attributes[:cap(x.req.Attributes)])
 	clear(x.resp.Attributes)
 	x.req.Attributes, x.resp.Attributes = x.req.Attributes[:0], x.resp.Attributes[:0]
 	x.req.Raw, x.resp.Raw = nil, nil

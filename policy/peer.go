@@ -67,6 +67,10 @@ type Peer struct {
 	// KeepICE keeps a=candidate and a=ice-* in the SDP this peer sends;
 	// by default they are removed so the other side talks only to the relay.
 	KeepICE bool
+	// SRTP is the media security natsbc speaks with this peer: "none",
+	// "sdes", "dtls" or "passthrough"; "" leaves it to the socket's or the
+	// media default.
+	SRTP string
 	// TrustIdentity lets this peer's P-Asserted-Identity,
 	// P-Preferred-Identity, Remote-Party-ID and Privacy headers through
 	// (RFC 3325 §5: a trust domain accepts asserted identities only from

@@ -34,6 +34,9 @@ type Config struct {
 	// configured peer latches (media.latching: policy.LatchStrict or
 	// policy.LatchSRTPAuth; "" is strict).
 	EndpointLatch string
+	// MediaSRTP is the media security of legs whose peer and socket name
+	// none (media.srtp; media.ParseSecurityMode, "" is passthrough).
+	MediaSRTP string
 	// TimerC bounds how long an INVITE may ring without a final response
 	// (RFC 3261 §16.6 item 11): then natsbc CANCELs the far leg and answers
 	// the near leg 408.
@@ -119,6 +122,7 @@ func DefaultConfig() Config {
 		// Two pairs per relayed stream (one per leg): 250 one-stream calls.
 		MaxRelayPairsPerSource: 500,
 		EndpointLatch:          policy.LatchStrict,
+		MediaSRTP:              "passthrough",
 		Registrations:          RegistrationConfig{NATExpires: 60 * time.Second, MaxPerSource: 100, MaxInFlightPerSource: 20},
 		Keepalive:              KeepaliveConfig{Method: KeepaliveOptions, Interval: 15 * time.Second, MaxMissed: 3},
 	}
@@ -150,4 +154,7 @@ type ListenSpec struct {
 	// long; natsbc pings it every PingInterval (RFC 6455 §5.5.2), so a live
 	// peer's pongs keep it. Zero: 120 s and 30 s.
 	IdleTimeout, PingInterval time.Duration
+	// SRTP is the media security of legs on this socket whose peer names
+	// none (media.ParseSecurityMode; "": Config.MediaSRTP).
+	SRTP string
 }

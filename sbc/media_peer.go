@@ -21,7 +21,8 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		mode = c.cfg.EndpointLatch
 	}
 	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
-		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr())}
+		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr()),
+		Security: c.securityOf(l)}
 	l.mu.Unlock()
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
@@ -79,4 +80,19 @@ func sdpReject(err error) *Reject {
 	}
 	// ErrTooManyStreams too: the offer asks for more than natsbc relays.
 	return &Reject{Code: 488, Reason: "Not Acceptable Here"}
+}
+
+// securityOf is how natsbc secures the media of leg l (l.mu held): the
+// peer's media.srtp, else its socket's, else the default. Config checked
+// the spellings; one that slipped through is passthrough, today's way.
+func (c *call) securityOf(l *leg) media.SecurityMode {
+	spelling := l.peer.SRTP
+	if spelling == "" && l.sock != nil {
+		spelling = l.sock.spec.SRTP
+	}
+	if spelling == "" {
+		spelling = c.cfg.MediaSRTP
+	}
+	m, _ := media.ParseSecurityMode(spelling)
+	return m
 }

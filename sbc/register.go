@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -45,6 +46,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	src := x.Flow.Source.Addr()
+	release := func() {}
 	if x.peer == "" {
 		if !s.regFlight.take(src) {
 			s.logLimit(slog.LevelInfo, "REGISTER rejected", "call_id", callID(req), "source", req.Source(), "status", 503,
@@ -54,12 +56,17 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			s.respond(tx, req, res)
 			return
 		}
-		defer s.regFlight.give(src)
+		// Given back as soon as the PBX answered, before the phone hears
+		// it: a phone that sends its next REGISTER at once finds it free.
+		var once sync.Once
+		release = func() { once.Do(func() { s.regFlight.give(src) }) }
+		defer release()
 	}
 	out := s.registerRequest(x)
 	ctx, cancel := context.WithTimeout(s.base, 64*s.conf().T1)
 	defer cancel()
 	res, err := s.do(ctx, out)
+	release()
 	if err == nil {
 		s.noteAuthOutcome(req, res)
 	}

@@ -1,0 +1,157 @@
+package media
+
+import (
+	"strings"
+
+	"github.com/natsbc/natsbc/secmedia"
+)
+
+// secureBody is how a body natsbc writes to one leg ends the security of
+// its streams (nil entries: streams written as before).
+type secureBody struct {
+	streams []*secureOut
+	session *secureSession
+}
+
+// bridging reports whether natsbc ends media security on this call's
+// legs: when either leg has a mode other than passthrough (SecurityMode).
+func (s *relaySession) bridging() bool {
+	return s.peers[LegA].Security != SecurityPassthrough || s.peers[LegB].Security != SecurityPassthrough
+}
+
+// secureOutputs decides how each RTP stream of streams (from the other
+// leg) is written to leg to, making natsbc's keys and credentials for it
+// the first time (s.mu held).
+func (s *relaySession) secureOutputs(to Leg, streams []Stream) (*secureBody, error) {
+	body := &secureBody{streams: make([]*secureOut, len(streams)), session: &secureSession{}}
+	for i, st := range streams {
+		if !st.Relayed() || carriageOf(st.Proto) != carryRTP {
+			continue
+		}
+		peer, known := sdpStream(s.sdp[to], i)
+		out, err := s.secureLegAt(to, i).output(st, peer, known, s.peers[to].Security, s.anchor.fingerprint)
+		if err != nil {
+			return nil, err
+		}
+		body.streams[i] = out
+		if out.wire == wireDTLS {
+			body.session.iceLite = true
+			if known && peer.Security.Bundled {
+				body.session.bundle = append(body.session.bundle, out.mid)
+			}
+		}
+	}
+	return body, nil
+}
+
+// secureLegAt is natsbc's end of stream i's security on leg, made on
+// first use (s.mu held).
+func (s *relaySession) secureLegAt(leg Leg, i int) *secureLeg {
+	for len(s.secure) <= i {
+		s.secure = append(s.secure, [2]*secureLeg{})
+	}
+	if s.secure[i][leg] == nil {
+		s.secure[i][leg] = newSecureLeg(s.log.With("stream", i, "leg", leg.String()))
+	}
+	return s.secure[i][leg]
+}
+
+// secureLegOf is the leg's secureLeg of stream i, nil when natsbc has
+// not secured it (s.mu held).
+func (s *relaySession) secureLegOf(leg Leg, i int) *secureLeg {
+	if i < len(s.secure) {
+		return s.secure[i][leg]
+	}
+	return nil
+}
+
+// settleSecurity brings stream i's keys in line with both legs' last SDP,
+// after an SDP from from (s.mu held). A peer that secures its media but
+// to which natsbc has not answered yet gets its secureLeg now, so its
+// packets are held (not relayed encrypted) until keys are agreed.
+func (s *relaySession) settleSecurity(from Leg, i int) {
+	if st, ok := sdpStream(s.sdp[from], i); ok && wireOf(st) != wirePlain {
+		s.secureLegAt(from, i)
+	}
+	for _, leg := range []Leg{LegA, LegB} {
+		if l := s.secureLegOf(leg, i); l != nil {
+			peer, known := sdpStream(s.sdp[leg], i)
+			l.settle(peer, known, s.dtlsStarter(leg, i))
+		}
+	}
+}
+
+// securePolicy sets what the packet path needs of leg's secureLeg into pol.
+func (s *relaySession) securePolicy(pol *sidePolicy, leg Leg, i int, peer Stream, known bool) {
+	l := s.secureLegOf(leg, i)
+	if l == nil {
+		return
+	}
+	in := wirePlain
+	if known {
+		in = wireOf(peer)
+	}
+	if l.wrote == wirePlain && in == wirePlain {
+		return
+	}
+	pol.secure = l
+	// Decryption authenticates the sender before it latches (relay_secure.go),
+	// so any source holding the key may; with ICE only checks move media.
+	pol.auth, pol.relaxed = nil, true
+	pol.iceOnly = l.wrote == wireDTLS && known && peer.Security.ICEUfrag != ""
+	if l.wrote == wireDTLS {
+		pol.rtcpMux = known && peer.RTCPMux // natsbc's side of it always offers mux
+	}
+}
+
+// dtlsStarter starts DTLS for leg's peer of stream i, sending through the
+// leg's RTP socket to where its media is latched.
+func (s *relaySession) dtlsStarter(leg Leg, i int) dtlsStarter {
+	sd := s.streams[i].sides[leg]
+	log := s.log.With("stream", i, "leg", leg.String())
+	return func(client bool, remote []secmedia.Fingerprint, onReady func(*secmedia.Transform)) (*secmedia.DTLS, error) {
+		cert, err := s.anchor.certificate()
+		if err != nil {
+			return nil, err
+		}
+		return secmedia.StartDTLS(secmedia.DTLSConfig{
+			Certificate: cert,
+			Client:      client,
+			Remote:      remote,
+			Send: func(pkt []byte) {
+				if to, ok := sd.rtpLatch.target(); ok {
+					_, _ = sd.rtp.WriteToUDPAddrPort(pkt, to)
+				}
+			},
+			OnReady: func(t *secmedia.Transform) {
+				onReady(t)
+				log.Info("DTLS-SRTP keys agreed", "client", client)
+			},
+			OnFailed: func(err error) { log.Warn("DTLS handshake failed", "err", err) },
+			Logger:   log,
+		})
+	}
+}
+
+// releaseSecurity ends every DTLS session of the call (after its streams
+// stopped).
+func (s *relaySession) releaseSecurity() {
+	for _, pair := range s.secure {
+		for _, l := range pair {
+			if l != nil {
+				l.release()
+			}
+		}
+	}
+}
+
+// plainProto keeps a plain protocol as it is and turns a secure one into
+// RTP/AVP for a peer that has not said what it speaks.
+func plainProto(in Stream) string {
+	if wireOf(in) == wirePlain && carriageOf(in.Proto) == carryRTP && !hasSAVP(in.Proto) {
+		return in.Proto
+	}
+	return "RTP/AVP"
+}
+
+func hasSAVP(proto string) bool { return strings.Contains(strings.ToUpper(proto), "SAVP") }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package secmedia
+
+const raceEnabled = false

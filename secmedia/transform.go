@@ -1,0 +1,132 @@
+package secmedia
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// replayWindow is how far behind the newest packet an SRTP or SRTCP packet
+// may arrive and still be accepted once (RFC 3711 §3.3.2; 128 is libsrtp's
+// default). Without replay protection a captured packet re-sent to natsbc
+// would be decrypted again and reach the plain-RTP side as new media.
+const replayWindow = 128
+
+// Transform encrypts what natsbc sends to one peer and decrypts what that
+// peer sends (RFC 3711): the SRTP end of one call leg.
+//
+// pion's srtp.Context is not safe for concurrent use and keeps per-SSRC
+// state for one direction, so each of the four directions has its own
+// context and lock: the relay's readers for the two sockets of a leg (or
+// the reader of one muxed socket) never wait on each other.
+type Transform struct {
+	encRTP, decRTP, encRTCP, decRTCP direction
+	overhead                         int
+}
+
+// direction is one of a Transform's four contexts with the headers pion
+// parses into, reused so that a packet allocates nothing.
+type direction struct {
+	mu      sync.Mutex
+	ctx     *srtp.Context
+	rtpHdr  rtp.Header
+	rtcpHdr rtcp.Header
+}
+
+// NewTransform builds the SRTP transform of one leg. localKeySalt is the
+// master key || salt natsbc encrypts with (the one it announced, or its
+// role's DTLS-SRTP key); remoteKeySalt is the peer's, which natsbc decrypts
+// with. Both must have profile's key and salt lengths.
+func NewTransform(profile srtp.ProtectionProfile, localKeySalt, remoteKeySalt []byte) (*Transform, error) {
+	keyLen, saltLen, err := keySaltLen(profile)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range [][]byte{localKeySalt, remoteKeySalt} {
+		if len(k) != keyLen+saltLen {
+			return nil, fmt.Errorf("%w: %d bytes, %v needs %d", ErrKeyLength, len(k), profile, keyLen+saltLen)
+		}
+	}
+	t := &Transform{}
+	ctxs := []struct {
+		dir     *direction
+		keySalt []byte
+		opts    []srtp.ContextOption
+	}{
+		{&t.encRTP, localKeySalt, nil},
+		{&t.encRTCP, localKeySalt, nil},
+		{&t.decRTP, remoteKeySalt, []srtp.ContextOption{srtp.SRTPReplayProtection(replayWindow)}},
+		{&t.decRTCP, remoteKeySalt, []srtp.ContextOption{srtp.SRTCPReplayProtection(replayWindow)}},
+	}
+	for _, c := range ctxs {
+		c.dir.ctx, err = srtp.CreateContext(c.keySalt[:keyLen], c.keySalt[keyLen:], profile, c.opts...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if t.overhead, err = overhead(profile); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// overhead is the most bytes protecting a packet adds: SRTCP's, whose
+// trailer has the E flag and SRTCP index (RFC 3711 §3.4) besides the tag
+// (an HMAC tag, or RFC 7714's GCM tag).
+func overhead(p srtp.ProtectionProfile) (int, error) {
+	const srtcpIndexLen = 4
+	tag, err := p.AuthTagRTCPLen()
+	if err != nil {
+		return 0, err
+	}
+	aead, err := p.AEADAuthTagLen()
+	if err != nil {
+		return 0, err
+	}
+	return tag + aead + srtcpIndexLen, nil
+}
+
+// Overhead is the most bytes EncryptRTP or EncryptRTCP adds to a packet.
+func (t *Transform) Overhead() int { return t.overhead }
+
+// EncryptRTP protects an RTP packet natsbc sends to the peer (RFC 3711
+// §3.3), appending the SRTP packet to dst[:0]. With cap(dst) of at least
+// len(pkt)+Overhead() nothing is allocated; dst may be pkt's own buffer.
+func (t *Transform) EncryptRTP(dst, pkt []byte) ([]byte, error) {
+	d := &t.encRTP
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.EncryptRTP(dst[:0], pkt, &d.rtpHdr)
+}
+
+// DecryptRTP authenticates and decrypts an SRTP packet from the peer,
+// appending the RTP packet to dst[:0]; dst may be pkt (in place). A packet
+// whose tag does not verify, or one already received (replay), is an
+// error and leaves no state behind.
+func (t *Transform) DecryptRTP(dst, pkt []byte) ([]byte, error) {
+	d := &t.decRTP
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.DecryptRTP(dst[:0], pkt, &d.rtpHdr)
+}
+
+// EncryptRTCP protects an RTCP compound packet natsbc sends to the peer
+// (RFC 3711 §3.4), appending the SRTCP packet to dst[:0].
+func (t *Transform) EncryptRTCP(dst, pkt []byte) ([]byte, error) {
+	d := &t.encRTCP
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.EncryptRTCP(dst[:0], pkt, &d.rtcpHdr)
+}
+
+// DecryptRTCP authenticates and decrypts an SRTCP packet from the peer,
+// appending the RTCP packet to dst[:0]; dst may be pkt (in place).
+func (t *Transform) DecryptRTCP(dst, pkt []byte) ([]byte, error) {
+	d := &t.decRTCP
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx.DecryptRTCP(dst[:0], pkt, &d.rtcpHdr)
+}
