@@ -37,7 +37,9 @@ func Write(w io.Writer, msgs []diagnosis.Message) error {
 			ip, ipLayer = v6, v6
 		}
 		var l4 gopacket.SerializableLayer
-		if m.Transport == "tcp" {
+		// TLS and WebSocket messages were recorded as natsbc read them,
+		// in the clear: they go out as TCP segments.
+		if m.Transport != "" && m.Transport != "udp" {
 			key := flowKey{m.Src, m.Dst}
 			seg := &layers.TCP{SrcPort: layers.TCPPort(m.Src.Port()), DstPort: layers.TCPPort(m.Dst.Port()), Seq: seqs[key] + 1, ACK: true, PSH: true, Window: 65535}
 			seqs[key] += uint32(len(m.Raw))

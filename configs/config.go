@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 )
@@ -31,6 +32,9 @@ type Config struct {
 	// Sockets is the file's `listen:` list (the method Listen maps it).
 	Sockets []ListenEntry
 	Peers   []policy.Peer
+	// PeerTLS is each peer's `tls:` mapping, by the position of the peer
+	// in Peers (nil, or shorter than Peers: none).
+	PeerTLS []*certs.Client
 	// Routes is the file's `routes:`; nil (key absent) means
 	// policy.DefaultRoutes, an empty list means no routes at all.
 	Routes []policy.Route
@@ -147,7 +151,8 @@ type MediaConfig struct {
 type ListenEntry struct {
 	Name    string
 	Address netip.AddrPort
-	// Transport is "udp", "tcp" or "both" ("" means both).
+	// Transport is "udp", "tcp", "both" ("" means both), "tls", "ws" or
+	// "wss".
 	Transport string
 	// Advertise, when valid, replaces the local IP in Via/Contact.
 	Advertise netip.Addr
@@ -157,9 +162,25 @@ type ListenEntry struct {
 	// Endpoints are the sources other than peers that may use the socket
 	// (zero: any).
 	Endpoints ingress.Endpoints
+	// TLS is the `tls:` mapping of a tls or wss socket; TLSSet says it was
+	// written at all.
+	TLS    certs.Server
+	TLSSet bool
+	// IdleTimeout and PingInterval are the WebSocket knobs of a ws or wss
+	// socket; WSKnobs names those written (wrong on other transports).
+	IdleTimeout, PingInterval time.Duration
+	WSKnobs                   []string
 	// SRTP is the media security of legs on this socket whose peer names
 	// none (media.srtp's values; "": media.srtp).
 	SRTP string
+}
+
+// peerTLS is the `tls:` mapping of Peers[i], nil when it has none.
+func (c *Config) peerTLS(i int) *certs.Client {
+	if i < len(c.PeerTLS) {
+		return c.PeerTLS[i]
+	}
+	return nil
 }
 
 // CDRConfig is the `cdr:` section.

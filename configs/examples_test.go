@@ -2,10 +2,13 @@ package configs
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/natsbc/natsbc/certs/certstest"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
 	"github.com/natsbc/natsbc/sbc"
@@ -172,3 +175,40 @@ func sameMedia(a, b media.Config) bool {
 }
 
 func policyURI(host string) policy.RequestURI { return policy.RequestURI{Host: host} }
+
+// The WebRTC gateway example: browsers over WSS with DTLS-SRTP, SRTP
+// phones over TLS with SDES, a plain-RTP PBX. Its certificate files are
+// relative to the file, so the test puts the example and a test
+// certificate in a directory of its own.
+func TestExampleWebRTCGateway(t *testing.T) {
+	dir := t.TempDir()
+	body, err := os.ReadFile("examples/webrtc-gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "webrtc-gateway.yaml")
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tlsDir := filepath.Join(dir, "tls")
+	if err := os.Mkdir(tlsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	certstest.NewCA(t, tlsDir, "ca").Issue(t, tlsDir, "web", "sip.example.com")
+	c := load(t, path)
+	bySocket := map[string]sbc.ListenSpec{}
+	for _, s := range c.Listen() {
+		bySocket[s.Name+"/"+s.Network] = s
+	}
+	web, sips := bySocket["web/wss"], bySocket["sips/tls"]
+	if web.SRTP != "dtls" || sips.SRTP != "sdes" || web.TLS.CertFile != filepath.Join(tlsDir, "web.pem") {
+		t.Errorf("web %+v, sips %+v; want wss with dtls and its certificate, tls with sdes", web, sips)
+	}
+	if _, ok := bySocket["inside/udp"]; !ok {
+		t.Errorf("no inside UDP socket in %v", bySocket)
+	}
+	pbx := mustPolicy(t, c).Classify(netip.MustParseAddr("10.0.0.10"))
+	if pbx.Name != "pbx" || pbx.SRTP != "none" || c.SBC().MediaSRTP != "passthrough" {
+		t.Errorf("pbx %+v, default %q; want plain RTP towards the PBX, passthrough elsewhere", pbx, c.SBC().MediaSRTP)
+	}
+}

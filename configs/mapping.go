@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 	"github.com/natsbc/natsbc/sbc"
@@ -44,7 +45,22 @@ func (c *Config) SBC() sbc.Config {
 			Interval:  c.Keepalive.Interval,
 			MaxMissed: c.Keepalive.MaxMissed,
 		},
+		PeerTLS: c.peerTLSByName(),
 	}
+}
+
+// peerTLSByName is each tls peer's `tls:` by peer name (nil: none).
+func (c *Config) peerTLSByName() map[string]certs.Client {
+	var out map[string]certs.Client
+	for i, p := range c.Peers {
+		if t := c.peerTLS(i); t != nil {
+			if out == nil {
+				out = map[string]certs.Client{}
+			}
+			out[p.Name] = *t
+		}
+	}
+	return out
 }
 
 // StateFile is registrations.state_file: the registrations' file, "" for
@@ -65,7 +81,7 @@ func (c *Config) TokenSecret() []byte {
 }
 
 // Listen gives one socket per network: a `both` entry becomes a UDP and a
-// TCP spec with the same name, UDP first.
+// TCP spec with the same name, UDP first; tls, ws and wss are one each.
 func (c *Config) Listen() []sbc.ListenSpec {
 	var specs []sbc.ListenSpec
 	for _, l := range c.Sockets {
@@ -77,6 +93,9 @@ func (c *Config) Listen() []sbc.ListenSpec {
 				Advertise:     l.Advertise,
 				AdvertiseSTUN: l.AdvertiseSTUN,
 				Endpoints:     ingress.Endpoints{Restricted: l.Endpoints.Restricted, Nets: slices.Clone(l.Endpoints.Nets)},
+				TLS:           l.TLS,
+				IdleTimeout:   l.IdleTimeout,
+				PingInterval:  l.PingInterval,
 				SRTP:          l.SRTP,
 			})
 		}

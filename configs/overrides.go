@@ -141,6 +141,9 @@ func (c *Config) applyPBX(hostport string) error {
 		c.Peers = append(c.Peers, peer)
 	} else {
 		c.Peers[i] = peer
+		if i < len(c.PeerTLS) {
+			c.PeerTLS[i] = nil // the flag's PBX is a UDP one
+		}
 	}
 	p := fmt.Sprintf("peers[%d]", i)
 	c.forget(p)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/policy"
 	"gopkg.in/yaml.v3"
 )
@@ -109,14 +110,29 @@ func (d *decoder) decodeRoot(root *yaml.Node, c *Config) {
 
 func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
-		e := ListenEntry{Name: "listen" + strconv.Itoa(i+1), Transport: "both"}
+		e := ListenEntry{Name: "listen" + strconv.Itoa(i+1), Transport: "both",
+			IdleTimeout: DefaultWSIdleTimeout, PingInterval: DefaultWSPingInterval}
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
 			"name":      d.str(&e.Name),
 			"address":   d.addrPort(&e.Address),
 			"transport": d.str(&e.Transport),
 			"advertise": d.advertise(&e.Advertise, &e.AdvertiseSTUN),
 			"endpoints": d.endpoints(&e.Endpoints),
-			"srtp":      d.str(&e.SRTP),
+			"tls": func(n *yaml.Node, p string) {
+				e.TLSSet = true
+				d.listenTLS(&e.TLS)(n, p)
+			},
+			// RFC 7118 over RFC 6455: how long a silent WebSocket lives,
+			// how often natsbc pings it.
+			"idle_timeout": func(n *yaml.Node, p string) {
+				e.WSKnobs = append(e.WSKnobs, "idle_timeout")
+				d.duration(&e.IdleTimeout)(n, p)
+			},
+			"ping_interval": func(n *yaml.Node, p string) {
+				e.WSKnobs = append(e.WSKnobs, "ping_interval")
+				d.duration(&e.PingInterval)(n, p)
+			},
+			"srtp": d.str(&e.SRTP),
 		})
 		c.Sockets = append(c.Sockets, e)
 	})
@@ -126,7 +142,8 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 	d.list(n, path, func(i int, n *yaml.Node, p string) {
 		peer := policy.Peer{Role: policy.RoleEndpoint, NAT: policy.NATAuto, Latch: policy.LatchStrict, Redirect: policy.RedirectFollow}
 		var role, nat string
-		trustSet := false
+		var tlsc certs.Client
+		trustSet, tlsSet := false, false
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
 			"name":      d.str(&peer.Name),
 			"networks":  d.networks(&peer.Networks),
@@ -141,7 +158,11 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 				trustSet = true
 				d.boolean(&peer.TrustIdentity)(n, p)
 			},
-			"redirect":  d.str(&peer.Redirect),
+			"redirect": d.str(&peer.Redirect),
+			"tls": func(n *yaml.Node, p string) {
+				tlsSet = true
+				d.peerTLS(&tlsc)(n, p)
+			},
 			"max_calls": d.integer(&peer.MaxCalls),
 			"max_cps":   d.integer(&peer.MaxCPS),
 
@@ -166,6 +187,11 @@ func (d *decoder) peers(n *yaml.Node, path string, c *Config) {
 		if nat != "" {
 			peer.NAT = policy.NATMode(nat)
 		}
+		var pt *certs.Client
+		if tlsSet {
+			pt = &tlsc
+		}
+		c.PeerTLS = append(c.PeerTLS[:len(c.Peers)], pt)
 		c.Peers = append(c.Peers, peer)
 	})
 }

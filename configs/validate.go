@@ -24,7 +24,7 @@ const (
 var (
 	logLevels     = []string{"debug", "info", "warn", "error"}
 	logFormats    = []string{"text", "json"}
-	listenNetwork = []string{"udp", "tcp", "both"}
+	listenNetwork = []string{"udp", "tcp", "both", "tls", "ws", "wss"}
 )
 
 // Validate reports every problem of c at once (nil when there is none),
@@ -114,6 +114,7 @@ func (c *Config) problems(crossCheck bool) problems {
 	k.checkAdmin(&c.Admin)
 	k.checkListen(c.Sockets)
 	k.checkPeers(c.Peers)
+	k.checkPeersTLS(c)
 	k.checkRoutes(c.Routes, c.Peers)
 	if crossCheck && len(k.errs) == 0 {
 		// Safety net: whatever policy.New refuses must not pass here.
@@ -182,6 +183,7 @@ func (k *checker) checkListen(ls []ListenEntry) {
 		if l.Transport != "" {
 			k.oneOf(p+".transport", l.Transport, listenNetwork)
 		}
+		k.checkListenTLS(p, l)
 		k.securityMode(p+".srtp", l.SRTP)
 		switch {
 		case l.Advertise.IsValid() && l.AdvertiseSTUN != "":
@@ -208,7 +210,8 @@ func clash(a, b ListenEntry) bool {
 	if !a.Address.IsValid() || !b.Address.IsValid() || a.Address.Port() != b.Address.Port() {
 		return false
 	}
-	if !slices.ContainsFunc(a.networks(), func(n string) bool { return slices.Contains(b.networks(), n) }) {
+	// TLS and WebSocket sockets are TCP sockets: they clash with TCP ones.
+	if !slices.ContainsFunc(a.sockets(), func(n string) bool { return slices.Contains(b.sockets(), n) }) {
 		return false
 	}
 	x, y := a.Address.Addr().Unmap(), b.Address.Addr().Unmap()
@@ -218,13 +221,33 @@ func clash(a, b ListenEntry) bool {
 	return x == y || covers(x, y) || covers(y, x)
 }
 
-// networks lists "udp"/"tcp" for the entry's transport.
+// networks lists the transports the entry serves: "udp", "tcp", "tls",
+// "ws", "wss" ("both" is UDP and TCP).
 func (l ListenEntry) networks() []string {
 	switch l.Transport {
-	case "udp", "tcp":
+	case "udp", "tcp", "tls", "ws", "wss":
 		return []string{l.Transport}
 	case "", "both":
 		return []string{"udp", "tcp"}
 	}
 	return nil
+}
+
+// sockets lists the kernel sockets the entry binds: "udp" and/or "tcp".
+func (l ListenEntry) sockets() []string {
+	var out []string
+	for _, n := range l.networks() {
+		if s := socketOf(n); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// socketOf is the kernel socket of a transport: TLS and WebSocket run on TCP.
+func socketOf(network string) string {
+	if network == "udp" {
+		return "udp"
+	}
+	return "tcp"
 }

@@ -112,10 +112,13 @@ func (k *checker) checkRoutes(routes []policy.Route, peers []policy.Peer) {
 			k.fail(p+".to", "a peer name, request-uri or [udp:|tcp:]HOST:PORT is required")
 			continue
 		}
-		_, isName, err := policy.ParseTo(r.To)
+		to, isName, err := policy.ParseTo(r.To)
 		switch peer, known := byName[r.To]; {
 		case err != nil:
 			k.fail(p+".to", "%v", err)
+		case to.Transport == "tls" && !isName:
+			// natsbc opens TLS only with a peer's CA, name and certificate.
+			k.fail(p+".to", "%q: name a peer with transport: tls instead", r.To)
 		case isName && !known:
 			k.fail(p+".to", "no peer is named %q", r.To)
 		case isName && peer.Address == "":

@@ -17,7 +17,7 @@ type Message struct {
 	Frame     int // 1-based frame number in the capture (0: not from one)
 	Time      time.Time
 	Src, Dst  netip.AddrPort
-	Transport string // "udp" | "tcp"
+	Transport string // "udp" | "tcp" | "tls" | "ws" | "wss" (stream ones in the clear)
 	Raw       []byte
 
 	sip sip.Message // parsed, by Analyze

@@ -2,7 +2,9 @@ package ingress
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -23,7 +25,13 @@ type TCPConfig struct {
 	// header block (up to the empty line) did not end within it: a
 	// slowloris sender trickling bytes keeps no connection for long.
 	HeaderTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake of a connection of a TLS
+	// listener (the listener wrapped hands out *tls.Conn). 0: 10 s.
+	HandshakeTimeout time.Duration
 }
+
+// defaultHandshakeTimeout bounds a TLS handshake when nothing else does.
+const defaultHandshakeTimeout = 10 * time.Second
 
 // GuardedListener is the net.Listener given to sipgo's ServeTCP: it drops
 // connections from sources the shield refuses, caps connections, and
@@ -40,6 +48,9 @@ type GuardedListener struct {
 	bySrc   map[netip.Addr]int
 	refused atomic.Uint64
 	cut     atomic.Uint64
+	// hsLog bounds the lines of failed TLS handshakes: a scanner fails
+	// them by the thousand.
+	hsLog *LogLimiter
 }
 
 // NewGuardedListener wraps ln; shield may be nil.
@@ -47,7 +58,8 @@ func NewGuardedListener(ln net.Listener, cfg TCPConfig, shield *Shield, endpoint
 	if log == nil {
 		log = slog.Default()
 	}
-	return &GuardedListener{Listener: ln, cfg: cfg, shield: shield, endpoints: endpoints, log: log, bySrc: map[netip.Addr]int{}}
+	return &GuardedListener{Listener: ln, cfg: cfg, shield: shield, endpoints: endpoints, log: log, bySrc: map[netip.Addr]int{},
+		hsLog: NewLogLimiter(10)}
 }
 
 // Accept returns the next connection natsbc keeps.
@@ -118,6 +130,7 @@ type guardedConn struct {
 	started   time.Time // first byte of a header block not yet ended; zero: none pending
 	tail      []byte    // the last bytes read, to find "\r\n\r\n" across reads
 	closeOnce sync.Once
+	shook     bool // the TLS handshake (if any) is done
 }
 
 // errBanned ends the connection of a source banned while it was open.
@@ -126,13 +139,50 @@ var errBanned = errors.New("source banned")
 // isGuardClose reports whether err ended a read of a guarded connection
 // (banned source, idle, slow header block): already logged here.
 func isGuardClose(err error) bool {
-	return errors.Is(err, errBanned) || errors.Is(err, errTooSlow) || errors.Is(err, os.ErrDeadlineExceeded)
+	return errors.Is(err, errBanned) || errors.Is(err, errTooSlow) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, errHandshake) || isWSClose(err)
 }
 
 // errTooSlow reports a connection cut for a slow header block.
 var errTooSlow = errors.New("SIP header block not complete in time")
 
+// errHandshake ends a TLS connection whose handshake failed or took too
+// long.
+var errHandshake = errors.New("TLS handshake failed")
+
+// handshake runs the TLS handshake of a connection of a TLS listener on
+// the first read, bounded in time: the listener accepts at once (caps and
+// shield first), the handshake's cost falls on the read goroutine.
+func (c *guardedConn) handshake() error {
+	type handshaker interface {
+		HandshakeContext(context.Context) error
+	}
+	hs, ok := c.Conn.(handshaker)
+	if !ok || c.shook {
+		return nil
+	}
+	c.shook = true
+	d := c.l.cfg.HandshakeTimeout
+	if d <= 0 {
+		d = defaultHandshakeTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := hs.HandshakeContext(ctx); err != nil {
+		c.l.cut.Add(1)
+		if ok, held := c.l.hsLog.Allow(); ok {
+			c.l.log.Info("TLS connection closed", "src", c.RemoteAddr().String(), "why", "handshake failed",
+				"error", err.Error(), "suppressed", held)
+		}
+		return fmt.Errorf("%w: %v", errHandshake, err)
+	}
+	return nil
+}
+
 func (c *guardedConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
 	now := time.Now()
 	var deadline time.Time
 	if d := c.l.cfg.IdleTimeout; d > 0 {

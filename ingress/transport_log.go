@@ -24,11 +24,40 @@ func TransportLog(next slog.Handler, errs *ParseErrors) slog.Handler {
 }
 
 // ParseErrors counts the messages sipgo could not parse, by transport.
-type ParseErrors struct{ udp, stream atomic.Uint64 }
+type ParseErrors struct{ udp, tcp, tls, ws, wss atomic.Uint64 }
 
-// UDP and Stream are the counts so far.
-func (p *ParseErrors) UDP() uint64    { return p.udp.Load() }
-func (p *ParseErrors) Stream() uint64 { return p.stream.Load() }
+// ParseTransports are the transports ParseErrors counts.
+var ParseTransports = []string{"udp", "tcp", "tls", "ws", "wss"}
+
+// UDP and Stream are the counts so far (Stream: every transport but UDP).
+func (p *ParseErrors) UDP() uint64 { return p.udp.Load() }
+func (p *ParseErrors) Stream() uint64 {
+	return p.tcp.Load() + p.tls.Load() + p.ws.Load() + p.wss.Load()
+}
+
+// Of is the count of one transport ("udp", "tcp", "tls", "ws", "wss").
+func (p *ParseErrors) Of(transport string) uint64 {
+	if c := p.counter(transport); c != nil {
+		return c.Load()
+	}
+	return 0
+}
+
+func (p *ParseErrors) counter(transport string) *atomic.Uint64 {
+	switch transport {
+	case "udp":
+		return &p.udp
+	case "tcp", "":
+		return &p.tcp
+	case "tls":
+		return &p.tls
+	case "ws":
+		return &p.ws
+	case "wss":
+		return &p.wss
+	}
+	return nil
+}
 
 // malformedLinesPerSecond bounds the `malformed message` lines of stream
 // framing errors.
@@ -51,7 +80,8 @@ func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
 	switch r.Message {
 	case "failed to parse":
 		return h.malformed(ctx, r)
-	case "Read error":
+	case "Read error", "Got TCP error", "Fail to upgrade":
+		// TCP/TLS and WebSocket read ends, refused upgrades.
 		if r.Level > slog.LevelDebug && h.guardClosed(r) {
 			r = withLevel(r, slog.LevelDebug)
 		}
@@ -63,10 +93,8 @@ func (h *transportLog) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *transportLog) malformed(ctx context.Context, r slog.Record) error {
-	if h.transport == "udp" {
-		h.errs.udp.Add(1)
-	} else {
-		h.errs.stream.Add(1)
+	if c := h.errs.counter(h.transport); c != nil {
+		c.Add(1)
 	}
 	ok, heldBack := h.lim.Allow()
 	if !ok || !h.next.Enabled(ctx, slog.LevelInfo) {

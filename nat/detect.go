@@ -8,7 +8,7 @@ import (
 // Observation is what a message says about its sender next to where it
 // really came from. The caller extracts it from SIP/SDP; nat only compares.
 type Observation struct {
-	Transport   string         // "udp" | "tcp"
+	Transport   string         // "udp" | "tcp" | "tls" | "ws" | "wss"
 	Source      netip.AddrPort // where the message really came from
 	ViaHost     string         // top Via sent-by host (IP or name)
 	ViaPort     int            // top Via sent-by port (0 = absent → 5060)
@@ -27,6 +27,11 @@ const (
 	// CheckContactPrivate: the Contact host is a private IP that is not the
 	// source IP (strong).
 	CheckContactPrivate Check = "contact-private"
+	// CheckContactUnroutable: the Contact host is a name under .invalid
+	// (RFC 6761 §6.4: never resolves), as WebSocket clients write it (RFC
+	// 7118 §5.2): nothing but the flow the message came on reaches the
+	// sender (strong).
+	CheckContactUnroutable Check = "contact-unroutable"
 	// CheckViaHost: the top Via sent-by is an IP literal other than the
 	// source IP (strong).
 	CheckViaHost Check = "via-host-differs"
@@ -47,7 +52,7 @@ const (
 // Strong reports whether the check alone is evidence of a NAT.
 func (c Check) Strong() bool {
 	switch c {
-	case CheckContactPrivate, CheckViaHost, CheckViaPort, CheckSDPPrivate:
+	case CheckContactPrivate, CheckContactUnroutable, CheckViaHost, CheckViaPort, CheckSDPPrivate:
 		return true
 	}
 	return false
@@ -80,6 +85,9 @@ func Detect(o Observation) Verdict {
 	// private address in Contact and as source: that is not a NAT.
 	if contactIsIP && IsPrivate(contact) && contact != src {
 		add(CheckContactPrivate)
+	}
+	if h := strings.TrimSuffix(strings.ToLower(o.ContactHost), "."); h == "invalid" || strings.HasSuffix(h, ".invalid") {
+		add(CheckContactUnroutable)
 	}
 	// A host name in Via is no evidence: only an IP literal can be compared.
 	if via, ok := parseIPLiteral(o.ViaHost); ok && via != src {

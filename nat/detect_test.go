@@ -57,6 +57,15 @@ func TestDetect(t *testing.T) {
 			nated: true,
 		},
 		{
+			// RFC 7118 §5.2: a browser's Contact and Via name nothing.
+			name: "WebSocket client's .invalid Contact",
+			obs: Observation{Transport: "wss", Source: natSrc,
+				ViaHost: "df7jal23ls0d.invalid", ContactHost: "df7jal23ls0d.invalid"},
+			want:  []Check{CheckContactUnroutable},
+			nated: true,
+			text:  "NAT (contact-unroutable)",
+		},
+		{
 			name: "via host name is no evidence",
 			obs: Observation{Transport: "udp", Source: netip.MustParseAddrPort("198.51.100.7:5060"),
 				ViaHost: "phone.example.com", ViaPort: 5060, ContactHost: "phone.example.com"},

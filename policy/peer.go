@@ -50,7 +50,7 @@ type Peer struct {
 	// Address is where requests routed to this peer are sent (host:port);
 	// empty when the peer is never a routing target.
 	Address string
-	// Transport is "udp" or "tcp" for requests sent to Address; "" (when
+	// Transport is "udp", "tcp" or "tls" for requests sent to Address; "" (when
 	// Address is a host name without port) lets NAPTR choose.
 	Transport string
 	Role      Role

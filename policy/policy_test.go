@@ -162,7 +162,7 @@ func TestRouteErrors(t *testing.T) {
 		{"no route for an unknown peer", Peer{}, RequestURI{Host: "x"}, ErrNoRoute, "from unknown peer"},
 		{"R-URI without host", pbx, RequestURI{}, ErrBadRequestURI, "no host"},
 		{"R-URI port out of range", pbx, RequestURI{Host: "h", Port: 70000}, ErrBadRequestURI, "70000"},
-		{"R-URI transport tls", pbx, RequestURI{Host: "h", Transport: "tls"}, ErrBadRequestURI, `"tls"`},
+		{"R-URI transport sctp", pbx, RequestURI{Host: "h", Transport: "sctp"}, ErrBadRequestURI, `"sctp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

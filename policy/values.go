@@ -12,7 +12,7 @@ import (
 var (
 	roles      = []Role{RoleEndpoint, RolePBX, RoleProxy, RoleTrunk}
 	natModes   = []NATMode{NATAuto, NATAlways, NATNever}
-	transports = []string{"udp", "tcp"}
+	transports = []string{"udp", "tcp", "tls"}
 )
 
 // ParseRole accepts the configuration spelling of a role; "" gives the
@@ -43,7 +43,7 @@ func ParseNATMode(s string) (NATMode, error) {
 	return "", fmt.Errorf("%q is not one of %s", s, joinList(natModes))
 }
 
-// ParseTransport accepts "udp" or "tcp"; "" gives the default, "udp".
+// ParseTransport accepts "udp", "tcp" or "tls"; "" gives the default, "udp".
 func ParseTransport(s string) (string, error) {
 	if s == "" {
 		return "udp", nil

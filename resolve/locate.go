@@ -21,12 +21,15 @@ var ErrNotFound = errors.New("no SIP server found")
 // NAPTR (RFC 3263 §4.1: "those transport protocols it supports").
 var transports = []string{"udp", "tcp"}
 
-// naptrServices maps RFC 3263 §4.1 NAPTR services onto transports. SIPS
-// (TLS) is not offered by natsbc, so SIPS+D2T records are skipped.
+// naptrServices maps RFC 3263 §4.1 NAPTR services onto transports.
+// natsbc goes TLS only to peers configured with transport: tls, so a
+// name's SIPS+D2T records are skipped.
 var naptrServices = map[string]string{"SIP+D2U": "udp", "SIP+D2T": "tcp"}
 
-// srvPrefix is the SRV owner name prefix of a transport (RFC 3263 §4.2).
-var srvPrefix = map[string]string{"udp": "_sip._udp.", "tcp": "_sip._tcp."}
+// srvPrefix is the SRV owner name prefix of a transport (RFC 3263 §4.2;
+// TLS is "_sips._tcp", RFC 3263 §4.1): a tls peer named without a port is
+// located by it.
+var srvPrefix = map[string]string{"udp": "_sip._udp.", "tcp": "_sip._tcp.", "tls": "_sips._tcp."}
 
 // Locate returns the targets of q, in the order to try them.
 func (r *Resolver) Locate(ctx context.Context, q Query) ([]Target, error) {

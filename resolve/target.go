@@ -11,7 +11,7 @@ type Query struct {
 	Host string
 	// Port 0: the URI had none (SRV is used for a host name).
 	Port int
-	// Transport is the URI's transport= parameter ("udp", "tcp"); "" lets
+	// Transport is the URI's transport= parameter ("udp", "tcp", "tls"); "" lets
 	// NAPTR choose.
 	Transport string
 }
@@ -19,7 +19,7 @@ type Query struct {
 // Target is one place to send the request. Targets come in the order RFC
 // 3263 §4.3 says to try them: the next is tried after a timeout or a 503.
 type Target struct {
-	Transport string // "udp" or "tcp"
+	Transport string // "udp", "tcp" or "tls"
 	Addr      netip.AddrPort
 	// Host is the name the address came from (the SRV target or the
 	// queried host), for logs.

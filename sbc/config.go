@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/policy"
 )
@@ -56,6 +57,10 @@ type Config struct {
 	// Registrations and Keepalive govern phones registering through natsbc.
 	Registrations RegistrationConfig
 	Keepalive     KeepaliveConfig
+	// PeerTLS is how natsbc connects to each peer of transport tls, by peer
+	// name (a peer without an entry: system roots, no client certificate,
+	// the name of its address checked).
+	PeerTLS map[string]certs.Client
 }
 
 // RegistrationConfig governs the REGISTER relay.
@@ -127,7 +132,7 @@ func DefaultConfig() Config {
 type ListenSpec struct {
 	// Name identifies the socket in logs and config ("outside", "inside").
 	Name string
-	// Network is "udp" or "tcp".
+	// Network is "udp", "tcp", "tls", "ws" or "wss".
 	Network string
 	// Addr is the local IP:port; the IP may be unspecified (0.0.0.0/::),
 	// in which case natsbc advertises, per peer, the address of the
@@ -142,6 +147,13 @@ type ListenSpec struct {
 	// Endpoints are the sources other than configured peers that may use
 	// this socket (UDP; ingress.Shield).
 	Endpoints ingress.Endpoints
+	// TLS is the certificate and client verification of a tls or wss
+	// socket: cmd builds the TLS listener from it (sbc reads nothing of it).
+	TLS certs.Server
+	// IdleTimeout closes a ws/wss connection that carried nothing this
+	// long; natsbc pings it every PingInterval (RFC 6455 §5.5.2), so a live
+	// peer's pongs keep it. Zero: 120 s and 30 s.
+	IdleTimeout, PingInterval time.Duration
 	// SRTP is the media security of legs on this socket whose peer names
 	// none (media.ParseSecurityMode; "": Config.MediaSRTP).
 	SRTP string

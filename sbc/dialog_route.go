@@ -60,12 +60,23 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 	s.ops.checksFired("dialog", verdict)
 	fix, rule := policy.ContactFix(peer, len(rr) > 0, verdict.NATed())
 
+	// Over TLS and WebSocket the peer's connection is the flow: the
+	// Contact stays the remote target (a WebSocket client's is a .invalid
+	// name, RFC 7118 §5.2) and requests go on the connection.
+	flow := flowBound(transport) && source.IsValid()
+	natedBy := fix || (verdict.NATed() && peer.NAT != policy.NATNever)
+	if flow {
+		fix = false
+		rule = "connection of the flow: requests reuse the peer's " + lower(transport) + " connection (RFC 5923, RFC 7118 §5)"
+	}
+
 	// Locate the next hop before taking the lock: it may ask the DNS.
 	if establishing {
 		routes = rr
 	}
 	var next dialogHop
 	switch {
+	case flow:
 	case len(routes) > 0:
 		next = s.dialogHopOf(routes[0], transport)
 	case !fix && contact != nil:
@@ -91,6 +102,8 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 		l.routeSetFixed = true
 	}
 	switch {
+	case flow:
+		l.nextHop = source.String()
 	case fix && len(l.routeSet) == 0:
 		l.nextHop = source.String()
 	case next.addr != "":
@@ -98,14 +111,14 @@ func (s *Server) learnRoute(l *leg, msg sip.Message, source netip.AddrPort, uac 
 	default:
 		l.nextHop = uriHostPort(l.remoteTarget)
 	}
-	if establishing && !fix && next.transport != "" {
+	if establishing && !fix && !flow && next.transport != "" {
 		// transport= of the first Route (or of the Contact) is honoured
 		// (RFC 3263 §4.1). Only while the dialog is being established:
 		// nothing else uses the leg yet.
 		l.transport, l.sock, l.adv = next.transport, next.sock, next.adv
 	}
 	l.route = routeChoice{Rule: rule, Via: via, Source: source.String(), Verdict: verdict.String(), Fixed: fix}
-	l.nated = l.nated || fix || (verdict.NATed() && l.peer.NAT != policy.NATNever)
+	l.nated = l.nated || natedBy
 	if contact != nil {
 		l.route.Contact = contact.String()
 	}

@@ -31,7 +31,7 @@ type leg struct {
 	mu        sync.Mutex
 	sock      *socket
 	adv       netip.AddrPort // natsbc's address on this leg (Via, Contact)
-	transport string         // "UDP" | "TCP"
+	transport string         // "UDP" | "TCP" | "TLS" | "WS" | "WSS"
 	// peer is who sits on this leg, per policy; source is where its
 	// messages really come from.
 	peer      policy.Peer
@@ -113,6 +113,12 @@ func (f legFace) via() *sip.ViaHeader {
 	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: f.transport, Host: host, Port: port, Params: sip.NewParams()}
 	v.Params.Add("branch", sip.GenerateBranch())
 	v.Params.Add("rport", "")
+	if strings.EqualFold(f.transport, "TLS") {
+		// RFC 5923 §5: the peer may send its requests to natsbc back on
+		// this connection (Kamailio's tcp_accept_aliases), rather than
+		// open one to natsbc's TLS socket.
+		v.Params.Add("alias", "")
+	}
 	return v
 }
 

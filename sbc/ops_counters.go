@@ -40,10 +40,28 @@ type checkKey struct{ Check, Where string }
 const (
 	transportUDP = iota
 	transportTCP
+	transportTLS
+	transportWS
+	transportWSS
 	transportCount
 )
 
-var transportNames = [transportCount]string{"udp", "tcp"}
+var transportNames = [transportCount]string{"udp", "tcp", "tls", "ws", "wss"}
+
+// transportIndex is the counter index of a message's transport.
+func transportIndex(t string) int {
+	switch lower(t) {
+	case "udp":
+		return transportUDP
+	case "tls":
+		return transportTLS
+	case "ws":
+		return transportWS
+	case "wss":
+		return transportWSS
+	}
+	return transportTCP
+}
 
 // JitterBuckets are the upper bounds (seconds) of the jitter histogram:
 // from a LAN's fraction of a millisecond to a jitter buffer's limit.
@@ -96,7 +114,8 @@ func addFlow(to *media.FlowStats, f media.FlowStats) {
 type OpsStats struct {
 	// ACKsMissing, Resent2xx and Peer2xx are by leg (0: a, 1: b).
 	ACKsMissing, Resent2xx, Peer2xx [2]uint64
-	// Messages by transport ("udp", "tcp") and direction (0 in, 1 out).
+	// Messages by transport ("udp", "tcp", "tls", "ws", "wss") and
+	// direction (0 in, 1 out).
 	Messages map[string][2]uint64
 	// Malformed counts messages refused as not SIP natsbc can take, by
 	// transport (stats.go fills it).

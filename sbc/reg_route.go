@@ -11,8 +11,9 @@ import (
 
 // hopToBinding routes a request whose Request-URI is one of natsbc's token
 // Contacts to the registered phone's flow: the socket its REGISTER came in
-// on (the same NAT pinhole) and its source address (for TCP, its own
-// connection). ok is false when the Request-URI is not a token at all.
+// on (the same NAT pinhole) and its source address (for TCP, TLS and
+// WebSocket, its own connection). ok is false when the Request-URI is not
+// a token at all.
 //
 // Never a guess: a token natsbc did not issue gets 404; one it issued whose
 // binding is gone (expired, un-registered, keepalive failed) gets 480, the
@@ -32,6 +33,11 @@ func (s *Server) hopToBinding(req *sip.Request) (hop calleeHop, rej *Reject, ok 
 		if sock = s.boundSocket(b.Flow.Transport, b.Flow.Local); sock == nil {
 			// Its socket is not served any more (a changed config).
 			err = errors.New("binding's socket " + b.Flow.Local.String() + " not served")
+			rej = &Reject{Code: 480, Reason: "Temporarily Unavailable"}
+		} else if flowBound(b.Flow.Transport) && !s.hasConnection(lower(b.Flow.Transport), b.Flow.Source.String()) {
+			// Nothing but its connection reaches a TLS or WebSocket
+			// client: it is gone, the call fails now, not after 64*T1.
+			err = errors.New("binding's " + lower(b.Flow.Transport) + " connection is closed")
 			rej = &Reject{Code: 480, Reason: "Temporarily Unavailable"}
 		}
 	}

@@ -162,11 +162,7 @@ func (s *Server) registerRequest(x *regExchange) *sip.Request {
 // pbxVia is natsbc's Via on a REGISTER towards the PBX; rport asks for a
 // symmetric answer (RFC 3581 §3).
 func pbxVia(p registrar.PBXSide) *sip.ViaHeader {
-	host, port := hostPort(p.Adv)
-	v := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: p.Transport, Host: host, Port: port, Params: sip.NewParams()}
-	v.Params.Add("branch", sip.GenerateBranch())
-	v.Params.Add("rport", "")
-	return v
+	return legFace{adv: p.Adv, transport: p.Transport}.via()
 }
 
 // addressPBX sends req to the PBX from the socket facing it (for UDP, the

@@ -5,6 +5,7 @@
 package sbc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/ingress"
 	"github.com/natsbc/natsbc/media"
@@ -69,6 +71,9 @@ type Options struct {
 	// State keeps the registrations across restarts (registrar/store);
 	// nil keeps them in memory only. New loads what it holds.
 	State registrar.Disk
+	// Certs holds the TLS files of the peers natsbc opens TLS connections
+	// to (Config.PeerTLS); nil: a store of the Server's own.
+	Certs *certs.Store
 }
 
 // Server is the B2BUA. Create it with New, run it with Start, stop it with
@@ -121,6 +126,13 @@ type Server struct {
 	stopWatch   func()
 	// refusedTCP: next hops that refused a large request's TCP connection.
 	refusedTCP *hopMemory
+	// certs reads the tls peers' files; handoff gives sipgo the TLS
+	// connections natsbc opens (nil without a TLS socket); tlsDials runs
+	// one dial per destination (transport_stream.go).
+	certs    *certs.Store
+	ownCerts bool
+	handoff  *handoff
+	tlsDials dialGroup
 
 	draining atomic.Bool
 	// shuttingDown: Shutdown began; Undrain cannot take calls again.
@@ -181,6 +193,10 @@ func New(opts Options) (*Server, error) {
 		locator:     opts.Locator,
 		stopped:     make(chan struct{}),
 		refusedTCP:  newHopMemory(),
+		certs:       opts.Certs,
+	}
+	if s.certs == nil {
+		s.certs, s.ownCerts = certs.NewStore(log), true
 	}
 	s.cfg.Store(&cfg)
 	s.inFlight.max.Store(int64(cfg.MaxTransactions))
@@ -215,9 +231,17 @@ func New(opts Options) (*Server, error) {
 		}
 		if l.Stream != nil {
 			// Connections are capped, and closed when idle or too slow.
-			g := ingress.NewGuardedListener(l.Stream, opts.TCP, s.shield, l.Spec.Endpoints, log)
+			g := ingress.NewGuardedListener(l.Stream, s.streamLimits(opts.TCP, l.Spec), s.shield, l.Spec.Endpoints, log)
 			s.listeners[i].Stream = g
 			s.tcpGuards = append(s.tcpGuards, g)
+			if isWebSocket(l.Spec.Network) {
+				// Pings and pongs, and no control frame for sipgo to trip on.
+				s.listeners[i].Stream = ingress.NewWebSocketListener(g, ingress.WSConfig{PingInterval: cmp.Or(l.Spec.PingInterval, defaultWSPing),
+					MaxMessage: cfg.MaxMessageSize, Logger: log})
+			}
+			if l.Spec.Network == "tls" && s.handoff == nil {
+				s.handoff = newHandoff(l.Stream.Addr())
+			}
 		}
 	}
 
@@ -228,6 +252,7 @@ func New(opts Options) (*Server, error) {
 
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgenTLSConfig(sipgoTLSConfig()),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerUnhandledResponseHandler(s.onStrayResponse),
 			sip.WithTransactionLayerLogger(log.With("component", "sipgo")),
@@ -279,9 +304,16 @@ func (s *Server) Start() error {
 		go func() {
 			defer s.serving.Done()
 			var err error
-			if l.Packet != nil {
+			switch l.Spec.Network {
+			case "udp":
 				err = s.srv.ServeUDP(l.Packet)
-			} else {
+			case "tls":
+				err = s.srv.ServeTLS(l.Stream)
+			case "ws":
+				err = s.srv.ServeWS(l.Stream)
+			case "wss":
+				err = s.srv.ServeWSS(l.Stream)
+			default:
 				err = s.srv.ServeTCP(l.Stream)
 			}
 			select {
@@ -291,6 +323,13 @@ func (s *Server) Start() error {
 					s.log.Error("listener stopped", "listener", l.Spec.Name, "error", err)
 				}
 			}
+		}()
+	}
+	if s.handoff != nil {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			_ = s.srv.ServeTLS(s.handoff)
 		}()
 	}
 	for _, r := range ready {

@@ -87,7 +87,13 @@ func (s *Server) stop() {
 				_ = l.Stream.Close()
 			}
 		}
+		if s.handoff != nil {
+			_ = s.handoff.Close()
+		}
 		_ = s.ua.Close()
+		if s.ownCerts {
+			s.certs.Close()
+		}
 	})
 }
 

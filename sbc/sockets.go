@@ -15,7 +15,10 @@ import (
 // (so tests can inject sockets) and the Server serves it until Shutdown.
 type Listener struct {
 	Spec ListenSpec
-	// Packet is set for Spec.Network "udp", Stream for "tcp".
+	// Packet is set for Spec.Network "udp", Stream for the others: "tcp",
+	// and "tls", "ws", "wss" (for tls and wss a listener whose connections
+	// are TLS already, crypto/tls's NewListener: the Server caps and times
+	// them as TCP connections, beneath the handshake).
 	Packet net.PacketConn
 	Stream net.Listener
 }
@@ -23,7 +26,7 @@ type Listener struct {
 // socket is a served Listener as the signalling core sees it.
 type socket struct {
 	spec    ListenSpec
-	network string         // "udp" | "tcp"
+	network string         // "udp" | "tcp" | "tls" | "ws" | "wss"
 	local   netip.AddrPort // bound address (may be unspecified IP)
 	laddr   sip.Addr       // key of the socket in sipgo's connection pool
 	// packet is the raw UDP socket (nil for TCP), for what natsbc writes
@@ -41,9 +44,9 @@ func newSocket(l Listener) (*socket, error) {
 			return nil, fmt.Errorf("listener %q: udp without a packet socket", l.Spec.Name)
 		}
 		addr = l.Packet.LocalAddr()
-	case "tcp":
+	case "tcp", "tls", "ws", "wss":
 		if l.Stream == nil {
-			return nil, fmt.Errorf("listener %q: tcp without a stream listener", l.Spec.Name)
+			return nil, fmt.Errorf("listener %q: %s without a stream listener", l.Spec.Name, l.Spec.Network)
 		}
 		addr = l.Stream.Addr()
 	default:

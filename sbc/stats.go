@@ -68,7 +68,10 @@ func (s *Server) Stats() Stats {
 		}
 	}
 	ops := s.ops.snapshot(up)
-	ops.Malformed = map[string]uint64{"udp": s.parseErrors.UDP(), "tcp": s.parseErrors.Stream()}
+	ops.Malformed = map[string]uint64{}
+	for _, t := range ingress.ParseTransports {
+		ops.Malformed[t] = s.parseErrors.Of(t)
+	}
 	for _, l := range s.listeners {
 		if g, ok := l.Packet.(*ingress.GuardedPacketConn); ok {
 			ops.Malformed["udp"] += g.Stats().Malformed

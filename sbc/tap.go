@@ -110,7 +110,7 @@ func (s *Server) tapStreamReceived(msg sip.Message) {
 	if isUDP(msg.Transport()) {
 		return
 	}
-	s.ops.messages[transportTCP][0].Add(1)
+	s.ops.messages[transportIndex(msg.Transport())][0].Add(1)
 	if s.tap == nil && !s.diag.Enabled() {
 		return
 	}
@@ -129,7 +129,7 @@ func (s *Server) tapStreamSent(msg sip.Message) {
 	if isUDP(msg.Transport()) {
 		return
 	}
-	s.ops.messages[transportTCP][1].Add(1)
+	s.ops.messages[transportIndex(msg.Transport())][1].Add(1)
 	if s.tap == nil && !s.diag.Enabled() {
 		return
 	}

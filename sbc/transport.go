@@ -14,10 +14,15 @@ import (
 func asBuilt(*sipgo.Client, *sip.Request) error { return nil }
 
 // send starts a client transaction for a request natsbc built, over TCP
-// when it is too large for UDP (pickTransport). A request that cannot be
+// when it is too large for UDP (pickTransport), over TLS and WebSocket on
+// the flow's connection (streamConnection). A request that cannot be
 // written is a warning that names its leg and size.
 func (s *Server) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
 	s.pickTransport(req)
+	if err := s.streamConnection(ctx, req); err != nil {
+		s.requestNotSent(req, err)
+		return nil, err
+	}
 	tx, err := s.client.TransactionRequest(ctx, req, asBuilt)
 	if err != nil {
 		s.requestNotSent(req, err)
@@ -59,7 +64,10 @@ func (s *Server) do(ctx context.Context, req *sip.Request) (*sip.Response, error
 // transport like any request.
 func (s *Server) writeAck(ack *sip.Request) error {
 	s.pickTransport(ack)
-	err := s.client.WriteRequest(ack, asBuilt)
+	err := s.streamConnection(s.base, ack)
+	if err == nil {
+		err = s.client.WriteRequest(ack, asBuilt)
+	}
 	if err != nil {
 		err = fmt.Errorf("%d bytes over %s: %w", messageSize(ack), ack.Transport(), err)
 	} else {

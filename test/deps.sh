@@ -12,8 +12,9 @@ set -euo pipefail
 # (JsSIP over WSS, DTLS-SRTP) of the secure-media scenarios; JsSIP itself is
 # vendored (test/natlab/testdata/jssip), so no node or npm. linphone-nogtk also
 # brings (through linphone-cli, linphone-common) the 8 kHz wav baresip sends as
-# PCMU (/usr/share/sounds/linphone).
-pkgs=(sip-tester kamailio iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
+# PCMU (/usr/share/sounds/linphone). kamailio-tls-modules: the TLS trunk with
+# mutual TLS (test/natlab/tls_test.go).
+pkgs=(sip-tester kamailio kamailio-tls-modules iptables iproute2 conntrack procps ca-certificates gcc libc6-dev
 	baresip-core linphone-nogtk tshark sipvicious sngrep chromium)
 
 missing=()

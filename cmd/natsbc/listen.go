@@ -1,18 +1,22 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/nat"
 	"github.com/natsbc/natsbc/sbc"
 )
 
 // openListeners binds every configured socket, or none: a failure closes
-// what was opened and names the socket in one line.
-func openListeners(specs []sbc.ListenSpec) ([]sbc.Listener, error) {
+// what was opened and names the socket in one line. A tls or wss socket is
+// a TLS listener around the TCP one, its certificate read from certs per
+// handshake (so a reload reaches new handshakes).
+func openListeners(specs []sbc.ListenSpec, files *certs.Store) ([]sbc.Listener, error) {
 	var out []sbc.Listener
 	for _, spec := range specs {
 		l := sbc.Listener{Spec: spec}
@@ -24,8 +28,16 @@ func openListeners(specs []sbc.ListenSpec) ([]sbc.Listener, error) {
 			if err == nil {
 				growReceiveBuffer(l.Packet)
 			}
-		case "tcp":
+		case "tcp", "ws":
 			l.Stream, err = net.Listen(family("tcp", spec.Addr.Addr()), addr)
+		case "tls", "wss":
+			var cfg *tls.Config
+			if cfg, err = files.ServerConfig(spec.TLS); err != nil {
+				break
+			}
+			if l.Stream, err = net.Listen(family("tcp", spec.Addr.Addr()), addr); err == nil {
+				l.Stream = tls.NewListener(l.Stream, cfg)
+			}
 		default:
 			err = fmt.Errorf("unknown network %q", spec.Network)
 		}

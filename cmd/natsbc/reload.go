@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/configs"
 	"github.com/natsbc/natsbc/media"
 	"github.com/natsbc/natsbc/policy"
@@ -23,8 +24,10 @@ type reloader struct {
 	opts   options
 	srv    *sbc.Server
 	anchor *media.RelayAnchor // nil: media passthrough
-	level  *slog.LevelVar
-	log    *slog.Logger
+	// certs re-reads every TLS file at each reload (nil: none).
+	certs *certs.Store
+	level *slog.LevelVar
+	log   *slog.Logger
 
 	mu  sync.Mutex // one reload at a time
 	cfg *configs.Config
@@ -55,6 +58,11 @@ func (r *reloader) current() *configs.Config {
 func (r *reloader) reload() reloadReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.certs != nil {
+		// Certificates are re-read even when the file has problems: a
+		// renewed certificate must not wait for a config fix.
+		r.certs.Reload()
+	}
 	next, err := loadConfig(r.opts)
 	if err != nil {
 		return r.refused(err)

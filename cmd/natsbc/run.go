@@ -13,6 +13,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/natsbc/natsbc/certs"
 	"github.com/natsbc/natsbc/configs"
 	"github.com/natsbc/natsbc/diagnosis"
 	"github.com/natsbc/natsbc/ingress"
@@ -93,10 +94,14 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 	if err != nil {
 		return err
 	}
-	listeners, err := openListeners(cfg.Listen())
+	// TLS files are re-read on SIGHUP and when they change on disk.
+	tlsFiles := certs.NewStore(log.With("component", "tls"))
+	defer tlsFiles.Close()
+	listeners, err := openListeners(cfg.Listen(), tlsFiles)
 	if err != nil {
 		return err
 	}
+	tlsFiles.Watch(certs.DefaultPoll)
 	adminLn, err := listenAdmin(cfg)
 	if err != nil {
 		closeListeners(listeners)
@@ -149,6 +154,7 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 		CallRecords:    callRecords,
 		Tap:            tap,
 		Diagnosis:      diagnosis.NewRecorder(cfg.Diagnosis.KeepCalls),
+		Certs:          tlsFiles,
 	})
 	if err != nil {
 		closeListeners(listeners)
@@ -164,6 +170,7 @@ func serve(ctx context.Context, opts options, cfg *configs.Config, state *store.
 		return err
 	}
 	reloads := newReloader(opts, cfg, srv, anchor, level, log)
+	reloads.certs = tlsFiles
 	// SIGHUP reloads the configuration and reopens the call records
 	// (logrotate's postrotate).
 	defer onHangup(ctx, log, func() {

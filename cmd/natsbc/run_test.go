@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/natsbc/natsbc/certs/certstest"
 )
 
 func TestExitCodesAndOneLineErrors(t *testing.T) {
@@ -52,10 +54,26 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 
 func TestCheckConfigAcceptsTheExamples(t *testing.T) {
 	files, err := filepath.Glob("../../configs/examples/*.yaml")
-	if err != nil || len(files) != 3 {
-		t.Fatalf("want the three example configs, got %v (%v)", files, err)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("want the four example configs, got %v (%v)", files, err)
 	}
-	for _, f := range files {
+	// Each is checked from a directory of its own that holds the
+	// certificate files the WebRTC gateway names relative to itself.
+	dir := t.TempDir()
+	tlsDir := filepath.Join(dir, "tls")
+	if err := os.Mkdir(tlsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	certstest.NewCA(t, tlsDir, "ca").Issue(t, tlsDir, "web", "sip.example.com")
+	for _, example := range files {
+		body, err := os.ReadFile(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, filepath.Base(example))
+		if err := os.WriteFile(f, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		var stderr bytes.Buffer
 		if code := run([]string{"check-config", f}, &stderr); code != exitOK {
 			t.Errorf("%s: exit %d:\n%s", f, code, stderr.String())
