@@ -34,7 +34,7 @@ func TestBaresipHarness(t *testing.T) {
 			cert := l.MakeCert(t, "natsbc", EdgeOutIP)
 			tap := l.StartSIPTap(t, NSEdge, "tls", EdgeOutIP+":5061", cert)
 			phone := l.StartBaresip(t, LAN1, BaresipOptions{User: "alice", Password: phonePassword,
-				TLS: true, CAFile: cert.CertFile, MediaEnc: c.mediaEnc})
+				TLS: true, CAFile: cert.CAFile, MediaEnc: c.mediaEnc})
 			reg := tap.Await(t, 15*time.Second, "REGISTER")
 			if via := reg.Via(); via == nil || !strings.EqualFold(via.Transport, "TLS") {
 				t.Errorf("baresip's REGISTER has Via %v, want SIP/2.0/TLS", via)

@@ -15,8 +15,8 @@ const browserPackets = 100
 
 // TestBrowserCallOverWSS (secure media, a real browser): headless Chromium
 // behind the port-randomising NAT runs JsSIP, which registers over WSS to
-// natsbc's "browsers" socket (srtp: dtls; the test's self-signed
-// certificate, trusted by its SPKI hash) and through it to the Kamailio
+// natsbc's "browsers" socket (srtp: dtls; a certificate the test makes,
+// trusted by its SPKI hash) and through it to the Kamailio
 // PBX (digest), then calls "echo": the PBX hands the call to sipp on the
 // inside, which answers PCMU and echoes the RTP natsbc sends it. natsbc
 // speaks ICE-lite and DTLS-SRTP with Chromium and plain RTP with the PBX

@@ -61,7 +61,7 @@ func TestBaresipSecureMediaOverTLS(t *testing.T) {
 			// baresip 1.0 does not resample: an 8 kHz file for PCMU, the
 			// codec the echo answers.
 			phone := l.StartBaresip(t, LAN1, BaresipOptions{User: "alice", Password: phonePassword,
-				TLS: overTLS, CAFile: cert.CertFile, MediaEnc: c.mediaEnc,
+				TLS: overTLS, CAFile: cert.CAFile, MediaEnc: c.mediaEnc,
 				Codecs: "PCMU/8000/1", Source: "/usr/share/sounds/linphone/hello8000.wav"})
 
 			phone.AwaitRegistered(t, 15*time.Second)
