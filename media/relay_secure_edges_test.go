@@ -70,19 +70,8 @@ func TestSDESBridgePhoneRekeys(t *testing.T) {
 // The PBX answers natsbc's SDES offer with plain RTP: natsbc relays plain
 // RTP to it (and logs it) instead of a silent call.
 func TestSecureOfferAnsweredPlain(t *testing.T) {
-	a, err := NewRelayAnchor(Config{PortMin: 44000, PortMax: 44999, ListenIP: netip.IPv4Unspecified(), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	phone, pbx := listenLoopback(t, "127.0.0.1"), listenLoopback(t, "127.0.0.1")
-	phoneAddr, pbxAddr := phone.LocalAddr().(*net.UDPAddr).AddrPort(), pbx.LocalAddr().(*net.UDPAddr).AddrPort()
-	s, err := a.NewSession("fallback", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.SetPeer(LegA, PeerInfo{SignalSource: phoneAddr, NATed: true, Security: SecurityNone})
+	c, phoneAddr, pbxAddr := newSecureSession(t, SecurityNone)
+	s, phone, pbx := c.s, c.phone, c.pbx
 	s.SetPeer(LegB, PeerInfo{SignalSource: pbxAddr, Security: SecuritySDES})
 	out, err := s.Rewrite(LegA, "application/sdp", []byte(sdpFor(phoneAddr)), phoneAddr.Addr())
 	if err != nil {

@@ -1,11 +1,9 @@
 package sbc
 
 import (
-	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -19,23 +17,8 @@ import (
 // under the phone's tag.
 func TestFlowSocketSRTPModes(t *testing.T) {
 	t.Parallel()
-	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 45000, PortMax: 45999, Drain: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = anchor.Close() })
-	fb := &flowBed{log: newLogSink()}
-	fb.phone = newTestPeer(t, "phone", phoneIP)
-	fb.pbx = newTestPeer(t, "pbx", pbxIP)
-	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(),
-		func(c *Config) { c.MediaSRTP = "none" },
-		func(o *Options, _ netip.AddrPort) {
-			o.Media = anchor
-			o.Listeners[0].Spec.SRTP = "sdes" // the outside socket, where phones are
-		})
-	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
-	fb.waitServing(t)
+	fb := newAnchoredBedOn(t, 45000, func(c *Config) { c.MediaSRTP = "none" },
+		func(o *Options, _ netip.AddrPort) { o.Listeners[0].Spec.SRTP = "sdes" }) // the outside socket, where phones are
 
 	const phoneKey = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa"
 	offer := strings.Replace(sdpBody(privateIP, 4000), "RTP/AVP", "RTP/SAVP", 1) +
@@ -66,18 +49,8 @@ func TestFlowSocketSRTPModes(t *testing.T) {
 // reaches the phone as plain RTP.
 func TestFlowOfferToSecuredPeer(t *testing.T) {
 	t.Parallel()
-	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 46000, PortMax: 46999, Drain: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = anchor.Close() })
-	fb := &flowBed{log: newLogSink()}
-	fb.phone = newTestPeer(t, "phone", phoneIP)
-	fb.pbx = newTestPeer(t, "pbx", pbxIP)
-	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), nil,
+	fb := newAnchoredBedOn(t, 46000, nil,
 		func(o *Options, pbx netip.AddrPort) {
-			o.Media = anchor
 			pol, err := policy.New(policy.Config{Peers: []policy.Peer{{
 				Name: "pbx", Networks: []netip.Prefix{netip.PrefixFrom(pbx.Addr(), 32)},
 				Address: pbx.String(), Role: policy.RolePBX, SRTP: "dtls",
@@ -87,8 +60,6 @@ func TestFlowOfferToSecuredPeer(t *testing.T) {
 			}
 			o.Policy = pol
 		})
-	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
-	fb.waitServing(t)
 
 	fb.phone.Send(t, fb.invite(newPhoneCall()))
 	inv := fb.pbx.Expect(t, wait, "the INVITE at the PBX", isRequest(sip.INVITE))
