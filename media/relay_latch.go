@@ -31,6 +31,11 @@ type sidePolicy struct {
 	// iceOnly: the peer does ICE with natsbc's ICE-lite end, so only an
 	// authenticated connectivity check moves where its media goes.
 	iceOnly bool
+	// decrypts: packets reach admit only once they decrypted with the
+	// peer's key (relay_secure.go), so any source may latch with one
+	// inside the window, as with auth. Who gets STUN answers is still the
+	// address rule's question.
+	decrypts bool
 }
 
 // mayLatchFrom is the address rule alone, without the window. It also
@@ -40,7 +45,13 @@ func (p *sidePolicy) mayLatchFrom(ip netip.Addr) bool {
 	if p == nil {
 		return false // nothing known of this peer yet
 	}
-	return p.relaxed || (ip.IsValid() && (ip == p.signalIP || ip == p.sdpIP))
+	return p.relaxed || p.addressRule(ip)
+}
+
+// addressRule is strict latching's rule alone (RFC 7362 §5.2): the peer's
+// SIP source IP or its SDP address.
+func (p *sidePolicy) addressRule(ip netip.Addr) bool {
+	return ip.IsValid() && (ip == p.signalIP || ip == p.sdpIP)
 }
 
 // latch is the destination of one of a peer's media ports (RTP or RTCP):
@@ -70,7 +81,7 @@ func (l *latch) admit(src netip.AddrPort, now int64, p *sidePolicy, pkt []byte, 
 		if !p.auth.verifies(pkt, rtcp, roc) {
 			return false, false
 		}
-	} else if !p.mayLatchFrom(src.Addr()) {
+	} else if !p.decrypts && !p.mayLatchFrom(src.Addr()) {
 		return false, false
 	}
 	l.point(src)

@@ -85,15 +85,16 @@ func (st *relayStream) answerICE(s *side, conn udpConn, ice *secmedia.ICELite, p
 }
 
 // mayHandshake decides whether a DTLS packet from src reaches the
-// handshake: from the latched peer always; from a new source only on a
-// leg without ICE, inside the latch window, and by the strict address rule
-// (a handshake is no proof of anything, so relaxed latching does not apply).
+// handshake: from where the peer's media goes, always; from elsewhere only
+// on a leg without ICE that has no destination yet, inside the latch
+// window and by the strict address rule. A DTLS datagram proves nothing,
+// so it may find a peer but never move one that was found.
 func (st *relayStream) mayHandshake(in *latch, pol *sidePolicy, src netip.AddrPort) bool {
-	if d, ok := in.target(); ok && d == src {
-		return true
+	d, known := in.target()
+	if known {
+		return d == src
 	}
-	ip := src.Addr()
-	if pol.iceOnly || st.clock() >= pol.windowEnd || !ip.IsValid() || (ip != pol.signalIP && ip != pol.sdpIP) {
+	if pol.iceOnly || st.clock() >= pol.windowEnd || !pol.addressRule(src.Addr()) {
 		return false
 	}
 	in.point(src)

@@ -58,20 +58,7 @@ func (c *secureCall) phoneRead(tb testing.TB, buf []byte) []byte {
 // from leg a and answers with the PBX's plain SDP.
 func newSecureCall(tb testing.TB, mode SecurityMode, phoneSDP func(addr netip.AddrPort) string) *secureCall {
 	tb.Helper()
-	a, err := NewRelayAnchor(Config{PortMin: 44000, PortMax: 44999, ListenIP: netip.IPv4Unspecified(), Logger: discardLogger()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { a.Close() })
-	c := &secureCall{anchor: a, phone: listenLoopback(tb, "127.0.0.1"), pbx: listenLoopback(tb, "127.0.0.1")}
-	phoneAddr := c.phone.LocalAddr().(*net.UDPAddr).AddrPort()
-	pbxAddr := c.pbx.LocalAddr().(*net.UDPAddr).AddrPort()
-	if c.s, err = a.NewSession("secure", nil); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.s.Close() })
-	c.s.SetPeer(LegA, PeerInfo{SignalSource: phoneAddr, NATed: true, Security: mode})
-	c.s.SetPeer(LegB, PeerInfo{SignalSource: pbxAddr, Security: SecurityNone})
+	c, phoneAddr, pbxAddr := newSecureSession(tb, mode)
 	facing := phoneAddr.Addr()
 	out, err := c.s.Rewrite(LegA, "application/sdp", []byte(phoneSDP(phoneAddr)), facing)
 	if err != nil {
@@ -94,6 +81,27 @@ func newSecureCall(tb testing.TB, mode SecurityMode, phoneSDP func(addr netip.Ad
 	}
 	c.relayA = netip.AddrPortFrom(facing, uint16(c.toPhone[0].Port))
 	return c
+}
+
+// newSecureSession is a session on real loopback sockets, its phone (leg
+// a, NATed) in mode, its PBX (leg b) plain, before any SDP.
+func newSecureSession(tb testing.TB, mode SecurityMode) (c *secureCall, phoneAddr, pbxAddr netip.AddrPort) {
+	tb.Helper()
+	a, err := NewRelayAnchor(Config{PortMin: 44000, PortMax: 44999, ListenIP: netip.IPv4Unspecified(), Logger: discardLogger()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	c = &secureCall{anchor: a, phone: listenLoopback(tb, "127.0.0.1"), pbx: listenLoopback(tb, "127.0.0.1")}
+	phoneAddr = c.phone.LocalAddr().(*net.UDPAddr).AddrPort()
+	pbxAddr = c.pbx.LocalAddr().(*net.UDPAddr).AddrPort()
+	if c.s, err = a.NewSession("secure", nil); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.s.Close() })
+	c.s.SetPeer(LegA, PeerInfo{SignalSource: phoneAddr, NATed: true, Security: mode})
+	c.s.SetPeer(LegB, PeerInfo{SignalSource: pbxAddr, Security: SecurityNone})
+	return c, phoneAddr, pbxAddr
 }
 
 // read waits for one datagram on conn.
@@ -484,21 +492,9 @@ func BenchmarkRelayPlainToSRTP(b *testing.B) {
 // natsbc's actpass with setup:passive, so natsbc is the DTLS client; its
 // handshake reaches the browser once an ICE check has latched it.
 func TestDTLSBridgeNatsbcClient(t *testing.T) {
-	a, err := NewRelayAnchor(Config{PortMin: 44000, PortMax: 44999, ListenIP: netip.IPv4Unspecified(), Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
 	b := newBrowser(t)
-	c := &secureCall{anchor: a, phone: listenLoopback(t, "127.0.0.1"), pbx: listenLoopback(t, "127.0.0.1"), phoneMedia: make(chan []byte, 64)}
-	phoneAddr := c.phone.LocalAddr().(*net.UDPAddr).AddrPort()
-	pbxAddr := c.pbx.LocalAddr().(*net.UDPAddr).AddrPort()
-	if c.s, err = a.NewSession("client", nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.s.Close() })
-	c.s.SetPeer(LegA, PeerInfo{SignalSource: phoneAddr, NATed: true, Security: SecurityDTLS})
-	c.s.SetPeer(LegB, PeerInfo{SignalSource: pbxAddr, Security: SecurityNone})
+	c, phoneAddr, pbxAddr := newSecureSession(t, SecurityDTLS)
+	c.phoneMedia = make(chan []byte, 64)
 	facing := phoneAddr.Addr()
 	out, err := c.s.Rewrite(LegB, "application/sdp", []byte(sdpFor(pbxAddr)), facing)
 	if err != nil {

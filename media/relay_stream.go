@@ -160,6 +160,13 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 		s.unsent.Add(1) // the other peer is NATed and has not sent yet
 		return
 	}
+	onWire := pkt // as it goes out; pkt stays the plain packet counted and tapped
+	if opol := o.policy.Load(); opol != nil && opol.secure != nil {
+		if onWire = secure(opol.secure, kind, pkt, scratch); onWire == nil {
+			s.unsent.Add(1) // no keys agreed with that peer yet
+			return
+		}
+	}
 	// Counted before the write so whoever receives it sees it counted.
 	switch {
 	case (kind == kindRTP && rtpPort) || opaque:
@@ -170,11 +177,5 @@ func (st *relayStream) handle(s *side, conn udpConn, rtpPort bool, pkt []byte, s
 			st.rtcp(src, to, pkt)
 		}
 	}
-	if opol := o.policy.Load(); opol != nil && opol.secure != nil {
-		if pkt = secure(opol.secure, kind, pkt, scratch); pkt == nil {
-			s.unsent.Add(1) // no keys agreed with that peer yet
-			return
-		}
-	}
-	_, _ = out.WriteToUDPAddrPort(pkt, to) // UDP: a lost write is a lost packet
+	_, _ = out.WriteToUDPAddrPort(onWire, to) // UDP: a lost write is a lost packet
 }

@@ -37,3 +37,15 @@ func carriageOf(proto string) carriage {
 // Relayed reports whether natsbc relays the stream: it is enabled and its
 // protocol runs over UDP.
 func (s Stream) Relayed() bool { return s.Port != 0 && carriageOf(s.Proto) != carryNone }
+
+// plainProto keeps a plain protocol as it is and turns a secure one into
+// RTP/AVP for a peer that has not said what it speaks.
+func plainProto(in Stream) string {
+	if wireOf(in) == wirePlain && carriageOf(in.Proto) == carryRTP && !hasSAVP(in.Proto) {
+		return in.Proto
+	}
+	return "RTP/AVP"
+}
+
+// hasSAVP reports an SRTP profile (RFC 3711 §12, RFC 5124, RFC 5764 §8).
+func hasSAVP(proto string) bool { return strings.Contains(strings.ToUpper(proto), "SAVP") }

@@ -74,10 +74,11 @@ func (s Stream) OnHold() bool {
 }
 
 // ICEDefault reports whether c=0.0.0.0 only says that ICE will find the
-// address (RFC 8839 §4.2.1.1: a browser that has no usable default
-// candidate, mDNS host candidates only, writes 0.0.0.0 and port 9), not
-// hold.
-func (s Stream) ICEDefault() bool { return s.Security.ICEUfrag != "" }
+// address, not hold: the placeholder of RFC 8829 §5.2.1 (port 9), which a
+// browser with mDNS host candidates only writes.
+func (s Stream) ICEDefault() bool {
+	return s.Security.ICEUfrag != "" && s.Port == 9 && s.Addr.IsUnspecified()
+}
 
 // RTPAddrPort is where the author wants its RTP.
 func (s Stream) RTPAddrPort() netip.AddrPort { return netip.AddrPortFrom(s.Addr, uint16(s.Port)) }

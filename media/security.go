@@ -1,6 +1,9 @@
 package media
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // SecurityMode is how natsbc secures the media of one leg (media.srtp per
 // peer or socket). When both legs of a call are SecurityPassthrough natsbc
@@ -45,7 +48,7 @@ func ParseSecurityMode(s string) (SecurityMode, error) {
 			return SecurityMode(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%q is not one of none, sdes, dtls, passthrough", s)
+	return 0, fmt.Errorf("%q is not one of %s", s, strings.Join(securityNames[:], ", "))
 }
 
 // wire is how a peer's media is secured on the wire, as its SDP says or

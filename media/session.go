@@ -235,6 +235,8 @@ func (s *relaySession) Close() error {
 	s.mu.Unlock()
 
 	close(s.done)
+	// DTLS writes through the relay's sockets: it ends before they close.
+	s.releaseSecurity()
 	for _, rs := range streams {
 		if rs == nil {
 			continue
@@ -244,7 +246,6 @@ func (s *relaySession) Close() error {
 			s.anchor.freeSide(sd)
 		}
 	}
-	s.releaseSecurity()
 	<-s.watchDone
 	s.anchor.forget(s)
 	close(s.tornDown)

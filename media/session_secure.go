@@ -1,10 +1,6 @@
 package media
 
-import (
-	"strings"
-
-	"github.com/natsbc/natsbc/secmedia"
-)
+import "github.com/natsbc/natsbc/secmedia"
 
 // secureBody is how a body natsbc writes to one leg ends the security of
 // its streams (nil entries: streams written as before).
@@ -36,7 +32,11 @@ func (s *relaySession) secureOutputs(to Leg, streams []Stream) (*secureBody, err
 		body.streams[i] = out
 		if out.wire == wireDTLS {
 			body.session.iceLite = true
-			if known && peer.Security.Bundled {
+			// RFC 9143 §7.3.1: bundled sections share the answerer's one
+			// address, and natsbc gives each stream a port pair of its own;
+			// so only the first is in the group, and the peer's other
+			// sections keep transports of their own.
+			if known && peer.Security.Bundled && len(body.session.bundle) == 0 {
 				body.session.bundle = append(body.session.bundle, out.mid)
 			}
 		}
@@ -97,7 +97,7 @@ func (s *relaySession) securePolicy(pol *sidePolicy, leg Leg, i int, peer Stream
 	pol.secure = l
 	// Decryption authenticates the sender before it latches (relay_secure.go),
 	// so any source holding the key may; with ICE only checks move media.
-	pol.auth, pol.relaxed = nil, true
+	pol.auth, pol.decrypts = nil, true
 	pol.iceOnly = l.wrote == wireDTLS && known && peer.Security.ICEUfrag != ""
 	if l.wrote == wireDTLS {
 		pol.rtcpMux = known && peer.RTCPMux // natsbc's side of it always offers mux
@@ -109,7 +109,7 @@ func (s *relaySession) securePolicy(pol *sidePolicy, leg Leg, i int, peer Stream
 func (s *relaySession) dtlsStarter(leg Leg, i int) dtlsStarter {
 	sd := s.streams[i].sides[leg]
 	log := s.log.With("stream", i, "leg", leg.String())
-	return func(client bool, remote []secmedia.Fingerprint, onReady func(*secmedia.Transform)) (*secmedia.DTLS, error) {
+	return func(l *secureLeg, client bool, remote []secmedia.Fingerprint) (*secmedia.DTLS, error) {
 		cert, err := s.anchor.certificate()
 		if err != nil {
 			return nil, err
@@ -119,22 +119,29 @@ func (s *relaySession) dtlsStarter(leg Leg, i int) dtlsStarter {
 			Client:      client,
 			Remote:      remote,
 			Send: func(pkt []byte) {
-				if to, ok := sd.rtpLatch.target(); ok {
-					_, _ = sd.rtp.WriteToUDPAddrPort(pkt, to)
-				}
+				l.send(func() {
+					if to, ok := sd.rtpLatch.target(); ok {
+						_, _ = sd.rtp.WriteToUDPAddrPort(pkt, to)
+					}
+				})
 			},
 			OnReady: func(t *secmedia.Transform) {
-				onReady(t)
+				l.transform.Store(t)
 				log.Info("DTLS-SRTP keys agreed", "client", client)
 			},
-			OnFailed: func(err error) { log.Warn("DTLS handshake failed", "err", err) },
-			Logger:   log,
+			OnFailed: func(err error) {
+				// The call goes on without media to that peer; its next SDP
+				// (a re-INVITE) starts a new handshake.
+				l.dtlsFailed.Store(true)
+				log.Warn("DTLS handshake failed", "err", err)
+			},
+			Logger: log,
 		})
 	}
 }
 
-// releaseSecurity ends every DTLS session of the call (after its streams
-// stopped).
+// releaseSecurity ends every DTLS session of the call, before its relay
+// sockets close (Close; the session is closed, so nothing else runs here).
 func (s *relaySession) releaseSecurity() {
 	for _, pair := range s.secure {
 		for _, l := range pair {
@@ -144,14 +151,3 @@ func (s *relaySession) releaseSecurity() {
 		}
 	}
 }
-
-// plainProto keeps a plain protocol as it is and turns a secure one into
-// RTP/AVP for a peer that has not said what it speaks.
-func plainProto(in Stream) string {
-	if wireOf(in) == wirePlain && carriageOf(in.Proto) == carryRTP && !hasSAVP(in.Proto) {
-		return in.Proto
-	}
-	return "RTP/AVP"
-}
-
-func hasSAVP(proto string) bool { return strings.Contains(strings.ToUpper(proto), "SAVP") }

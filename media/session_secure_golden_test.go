@@ -32,6 +32,13 @@ var secureGoldenCases = []struct {
 		{LegA, ctSDP, "firefox_offer.sdp", 1},
 		{LegB, ctSDP, "freeswitch_answer.sdp", 1},
 	}},
+	// Chrome bundles audio and video (a=group:BUNDLE 0 1); natsbc relays
+	// each on a port pair of its own, so its answer bundles only the first
+	// (RFC 9143 §7.3.1) and the browser runs video on its own transport.
+	{"secure_chrome_av_to_pbx", [2]SecurityMode{SecurityDTLS, SecurityNone}, []sessionStep{
+		{LegA, ctSDP, "chrome_av_offer.sdp", 1},
+		{LegB, ctSDP, "freeswitch_av_answer.sdp", 1},
+	}},
 	// The PBX calls a browser: natsbc offers DTLS with setup:actpass; the
 	// browser's answer reaches the PBX as plain RTP.
 	{"secure_pbx_to_chrome", [2]SecurityMode{SecurityNone, SecurityDTLS}, []sessionStep{

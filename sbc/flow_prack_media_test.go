@@ -21,7 +21,14 @@ func newAnchoredBed(t *testing.T) *flowBed {
 // newAnchoredBedWith is newAnchoredBed with the Config adjusted by mod.
 func newAnchoredBedWith(t *testing.T, mod func(*Config)) *flowBed {
 	t.Helper()
-	anchor, err := media.NewRelayAnchor(media.Config{PortMin: 43000, PortMax: 43999, Drain: time.Millisecond,
+	return newAnchoredBedOn(t, 43000, mod, nil)
+}
+
+// newAnchoredBedOn is an anchored bed relaying on the thousand ports from
+// portMin, with Config and Options adjusted by mod and modOpts.
+func newAnchoredBedOn(t *testing.T, portMin int, mod func(*Config), modOpts func(o *Options, pbx netip.AddrPort)) *flowBed {
+	t.Helper()
+	anchor, err := media.NewRelayAnchor(media.Config{PortMin: portMin, PortMax: portMin + 999, Drain: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +38,12 @@ func newAnchoredBedWith(t *testing.T, mod func(*Config)) *flowBed {
 	fb.phone = newTestPeer(t, "phone", phoneIP)
 	fb.pbx = newTestPeer(t, "pbx", pbxIP)
 	fb.srv, fb.outside, fb.inside = startFlowServerWith(t, fb.log, fb.pbx.addr(), mod,
-		func(o *Options, _ netip.AddrPort) { o.Media = anchor })
+		func(o *Options, pbx netip.AddrPort) {
+			o.Media = anchor
+			if modOpts != nil {
+				modOpts(o, pbx)
+			}
+		})
 	fb.phone.target, fb.pbx.target = fb.outside, fb.inside
 	fb.waitServing(t)
 	return fb

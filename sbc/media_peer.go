@@ -14,20 +14,14 @@ import (
 // first telling it who sits on that leg (so latching knows which source
 // may take over the leg's media), and returns the body for the other leg.
 func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([]byte, error) {
-	l := c.leg(from)
-	l.mu.Lock()
-	mode := l.peer.Latch
-	if l.peer.Name == "" {
-		mode = c.cfg.EndpointLatch
-	}
-	info := media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
-		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr()),
-		Security: c.securityOf(l)}
-	l.mu.Unlock()
+	info := c.peerInfo(c.leg(from))
 	if src := parseAddrPort(msg.Source()); src.IsValid() {
 		info.SignalSource = src
 	}
 	c.media.SetPeer(from, info)
+	// The leg the body goes to: its media security decides how natsbc
+	// writes an offer to it, before its peer has said anything.
+	c.media.SetPeer(c.other(from), c.peerInfo(c.leg(c.other(from))))
 	if err := c.holdRelayPairs(msg); err != nil {
 		return nil, err
 	}
@@ -38,6 +32,19 @@ func (c *call) rewriteSDP(from media.Leg, msg sip.Message, facing netip.Addr) ([
 		c.up.sentSDP(c.other(from), contentType(msg), out)
 	}
 	return out, err
+}
+
+// peerInfo is what the media session must know of leg l's peer.
+func (c *call) peerInfo(l *leg) media.PeerInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mode := l.peer.Latch
+	if l.peer.Name == "" {
+		mode = c.cfg.EndpointLatch
+	}
+	return media.PeerInfo{SignalSource: l.source, NATed: l.nated, KeepICE: l.peer.KeepICE, Latch: latchMode(mode),
+		Unproven: l.peer.Name == "" && l.transport == "UDP" && !c.s.shield.Proven(l.source.Addr()),
+		Security: c.securityOf(l)}
 }
 
 // holdRelayPairs counts, before the relay takes them, the port pairs an

@@ -16,6 +16,4 @@ var (
 	// ErrNoSRTPProfile: the DTLS handshake ended without a use_srtp
 	// profile natsbc knows.
 	ErrNoSRTPProfile = errors.New("secmedia: DTLS negotiated no SRTP protection profile")
-	// ErrClosed: the DTLS session was closed.
-	ErrClosed = errors.New("secmedia: DTLS session closed")
 )

@@ -22,8 +22,14 @@ const replayWindow = 128
 // state for one direction, so each of the four directions has its own
 // context and lock: the relay's readers for the two sockets of a leg (or
 // the reader of one muxed socket) never wait on each other.
+//
+// The encrypting directions are pointers so that WithRemote can share them:
+// a peer that changes its key must not make natsbc restart its own
+// encryption under the same key (RFC 3711 §9.1: an index must never be
+// used twice with one key).
 type Transform struct {
-	encRTP, decRTP, encRTCP, decRTCP direction
+	encRTP, decRTP, encRTCP, decRTCP *direction
+	profile                          srtp.ProtectionProfile
 	overhead                         int
 }
 
@@ -50,27 +56,56 @@ func NewTransform(profile srtp.ProtectionProfile, localKeySalt, remoteKeySalt []
 			return nil, fmt.Errorf("%w: %d bytes, %v needs %d", ErrKeyLength, len(k), profile, keyLen+saltLen)
 		}
 	}
-	t := &Transform{}
-	ctxs := []struct {
-		dir     *direction
-		keySalt []byte
-		opts    []srtp.ContextOption
-	}{
-		{&t.encRTP, localKeySalt, nil},
-		{&t.encRTCP, localKeySalt, nil},
-		{&t.decRTP, remoteKeySalt, []srtp.ContextOption{srtp.SRTPReplayProtection(replayWindow)}},
-		{&t.decRTCP, remoteKeySalt, []srtp.ContextOption{srtp.SRTCPReplayProtection(replayWindow)}},
+	t := &Transform{profile: profile}
+	if t.encRTP, err = newDirection(profile, localKeySalt, keyLen); err != nil {
+		return nil, err
 	}
-	for _, c := range ctxs {
-		c.dir.ctx, err = srtp.CreateContext(c.keySalt[:keyLen], c.keySalt[keyLen:], profile, c.opts...)
-		if err != nil {
-			return nil, err
-		}
+	if t.encRTCP, err = newDirection(profile, localKeySalt, keyLen); err != nil {
+		return nil, err
+	}
+	if err := t.keyDecryption(remoteKeySalt, keyLen); err != nil {
+		return nil, err
 	}
 	if t.overhead, err = overhead(profile); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// WithRemote is t for a peer that now encrypts with remoteKeySalt (an SDES
+// re-offer with a new key): decryption starts afresh with that key while
+// natsbc's encryption goes on where it was, same key, same indexes.
+func (t *Transform) WithRemote(remoteKeySalt []byte) (*Transform, error) {
+	keyLen, saltLen, err := keySaltLen(t.profile)
+	if err != nil {
+		return nil, err
+	}
+	if len(remoteKeySalt) != keyLen+saltLen {
+		return nil, fmt.Errorf("%w: %d bytes, %v needs %d", ErrKeyLength, len(remoteKeySalt), t.profile, keyLen+saltLen)
+	}
+	n := &Transform{encRTP: t.encRTP, encRTCP: t.encRTCP, profile: t.profile, overhead: t.overhead}
+	if err := n.keyDecryption(remoteKeySalt, keyLen); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// keyDecryption makes the decrypting directions, with replay protection.
+func (t *Transform) keyDecryption(remoteKeySalt []byte, keyLen int) error {
+	var err error
+	if t.decRTP, err = newDirection(t.profile, remoteKeySalt, keyLen, srtp.SRTPReplayProtection(replayWindow)); err != nil {
+		return err
+	}
+	t.decRTCP, err = newDirection(t.profile, remoteKeySalt, keyLen, srtp.SRTCPReplayProtection(replayWindow))
+	return err
+}
+
+func newDirection(profile srtp.ProtectionProfile, keySalt []byte, keyLen int, opts ...srtp.ContextOption) (*direction, error) {
+	ctx, err := srtp.CreateContext(keySalt[:keyLen], keySalt[keyLen:], profile, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &direction{ctx: ctx}, nil
 }
 
 // overhead is the most bytes protecting a packet adds: SRTCP's, whose
@@ -96,7 +131,7 @@ func (t *Transform) Overhead() int { return t.overhead }
 // §3.3), appending the SRTP packet to dst[:0]. With cap(dst) of at least
 // len(pkt)+Overhead() nothing is allocated; dst may be pkt's own buffer.
 func (t *Transform) EncryptRTP(dst, pkt []byte) ([]byte, error) {
-	d := &t.encRTP
+	d := t.encRTP
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ctx.EncryptRTP(dst[:0], pkt, &d.rtpHdr)
@@ -107,7 +142,7 @@ func (t *Transform) EncryptRTP(dst, pkt []byte) ([]byte, error) {
 // whose tag does not verify, or one already received (replay), is an
 // error and leaves no state behind.
 func (t *Transform) DecryptRTP(dst, pkt []byte) ([]byte, error) {
-	d := &t.decRTP
+	d := t.decRTP
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ctx.DecryptRTP(dst[:0], pkt, &d.rtpHdr)
@@ -116,7 +151,7 @@ func (t *Transform) DecryptRTP(dst, pkt []byte) ([]byte, error) {
 // EncryptRTCP protects an RTCP compound packet natsbc sends to the peer
 // (RFC 3711 §3.4), appending the SRTCP packet to dst[:0].
 func (t *Transform) EncryptRTCP(dst, pkt []byte) ([]byte, error) {
-	d := &t.encRTCP
+	d := t.encRTCP
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ctx.EncryptRTCP(dst[:0], pkt, &d.rtcpHdr)
@@ -125,7 +160,7 @@ func (t *Transform) EncryptRTCP(dst, pkt []byte) ([]byte, error) {
 // DecryptRTCP authenticates and decrypts an SRTCP packet from the peer,
 // appending the RTCP packet to dst[:0]; dst may be pkt (in place).
 func (t *Transform) DecryptRTCP(dst, pkt []byte) ([]byte, error) {
-	d := &t.decRTCP
+	d := t.decRTCP
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ctx.DecryptRTCP(dst[:0], pkt, &d.rtcpHdr)

@@ -314,3 +314,54 @@ func TestTransformDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// WithRemote keys decryption anew and leaves natsbc's encryption where it
+// was (RFC 3711 §9.1): after the sequence numbers wrapped, a packet with
+// an index seen before the wrap is encrypted under the new rollover
+// count, not with the keystream already used for it.
+func TestTransformWithRemoteKeepsEncryption(t *testing.T) {
+	const suite = "AES_CM_128_HMAC_SHA1_80"
+	local, _ := NewKeySalt(suite)
+	peer1, _ := NewKeySalt(suite)
+	peer2, _ := NewKeySalt(suite)
+	profile, _ := Profile(suite)
+	tr, err := NewTransform(profile, local, peer1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := tr.EncryptRTP(nil, g711Packet(t, 0xabc, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1011; seq < 65536+11; seq += 1000 { // through a wrap: ROC 1
+		if _, err := tr.EncryptRTP(nil, g711Packet(t, 0xabc, uint16(seq))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, err := tr.WithRemote(peer2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := next.EncryptRTP(nil, g711Packet(t, 0xabc, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(before, after) {
+		t.Fatal("seq 11 encrypted twice with one keystream: the encryption restarted")
+	}
+	// The peer's new key decrypts; its old one no longer does.
+	sealed, err := pionContext(t, suite, peer2).EncryptRTP(nil, g711Packet(t, 0xdef, 5), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := next.DecryptRTP(nil, sealed); err != nil {
+		t.Fatalf("the new peer key does not decrypt: %v", err)
+	}
+	old, _ := pionContext(t, suite, peer1).EncryptRTP(nil, g711Packet(t, 0xdef, 6), nil)
+	if _, err := next.DecryptRTP(nil, old); err == nil {
+		t.Fatal("the old peer key still decrypts")
+	}
+	if _, err := next.WithRemote(peer2[:5]); err == nil {
+		t.Fatal("a short key was taken")
+	}
+}
