@@ -63,7 +63,7 @@ var secureGoldenCases = []struct {
 		{LegB, ctSDP, "freeswitch_answer.sdp", 1},
 	}},
 	// The offers real clients sent through natsbc in the NAT lab
-	// (test/natlab; README of testdata/offers): Chromium through JsSIP,
+	// (test/natlab, recorded with NATLAB_OFFERS=1): Chromium through JsSIP,
 	// baresip with SDES and with DTLS-SRTP (fingerprint at session level,
 	// no ICE, no rtcp-mux: natsbc's answer has no a=rtcp-mux either).
 	{"secure_lab_chrome_to_pbx", [2]SecurityMode{SecurityDTLS, SecurityNone}, []sessionStep{

@@ -25,8 +25,8 @@ func TestBaresipHarness(t *testing.T) {
 		mediaEnc, offer string
 		want            []string
 	}{
-		{"srtp-mand", "baresip-sdes-offer.sdp", []string{"m=audio", "RTP/SAVP", "a=crypto:"}},
-		{"dtls_srtp", "baresip-dtls-offer.sdp", []string{"m=audio", "UDP/TLS/RTP/SAVP", "a=fingerprint:SHA-256", "a=setup:actpass"}},
+		{"srtp-mand", "lab_baresip_sdes_offer.sdp", []string{"m=audio", "RTP/SAVP", "a=crypto:"}},
+		{"dtls_srtp", "lab_baresip_dtls_offer.sdp", []string{"m=audio", "UDP/TLS/RTP/SAVP", "a=fingerprint:SHA-256", "a=setup:actpass"}},
 	} {
 		t.Run(c.mediaEnc, func(t *testing.T) {
 			t.Parallel()

@@ -80,7 +80,7 @@ func TestBrowserHarness(t *testing.T) {
 	if hs := tap.Handshakes(); len(hs) == 0 || !strings.HasPrefix(hs[0], "ok from "+NATPublicIP+":") {
 		t.Errorf("TLS handshakes at the WSS tap %q, want one from the NAT's %s", hs, NATPublicIP)
 	}
-	saveOffer(t, "chrome-offer.sdp", offer)
+	saveOffer(t, "lab_chrome_offer.sdp", offer)
 
 	b.Await(t, 10*time.Second, "the untrusted WSS socket refused", "untrusted refused")
 	if hs := refused.Handshakes(); len(hs) == 0 || !strings.Contains(hs[0], "remote error: tls:") {

@@ -9,8 +9,9 @@ import (
 )
 
 // offersDir keeps real offers the lab's clients sent (Chromium through
-// JsSIP, baresip with SDES and with DTLS-SRTP) for media's tests.
-const offersDir = "../../media/testdata/offers"
+// JsSIP, baresip with SDES and with DTLS-SRTP) among media's SDP test
+// bodies, as lab_*.sdp: its golden tests run them through natsbc's rewrite.
+const offersDir = "../../media/testdata/sdp"
 
 // saveOffer writes an offer a client sent to offersDir when
 // NATLAB_OFFERS=1 (to record them anew); otherwise it only logs it.
