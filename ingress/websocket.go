@@ -270,7 +270,9 @@ func (c *wsConn) readFrame() error {
 		return c.fail(ws.StatusProtocolError, errWSProtocol, "reserved bits or opcode")
 	case h.OpCode.IsControl() && (h.Length > 125 || !h.Fin):
 		return c.fail(ws.StatusProtocolError, errWSProtocol, "control frame fragmented or over 125 bytes")
-	case !h.OpCode.IsControl() && int64(len(c.msg))+h.Length > int64(c.maxMessage):
+	// Compared with the room left, not as a sum: a 63-bit length (§5.2)
+	// added to what is held would wrap negative and pass.
+	case !h.OpCode.IsControl() && h.Length > int64(c.maxMessage-len(c.msg)):
 		return c.fail(ws.StatusMessageTooBig, errWSTooLarge, "message larger than max_message_size")
 	}
 	payload := make([]byte, h.Length)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -337,6 +338,35 @@ func upgradeRequest(protos string) string {
 		"Sec-WebSocket-Protocol: " + protos + "\r\n\r\n"
 }
 
+// hugeContinuation is a held non-final fragment, then a continuation
+// whose 64-bit length (2^63-1, the largest §5.2 allows) added to the held
+// bytes wraps negative.
+func hugeContinuation() []byte {
+	first, _ := ws.CompileFrame(ws.MaskFrame(ws.NewFrame(ws.OpText, false, []byte("OPT"))))
+	return append(first, 0x80, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4)
+}
+
+// A continuation too large for max_message_size is refused with 1009
+// however large its length, not allocated.
+func TestWebSocketHugeContinuationRefused(t *testing.T) {
+	fc := &fakeConn{r: io.MultiReader(strings.NewReader(upgradeRequest("sip")), bytes.NewReader(hugeContinuation()))}
+	c := newWSConn(fc, 4096, func(net.Addr, string) {})
+	head := make([]byte, 1024)
+	if _, err := c.Read(head); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
+	fc.w.Reset()
+	if _, err := c.Read(head); !errors.Is(err, errWSTooLarge) {
+		t.Fatalf("read after the huge continuation: %v; want errWSTooLarge", err)
+	}
+	f, err := ws.ReadFrame(&fc.w)
+	if err != nil || f.Header.OpCode != ws.OpClose || len(f.Payload) < 2 ||
+		ws.StatusCode(int(f.Payload[0])<<8|int(f.Payload[1])) != ws.StatusMessageTooBig {
+		t.Fatalf("answer = %+v %x %v; want Close 1009", f.Header, f.Payload, err)
+	}
+}
+
 // FuzzWebSocketFrames feeds anything as a client's byte stream after the
 // upgrade: the filter never panics, never hands sipgo more than one
 // message's worth at once, and what it hands over is whole masked text
@@ -351,6 +381,7 @@ func FuzzWebSocketFrames(f *testing.F) {
 	f.Add(frame(ws.OpClose, true, "\x03\xe8"))
 	f.Add(frame(ws.OpPing, true, strings.Repeat("p", 126)))
 	f.Add([]byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4})
+	f.Add(hugeContinuation())
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		const maxMessage = 4096
 		fc := &fakeConn{r: io.MultiReader(strings.NewReader(upgradeRequest("sip")), bytes.NewReader(stream))}
