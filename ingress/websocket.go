@@ -25,8 +25,15 @@ type WSConfig struct {
 	// MaxMessage bounds one SIP message, its fragments put together
 	// (max_message_size). 0: 65535.
 	MaxMessage int
-	Logger     *slog.Logger
+	// ControlWriteTimeout bounds the write of each frame natsbc writes
+	// itself (pings, pongs, closes): a peer that stops reading loses its
+	// connection instead of holding a goroutine. 0: 10 s.
+	ControlWriteTimeout time.Duration
+	Logger              *slog.Logger
 }
+
+// defaultControlWriteTimeout bounds natsbc's own frame writes.
+const defaultControlWriteTimeout = 10 * time.Second
 
 // maxHandshake bounds the HTTP upgrade request natsbc reads.
 const maxHandshake = 8 << 10
@@ -64,6 +71,9 @@ func NewWebSocketListener(ln net.Listener, cfg WSConfig) *WebSocketListener {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = 65535
 	}
+	if cfg.ControlWriteTimeout <= 0 {
+		cfg.ControlWriteTimeout = defaultControlWriteTimeout
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -78,6 +88,7 @@ func (l *WebSocketListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	wc := newWSConn(c, l.cfg.MaxMessage, l.refused)
+	wc.writeTimeout = l.cfg.ControlWriteTimeout
 	wc.onClose = func() {
 		l.mu.Lock()
 		delete(l.conns, wc)
@@ -142,8 +153,9 @@ func isWSClose(err error) bool {
 }
 
 // wsConn is one filtered connection. Read runs on sipgo's read goroutine
-// only; writes come from sipgo's writers, the read side (pongs, the Close
-// echo) and the pinger, serialised by wmu at frame boundaries.
+// only; writes come from sipgo's writers, the read side (the Close echo)
+// and the pinger (pings, and the pongs the read side hands it), serialised
+// by wmu at frame boundaries.
 type wsConn struct {
 	net.Conn
 	br         *bufio.Reader
@@ -164,6 +176,15 @@ type wsConn struct {
 	respTail []byte // the upgrade response so far (until its empty line)
 	closed   bool
 
+	// Write deadlines: sipgo's own (SetDeadline, SetWriteDeadline), and
+	// natsbc's while one of its frames waits or is written.
+	dmu          sync.Mutex
+	userWD       time.Time
+	ctrlWriters  int
+	ctrlWD       time.Time
+	writeTimeout time.Duration
+
+	pong       chan []byte // the Ping to answer, handed to the pinger
 	done       chan struct{}
 	pingerDone chan struct{}
 	closeOnce  sync.Once
@@ -172,6 +193,7 @@ type wsConn struct {
 
 func newWSConn(c net.Conn, maxMessage int, refused func(net.Addr, string)) *wsConn {
 	wc := &wsConn{Conn: c, br: bufio.NewReaderSize(c, 4096), maxMessage: maxMessage, refused: refused,
+		writeTimeout: defaultControlWriteTimeout, pong: make(chan []byte, 1),
 		done: make(chan struct{}), pingerDone: make(chan struct{})}
 	wc.cond = sync.NewCond(&wc.wmu)
 	return wc
@@ -283,8 +305,11 @@ func (c *wsConn) readFrame() error {
 
 	switch h.OpCode {
 	case ws.OpPing:
-		// §5.5.3: the Pong carries the Ping's application data.
-		return c.writeControl(ws.OpPong, payload)
+		// §5.5.3: the Pong carries the Ping's application data. The
+		// pinger writes it: the read side never waits on a peer that
+		// stopped reading.
+		c.queuePong(payload)
+		return nil
 	case ws.OpPong:
 		return nil // its arrival kept the connection from idling out
 	case ws.OpClose:
@@ -377,6 +402,10 @@ func (c *wsConn) writeControl(op ws.OpCode, payload []byte) error {
 	if err != nil {
 		return err
 	}
+	// The deadline is set before waiting: a write of sipgo's stuck on a
+	// peer that stopped reading fails with it, and the wait ends.
+	c.armControlDeadline()
+	defer c.disarmControlDeadline()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	for !c.closed && c.upgraded && c.out.inFrame() {
@@ -397,8 +426,25 @@ func (c *wsConn) writeControl(op ws.OpCode, payload []byte) error {
 	return nil
 }
 
-// pinger pings the peer every interval once the upgrade is done, until the
-// connection closes.
+// queuePong hands the pinger a Pong to write. §5.5.3: an endpoint "MAY
+// elect to send a Pong frame for only the most recently processed Ping
+// frame", so one still waiting is replaced. Only the read side calls it.
+func (c *wsConn) queuePong(payload []byte) {
+	for {
+		select {
+		case c.pong <- payload:
+			return
+		default:
+		}
+		select {
+		case <-c.pong:
+		default:
+		}
+	}
+}
+
+// pinger pings the peer every interval once the upgrade is done, and
+// writes the Pongs the read side queues, until the connection closes.
 func (c *wsConn) pinger(interval time.Duration) {
 	defer close(c.pingerDone)
 	t := time.NewTicker(interval)
@@ -407,6 +453,8 @@ func (c *wsConn) pinger(interval time.Duration) {
 		select {
 		case <-c.done:
 			return
+		case p := <-c.pong:
+			_ = c.writeControl(ws.OpPong, p)
 		case <-t.C:
 			c.wmu.Lock()
 			up := c.upgraded
@@ -418,16 +466,64 @@ func (c *wsConn) pinger(interval time.Duration) {
 	}
 }
 
-// Close closes the connection and waits for its pinger.
+// armControlDeadline bounds a control frame's write; the write deadline
+// of sipgo, if sooner, still holds.
+func (c *wsConn) armControlDeadline() {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.ctrlWriters++
+	c.ctrlWD = time.Now().Add(c.writeTimeout)
+	c.applyWriteDeadline()
+}
+
+// disarmControlDeadline gives sipgo back its own write deadline once no
+// control frame is on its way.
+func (c *wsConn) disarmControlDeadline() {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.ctrlWriters--
+	c.applyWriteDeadline()
+}
+
+// applyWriteDeadline sets the sooner of sipgo's deadline and natsbc's.
+// dmu is held.
+func (c *wsConn) applyWriteDeadline() {
+	d := c.userWD
+	if c.ctrlWriters > 0 && (d.IsZero() || c.ctrlWD.Before(d)) {
+		d = c.ctrlWD
+	}
+	_ = c.Conn.SetWriteDeadline(d)
+}
+
+// SetWriteDeadline is sipgo's write deadline, kept beneath natsbc's own.
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.userWD = t
+	c.applyWriteDeadline()
+	return nil
+}
+
+// SetDeadline sets sipgo's read and write deadlines.
+func (c *wsConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// Close closes the connection and waits for its pinger. The socket is
+// closed first: that ends a write blocked on a peer that stopped reading,
+// which holds wmu.
 func (c *wsConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		close(c.done)
+		err = c.Conn.Close()
 		c.wmu.Lock()
 		c.closed = true
 		c.cond.Broadcast()
 		c.wmu.Unlock()
-		close(c.done)
-		err = c.Conn.Close()
 		<-c.pingerDone
 		if c.onClose != nil {
 			c.onClose()
