@@ -25,6 +25,11 @@ type TCPConfig struct {
 	// header block (up to the empty line) did not end within it: a
 	// slowloris sender trickling bytes keeps no connection for long.
 	HeaderTimeout time.Duration
+	// UpgradeTimeout, for a WebSocket socket, bounds the HTTP upgrade
+	// request from the connection's first read to its empty line, however
+	// the bytes trickle in; then IdleTimeout alone governs. The WebSocket
+	// filter above says when the request is read (upgradeRead). 0: none.
+	UpgradeTimeout time.Duration
 	// HandshakeTimeout bounds the TLS handshake of a connection of a TLS
 	// listener (the listener wrapped hands out *tls.Conn). 0: 10 s.
 	HandshakeTimeout time.Duration
@@ -131,6 +136,28 @@ type guardedConn struct {
 	tail      []byte    // the last bytes read, to find "\r\n\r\n" across reads
 	closeOnce sync.Once
 	shook     bool // the TLS handshake (if any) is done
+	// upgradeBy is when the WebSocket upgrade request must have been read
+	// (zero: not started, or no upgrade pending); upgraded: it was.
+	upgradeBy time.Time
+	upgraded  bool
+}
+
+// upgradeRead ends the upgrade deadline: the WebSocket filter read the
+// upgrade request's empty line.
+func (c *guardedConn) upgradeRead() {
+	c.upgraded, c.upgradeBy = true, time.Time{}
+}
+
+// upgradePending reports whether the connection still owes its upgrade
+// request; the first call starts the clock.
+func (c *guardedConn) upgradePending(now time.Time) bool {
+	if c.l.cfg.UpgradeTimeout <= 0 || c.upgraded {
+		return false
+	}
+	if c.upgradeBy.IsZero() {
+		c.upgradeBy = now.Add(c.l.cfg.UpgradeTimeout)
+	}
+	return true
 }
 
 // errBanned ends the connection of a source banned while it was open.
@@ -193,6 +220,12 @@ func (c *guardedConn) Read(b []byte) (int, error) {
 			deadline = hd
 		}
 	}
+	// An absolute bound, not renewed by each byte: a client dribbling its
+	// upgrade request would otherwise hold the connection for ever.
+	upgrading := c.upgradePending(now)
+	if upgrading && (deadline.IsZero() || c.upgradeBy.Before(deadline)) {
+		deadline = c.upgradeBy
+	}
 	_ = c.Conn.SetReadDeadline(deadline)
 	n, err := c.Conn.Read(b)
 	if n > 0 && c.l.shield != nil && c.l.shield.banned(c.src) {
@@ -209,7 +242,10 @@ func (c *guardedConn) Read(b []byte) (int, error) {
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		c.l.cut.Add(1)
 		why := "idle"
-		if !c.started.IsZero() {
+		switch {
+		case upgrading:
+			why, err = "WebSocket upgrade request too slow", errTooSlow
+		case !c.started.IsZero():
 			why, err = "header block too slow", errTooSlow
 		}
 		c.l.log.Info("TCP connection closed", "src", c.RemoteAddr().String(), "why", why)

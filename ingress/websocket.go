@@ -244,6 +244,11 @@ func (c *wsConn) readHandshake() error {
 	}
 	c.headDone = true
 	c.pending = head
+	// The guard beneath held the request to an absolute deadline; from
+	// here its idle timeout governs.
+	if g, ok := c.Conn.(interface{ upgradeRead() }); ok {
+		g.upgradeRead()
+	}
 	return nil
 }
 

@@ -135,3 +135,80 @@ func TestWebSocketControlWriteTimeout(t *testing.T) {
 		t.Fatalf("client's pings after an unread pong: %v; want the connection closed", err)
 	}
 }
+
+// The upgrade request has an absolute deadline: a client dribbling it a
+// byte at a time, each within the idle timeout, is cut when it passes; a
+// client that upgraded is then timed by the idle rule alone.
+func TestWebSocketSlowUpgradeCut(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const upgrade = 200 * time.Millisecond
+	guard := NewGuardedListener(tcp, TCPConfig{IdleTimeout: time.Second, UpgradeTimeout: upgrade}, nil, Endpoints{}, nil)
+	ln := NewWebSocketListener(guard, WSConfig{PingInterval: 50 * time.Millisecond})
+	tl := sip.NewTransportLayer(net.DefaultResolver, sip.NewParser(), nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = tl.ServeWS(ln)
+	}()
+	defer func() {
+		_ = ln.Close()
+		<-done
+		_ = tl.Close()
+	}()
+
+	live := dialWS(t, ln.Addr().String(), "sip")
+	slow, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	start := time.Now()
+	cut := make(chan time.Time, 1)
+	go func() {
+		_, _ = io.Copy(io.Discard, slow)
+		cut <- time.Now()
+	}()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		_, _ = io.WriteString(slow, "GET / HTTP/1.1\r\nHost: natsbc.invalid\r\nX-Slow: ")
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := slow.Write([]byte("a")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	// The live client answers pings for three upgrade periods.
+	for time.Since(start) < 3*upgrade {
+		f := live.next(t)
+		if f.Header.OpCode == ws.OpPing {
+			live.send(t, ws.OpPong, true, f.Payload)
+		}
+	}
+	select {
+	case at := <-cut:
+		if d := at.Sub(start); d < upgrade {
+			t.Errorf("dribbling client cut after %v; the upgrade deadline is %v", d, upgrade)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("dribbling client never cut")
+	}
+	live.send(t, ws.OpText, true, []byte("\r\n\r\n"))
+	pings := 0
+	if f := live.nextData(t, &pings); string(f.Payload) != "\r\n" {
+		t.Fatalf("upgraded client after three upgrade periods: %v %q", f.Header.OpCode, f.Payload)
+	}
+	if st := guard.Stats(); st.Cut != 1 {
+		t.Errorf("guard cut %d connections; want 1 (the dribbling one)", st.Cut)
+	}
+}

@@ -324,11 +324,12 @@ const (
 )
 
 // streamLimits are the guard's bounds for one stream socket. A WebSocket
-// carries masked frames, not header blocks: it is timed by its idle
-// timeout alone, which natsbc's pings keep from a live peer. A TLS
-// handshake is bounded like a header block.
+// carries masked frames, not header blocks: once upgraded it is timed by
+// its idle timeout alone, which natsbc's pings keep from a live peer; its
+// upgrade request, like a TLS handshake, is bounded like a header block.
 func (s *Server) streamLimits(tcp ingress.TCPConfig, spec ListenSpec) ingress.TCPConfig {
 	if isWebSocket(spec.Network) {
+		tcp.UpgradeTimeout = cmp.Or(tcp.HeaderTimeout, 10*time.Second)
 		tcp.HeaderTimeout = 0
 		tcp.IdleTimeout = cmp.Or(spec.IdleTimeout, defaultWSIdle)
 	}
