@@ -29,7 +29,11 @@ type WSConfig struct {
 	// itself (pings, pongs, closes): a peer that stops reading loses its
 	// connection instead of holding a goroutine. 0: 10 s.
 	ControlWriteTimeout time.Duration
-	Logger              *slog.Logger
+	// AllowedOrigins are the web origins ("https://app.example.com") whose
+	// pages may open a WebSocket: an upgrade from another gets 403, one
+	// without Origin (not a browser) passes. Empty: any origin.
+	AllowedOrigins []string
+	Logger         *slog.Logger
 }
 
 // defaultControlWriteTimeout bounds natsbc's own frame writes.
@@ -89,6 +93,7 @@ func (l *WebSocketListener) Accept() (net.Conn, error) {
 	}
 	wc := newWSConn(c, l.cfg.MaxMessage, l.refused)
 	wc.writeTimeout = l.cfg.ControlWriteTimeout
+	wc.origins = l.cfg.AllowedOrigins
 	wc.onClose = func() {
 		l.mu.Lock()
 		delete(l.conns, wc)
@@ -142,6 +147,7 @@ func (l *WebSocketListener) refused(src net.Addr, why string) {
 // are sent with them where one applies).
 var (
 	errWSNotSIP   = errors.New("WebSocket upgrade without the sip subprotocol (RFC 7118 §4)")
+	errWSOrigin   = errors.New("WebSocket upgrade from an origin not allowed (RFC 6455 §10.2)")
 	errWSProtocol = errors.New("WebSocket protocol error")
 	errWSTooLarge = errors.New("WebSocket message larger than max_message_size")
 )
@@ -149,7 +155,7 @@ var (
 // isWSClose reports whether err is one the filter ended a connection with
 // (and logged).
 func isWSClose(err error) bool {
-	return errors.Is(err, errWSNotSIP) || errors.Is(err, errWSProtocol) || errors.Is(err, errWSTooLarge)
+	return errors.Is(err, errWSNotSIP) || errors.Is(err, errWSOrigin) || errors.Is(err, errWSProtocol) || errors.Is(err, errWSTooLarge)
 }
 
 // wsConn is one filtered connection. Read runs on sipgo's read goroutine
@@ -161,6 +167,7 @@ type wsConn struct {
 	br         *bufio.Reader
 	maxMessage int
 	refused    func(net.Addr, string)
+	origins    []string // allowed Origin values; empty: any
 
 	// Read side.
 	headDone bool
@@ -242,6 +249,10 @@ func (c *wsConn) readHandshake() error {
 		c.refuse("400 Bad Request", "no sip subprotocol")
 		return errWSNotSIP
 	}
+	if !originAllowed(head, c.origins) {
+		c.refuse("403 Forbidden", "origin not allowed")
+		return errWSOrigin
+	}
 	c.headDone = true
 	c.pending = head
 	// The guard beneath held the request to an absolute deadline; from
@@ -252,14 +263,23 @@ func (c *wsConn) readHandshake() error {
 	return nil
 }
 
+// headerValues returns the values of the header fields called name in an
+// upgrade request, trimmed.
+func headerValues(head []byte, name string) []string {
+	var values []string
+	for _, line := range strings.Split(string(head), "\n") {
+		n, value, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(n), name) {
+			values = append(values, strings.TrimSpace(value))
+		}
+	}
+	return values
+}
+
 // asksForSIP reports whether an upgrade request lists "sip" in its
 // Sec-WebSocket-Protocol header(s) (RFC 6455 §4.1 item 10; RFC 7118 §4.1).
 func asksForSIP(head []byte) bool {
-	for _, line := range strings.Split(string(head), "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "Sec-WebSocket-Protocol") {
-			continue
-		}
+	for _, value := range headerValues(head, "Sec-WebSocket-Protocol") {
 		for _, p := range strings.Split(value, ",") {
 			if strings.EqualFold(strings.TrimSpace(p), "sip") {
 				return true
@@ -267,6 +287,30 @@ func asksForSIP(head []byte) bool {
 		}
 	}
 	return false
+}
+
+// originAllowed reports whether the upgrade may proceed. RFC 6455 §10.2:
+// a browser sends the Origin of the page that opens the WebSocket, so a
+// server refuses pages it does not serve (cross-site WebSocket
+// hijacking); a client that is not a browser sends none and is let in.
+// Origins compare case-insensitively (RFC 6454 §6.2: scheme and host are
+// lower-cased when serialised).
+func originAllowed(head []byte, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	values := headerValues(head, "Origin")
+	switch len(values) {
+	case 0:
+		return true
+	case 1:
+		for _, a := range allowed {
+			if strings.EqualFold(values[0], a) {
+				return true
+			}
+		}
+	}
+	return false // not listed, or more than one Origin
 }
 
 // refuse answers an upgrade natsbc does not pass to sipgo.
