@@ -170,6 +170,9 @@ type ListenEntry struct {
 	// socket; WSKnobs names those written (wrong on other transports).
 	IdleTimeout, PingInterval time.Duration
 	WSKnobs                   []string
+	// AllowedOrigins are the web origins whose pages may open a WebSocket
+	// on a ws or wss socket (nil: any; a list given empty is an error).
+	AllowedOrigins []string
 	// SRTP is the media security of legs on this socket whose peer names
 	// none (media.srtp's values; "": media.srtp).
 	SRTP string

@@ -87,16 +87,17 @@ func (c *Config) Listen() []sbc.ListenSpec {
 	for _, l := range c.Sockets {
 		for _, network := range l.networks() {
 			specs = append(specs, sbc.ListenSpec{
-				Name:          l.Name,
-				Network:       network,
-				Addr:          l.Address,
-				Advertise:     l.Advertise,
-				AdvertiseSTUN: l.AdvertiseSTUN,
-				Endpoints:     ingress.Endpoints{Restricted: l.Endpoints.Restricted, Nets: slices.Clone(l.Endpoints.Nets)},
-				TLS:           l.TLS,
-				IdleTimeout:   l.IdleTimeout,
-				PingInterval:  l.PingInterval,
-				SRTP:          l.SRTP,
+				Name:           l.Name,
+				Network:        network,
+				Addr:           l.Address,
+				Advertise:      l.Advertise,
+				AdvertiseSTUN:  l.AdvertiseSTUN,
+				Endpoints:      ingress.Endpoints{Restricted: l.Endpoints.Restricted, Nets: slices.Clone(l.Endpoints.Nets)},
+				TLS:            l.TLS,
+				IdleTimeout:    l.IdleTimeout,
+				PingInterval:   l.PingInterval,
+				AllowedOrigins: slices.Clone(l.AllowedOrigins),
+				SRTP:           l.SRTP,
 			})
 		}
 	}

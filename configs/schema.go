@@ -132,6 +132,17 @@ func (d *decoder) listen(n *yaml.Node, path string, c *Config) {
 				e.WSKnobs = append(e.WSKnobs, "ping_interval")
 				d.duration(&e.PingInterval)(n, p)
 			},
+			"allowed_origins": func(n *yaml.Node, p string) {
+				e.WSKnobs = append(e.WSKnobs, "allowed_origins")
+				e.AllowedOrigins = []string{}
+				d.list(n, p, func(_ int, n *yaml.Node, p string) {
+					if s, ok := d.scalar(n, p); ok {
+						e.AllowedOrigins = append(e.AllowedOrigins, s)
+					} else if isNull(n) {
+						d.fail(n, p, "empty origin")
+					}
+				})
+			},
 			"srtp": d.str(&e.SRTP),
 		})
 		c.Sockets = append(c.Sockets, e)

@@ -3,6 +3,7 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func (k *checker) checkListenTLS(p string, l ListenEntry) {
 	if !ws {
 		return
 	}
+	k.checkOrigins(p+".allowed_origins", l.AllowedOrigins)
 	if l.IdleTimeout < minWSTimer || l.IdleTimeout > maxWSIdle {
 		k.fail(p+".idle_timeout", "%v is not in %v..%v", l.IdleTimeout, minWSTimer, maxWSIdle)
 	}
@@ -48,6 +50,34 @@ func (k *checker) checkListenTLS(p string, l ListenEntry) {
 	case l.PingInterval >= l.IdleTimeout:
 		k.fail(p+".ping_interval", "%v must be shorter than idle_timeout (%v): the pongs keep a live connection", l.PingInterval, l.IdleTimeout)
 	}
+}
+
+// checkOrigins checks allowed_origins: each an origin as a browser sends
+// it in Origin (RFC 6454 §6.2: scheme://host[:port], nothing after).
+func (k *checker) checkOrigins(p string, origins []string) {
+	if origins != nil && len(origins) == 0 {
+		k.fail(p, "is empty: no browser could connect; leave it out to allow any origin")
+	}
+	for i, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			k.fail(fmt.Sprintf("%s[%d]", p, i), "%q %v", o, err)
+		}
+	}
+}
+
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil || u.Opaque != "":
+		return errors.New("is not an origin (https://host[:port])")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("is not an http or https origin (https://host[:port])")
+	case u.Host == "" || u.Hostname() == "":
+		return errors.New("has no host")
+	case u.User != nil, u.Path != "", u.RawQuery != "", u.Fragment != "", strings.HasSuffix(o, "?"), strings.HasSuffix(o, "#"):
+		return errors.New("is more than an origin: scheme://host[:port], no path, not even /")
+	}
+	return nil
 }
 
 func orBoth(t string) string {

@@ -154,6 +154,9 @@ type ListenSpec struct {
 	// long; natsbc pings it every PingInterval (RFC 6455 §5.5.2), so a live
 	// peer's pongs keep it. Zero: 120 s and 30 s.
 	IdleTimeout, PingInterval time.Duration
+	// AllowedOrigins are the web origins whose pages may open a WebSocket
+	// on a ws/wss socket (RFC 6455 §10.2); empty: any.
+	AllowedOrigins []string
 	// SRTP is the media security of legs on this socket whose peer names
 	// none (media.ParseSecurityMode; "": Config.MediaSRTP).
 	SRTP string

@@ -237,7 +237,7 @@ func New(opts Options) (*Server, error) {
 			if isWebSocket(l.Spec.Network) {
 				// Pings and pongs, and no control frame for sipgo to trip on.
 				s.listeners[i].Stream = ingress.NewWebSocketListener(g, ingress.WSConfig{PingInterval: cmp.Or(l.Spec.PingInterval, defaultWSPing),
-					MaxMessage: cfg.MaxMessageSize, Logger: log})
+					MaxMessage: cfg.MaxMessageSize, AllowedOrigins: l.Spec.AllowedOrigins, Logger: log})
 			}
 			if l.Spec.Network == "tls" && s.handoff == nil {
 				s.handoff = newHandoff(l.Stream.Addr())
