@@ -37,6 +37,7 @@ type streamBed struct {
 type streamBedOpts struct {
 	networks     []string // outside sockets: "tls", "ws", "wss"
 	idle, ping   time.Duration
+	origins      []string // allowed_origins of the ws/wss sockets
 	mod          func(*Options)
 	keepInterval time.Duration
 }
@@ -74,7 +75,7 @@ func newStreamBed(t *testing.T, o streamBedOpts) *streamBed {
 			ln = tls.NewListener(ln, serverTLS)
 		}
 		listeners = append(listeners, Listener{Spec: ListenSpec{Name: n, Network: n, Addr: addr,
-			IdleTimeout: o.idle, PingInterval: o.ping}, Stream: ln})
+			IdleTimeout: o.idle, PingInterval: o.ping, AllowedOrigins: o.origins}, Stream: ln})
 	}
 	cfg := Config{T1: flowT1, T2: flowT2, T4: flowT4, DrainTimeout: 100 * time.Millisecond}
 	if o.keepInterval > 0 {
