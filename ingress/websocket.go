@@ -162,6 +162,7 @@ type wsConn struct {
 	pending  []byte // bytes for sipgo: the upgrade request, then one frame
 	msg      []byte // data message being put together from fragments
 	inMsg    bool
+	msgText  bool // the message being put together is text (§8.1: UTF-8)
 
 	// Write side.
 	wmu      sync.Mutex

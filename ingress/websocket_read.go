@@ -2,7 +2,9 @@ package ingress
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -66,6 +68,9 @@ func (c *wsConn) readFrame() error {
 	case ws.OpPong:
 		return nil // its arrival kept the connection from idling out
 	case ws.OpClose:
+		if err := c.checkClose(payload); err != nil {
+			return err
+		}
 		// §5.5.1: answer with a Close (echoing the status code), then
 		// the TCP connection ends.
 		echo := payload
@@ -83,12 +88,18 @@ func (c *wsConn) readFrame() error {
 			return c.fail(ws.StatusProtocolError, errWSProtocol, "new message inside a fragmented one")
 		}
 		c.inMsg, c.msg = true, c.msg[:0]
+		c.msgText = h.OpCode == ws.OpText
 	}
 	c.msg = append(c.msg, payload...)
 	if !h.Fin {
 		return nil
 	}
 	c.inMsg = false
+	// §8.1: a text message that is not UTF-8 fails the connection, with
+	// 1007 (§7.4.1). Checked whole: a fragment may end inside a character.
+	if c.msgText && !utf8.Valid(c.msg) {
+		return c.fail(ws.StatusInvalidFramePayloadData, errWSProtocol, "text message not UTF-8")
+	}
 	out := ws.Header{Fin: true, OpCode: ws.OpText, Masked: true, Length: int64(len(c.msg))}
 	var buf bytes.Buffer
 	buf.Grow(ws.HeaderSize(out) + len(c.msg))
@@ -96,6 +107,27 @@ func (c *wsConn) readFrame() error {
 	buf.Write(c.msg)
 	c.pending = buf.Bytes()
 	c.msg = nil
+	return nil
+}
+
+// checkClose fails a Close frame whose body breaks §5.5.1: one byte (a
+// status code is two), a status code no endpoint may send (§7.4.1,
+// §7.4.2: 1004-1006, 1015, unassigned 1016-2999, under 1000), or a
+// reason that is not UTF-8 (1007).
+func (c *wsConn) checkClose(payload []byte) error {
+	switch len(payload) {
+	case 0:
+		return nil
+	case 1:
+		return c.fail(ws.StatusProtocolError, errWSProtocol, "Close frame with a 1-byte body")
+	}
+	code, reason := ws.ParseCloseFrameData(payload)
+	switch err := ws.CheckCloseFrameData(code, reason); {
+	case errors.Is(err, ws.ErrProtocolInvalidUTF8):
+		return c.fail(ws.StatusInvalidFramePayloadData, errWSProtocol, "Close reason not UTF-8")
+	case err != nil:
+		return c.fail(ws.StatusProtocolError, errWSProtocol, "Close frame with an invalid status code")
+	}
 	return nil
 }
 
