@@ -43,8 +43,6 @@ var (
 	errFlowGone = errors.New("the connection of this flow is closed")
 	// errNotTLSPeer: natsbc opens TLS only to configured tls peers.
 	errNotTLSPeer = errors.New("no connection, and natsbc opens TLS only to peers with transport: tls")
-	// errSipgoDial is what a TLS or WSS dial of sipgo's own fails with.
-	errSipgoDial = errors.New("natsbc opens its TLS connections itself")
 )
 
 // flowBound reports whether transport's connections are the flow.
@@ -60,15 +58,6 @@ func flowBound(transport string) bool {
 func isWebSocket(network string) bool {
 	n := strings.ToLower(network)
 	return n == "ws" || n == "wss"
-}
-
-// sipgoTLSConfig is the tls.Config of sipgo's own dials: natsbc makes sure
-// a connection exists before each request (streamConnection), so one sipgo
-// would open behind its back (a connection closed in between) fails
-// instead of reaching a peer unverified.
-func sipgoTLSConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12,
-		VerifyConnection: func(tls.ConnectionState) error { return errSipgoDial }}
 }
 
 // streamConnection makes sure a request over TLS or WebSocket has its
