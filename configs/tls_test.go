@@ -45,6 +45,7 @@ func TestTLSAndWebSocketKeysDecoded(t *testing.T) {
     transport: ws
 peers:
   - name: trunk
+    networks: [10.0.0.20/32]
     address: 10.0.0.20:5061
     transport: tls
     tls:
@@ -136,6 +137,28 @@ func TestTLSAndWebSocketErrorsNameTheLine(t *testing.T) {
 		_, err := Parse("t.yaml", []byte(tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s\nerror = %v\nwant  %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+// A tls peer's address must be in its own networks, and in no more
+// specific prefix of another peer: natsbc picks a connection's TLS settings
+// by the peer whose networks hold the address it opens to.
+func TestTLSPeerOwnsItsAddress(t *testing.T) {
+	dir := t.TempDir()
+	ca := certstest.NewCA(t, dir, "test")
+	pair := ca.Issue(t, dir, "natsbc", "natsbc.example")
+	base := "listen:\n  - address: 10.0.0.5:5061\n    transport: tls\n    tls: {cert_file: " + pair.CertFile + ", key_file: " + pair.KeyFile + "}\npeers:\n"
+	for _, tc := range []struct{ peers, err string }{
+		{"  - name: trunk\n    networks: [10.0.0.0/24]\n    address: 10.0.0.20:5061\n    transport: tls\n", ""},
+		{"  - name: trunk\n    address: 10.0.0.20:5061\n    transport: tls\n", `peers[0].networks: must hold its address 10.0.0.20`},
+		{"  - name: trunk\n    networks: [10.0.0.0/24]\n    address: 10.0.0.20:5061\n    transport: tls\n" +
+			"  - name: other\n    networks: [10.0.0.20/32]\n", `peers[0].address: 10.0.0.20 is in the networks of peer "other"`},
+		{"  - name: trunk\n    address: trunk.example:5061\n    transport: tls\n", ""},
+	} {
+		_, err := Parse("t.yaml", []byte(base+tc.peers))
+		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: error %v, want %q", tc.peers, err, tc.err)
 		}
 	}
 }
