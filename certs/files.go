@@ -43,6 +43,11 @@ func readPEMFile(name string) ([]byte, error) {
 type stamp struct {
 	size int64
 	mod  time.Time
+	// change and inode: a file made readable (chmod, chown: its ctime
+	// moves) or renamed over (a new inode) with the same size and mtime
+	// is read again, so a load that failed on a permission is retried.
+	change time.Time
+	inode  uint64
 }
 
 // stampOf stats the files; a file that cannot be stat'ed gets a zero stamp,
@@ -51,7 +56,8 @@ func stampOf(files ...string) []stamp {
 	out := make([]stamp, len(files))
 	for i, f := range files {
 		if fi, err := os.Stat(f); err == nil {
-			out[i] = stamp{fi.Size(), fi.ModTime()}
+			out[i] = stamp{size: fi.Size(), mod: fi.ModTime()}
+			out[i].change, out[i].inode = changeAndInode(fi)
 		}
 	}
 	return out
@@ -62,7 +68,7 @@ func sameStamps(a, b []stamp) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].size != b[i].size || !a[i].mod.Equal(b[i].mod) {
+		if a[i].size != b[i].size || !a[i].mod.Equal(b[i].mod) || !a[i].change.Equal(b[i].change) || a[i].inode != b[i].inode {
 			return false
 		}
 	}

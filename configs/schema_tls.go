@@ -36,7 +36,6 @@ func (d *decoder) peerTLS(dst *certs.Client) func(*yaml.Node, string) {
 			"server_name":          d.str(&dst.ServerName),
 			"cert_file":            d.fileName(&dst.CertFile),
 			"key_file":             d.fileName(&dst.KeyFile),
-			"insecure_skip_verify": d.boolean(&dst.InsecureSkipVerify),
 		})
 	}
 }

@@ -45,6 +45,7 @@ func TestTLSAndWebSocketKeysDecoded(t *testing.T) {
     transport: ws
 peers:
   - name: trunk
+    networks: [10.0.0.20/32]
     address: 10.0.0.20:5061
     transport: tls
     tls:
@@ -52,7 +53,6 @@ peers:
       server_name: trunk.example
       cert_file: ` + b.CertFile + `
       key_file: ` + b.KeyFile + `
-      insecure_skip_verify: true
 `
 	// A relative file name is taken from the config file's directory.
 	c, err := Parse(filepath.Join(dir, "natsbc.yaml"), []byte(yaml))
@@ -74,7 +74,7 @@ peers:
 		t.Errorf("ws socket = %+v; want the WebSocket defaults", s)
 	}
 	got := c.SBC().PeerTLS["trunk"]
-	wantPeer := certs.Client{CAFile: ca.File, ServerName: "trunk.example", CertFile: b.CertFile, KeyFile: b.KeyFile, InsecureSkipVerify: true}
+	wantPeer := certs.Client{CAFile: ca.File, ServerName: "trunk.example", CertFile: b.CertFile, KeyFile: b.KeyFile}
 	if got != wantPeer {
 		t.Errorf("PeerTLS[trunk] = %+v; want %+v", got, wantPeer)
 	}
@@ -119,12 +119,13 @@ func TestTLSAndWebSocketErrorsNameTheLine(t *testing.T) {
 		{"listen:\n  - address: 127.0.0.1:8080\n    transport: ws\n    idle_timeout: soon\n", `t.yaml:4:19: listen[0].idle_timeout: "soon" is not a duration`},
 		{"listen:\n  - address: 127.0.0.1:5060\n    transport: tcp\n  - address: 127.0.0.1:5060\n    transport: wss\n" + pair,
 			"listen[1].address: 127.0.0.1:5060 overlaps listen[0] (127.0.0.1:5060) on the same port and transport"},
+		// Skipping the certificate check is no setting of a running natsbc.
+		{peer("    tls:\n      insecure_skip_verify: true\n"), "t.yaml:12:7: unknown key \"insecure_skip_verify\" in peers[0].tls"},
 		{peer("    tls:\n      ca_file: " + garbage + "\n"), "t.yaml:12:16: peers[0].tls.ca_file: " + garbage + ": no PEM certificate in it"},
 		{peer("    tls:\n      cert_file: " + b.CertFile + "\n"), "peers[0].tls.key_file: is required with cert_file"},
 		{peer("    tls:\n      cert_file: " + b.CertFile + "\n      key_file: " + a.KeyFile + "\n"),
 			"t.yaml:13:17: peers[0].tls.key_file: " + a.KeyFile + ": the key does not match"},
 		{peer("    tls:\n      server_name: \"a b\"\n"), `t.yaml:12:20: peers[0].tls.server_name: "a b" is not a host name`},
-		{peer("    tls:\n      insecure_skip_verify: maybe\n"), `t.yaml:12:29: peers[0].tls.insecure_skip_verify: "maybe" is not true or false`},
 		{peer("    tls:\n      sni: x\n"), `t.yaml:12:7: unknown key "sni" in peers[0].tls`},
 		{"listen:\n  - address: 127.0.0.1:5060\npeers:\n  - name: trunk\n    address: 10.0.0.20:5061\n    transport: tls\n",
 			"t.yaml:6:16: peers[0].transport: tls needs a listen entry with transport: tls"},
@@ -136,6 +137,28 @@ func TestTLSAndWebSocketErrorsNameTheLine(t *testing.T) {
 		_, err := Parse("t.yaml", []byte(tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s\nerror = %v\nwant  %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+// A tls peer's address must be in its own networks, and in no more
+// specific prefix of another peer: natsbc picks a connection's TLS settings
+// by the peer whose networks hold the address it opens to.
+func TestTLSPeerOwnsItsAddress(t *testing.T) {
+	dir := t.TempDir()
+	ca := certstest.NewCA(t, dir, "test")
+	pair := ca.Issue(t, dir, "natsbc", "natsbc.example")
+	base := "listen:\n  - address: 10.0.0.5:5061\n    transport: tls\n    tls: {cert_file: " + pair.CertFile + ", key_file: " + pair.KeyFile + "}\npeers:\n"
+	for _, tc := range []struct{ peers, err string }{
+		{"  - name: trunk\n    networks: [10.0.0.0/24]\n    address: 10.0.0.20:5061\n    transport: tls\n", ""},
+		{"  - name: trunk\n    address: 10.0.0.20:5061\n    transport: tls\n", `peers[0].networks: must hold its address 10.0.0.20`},
+		{"  - name: trunk\n    networks: [10.0.0.0/24]\n    address: 10.0.0.20:5061\n    transport: tls\n" +
+			"  - name: other\n    networks: [10.0.0.20/32]\n", `peers[0].address: 10.0.0.20 is in the networks of peer "other"`},
+		{"  - name: trunk\n    address: trunk.example:5061\n    transport: tls\n", ""},
+	} {
+		_, err := Parse("t.yaml", []byte(base+tc.peers))
+		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: error %v, want %q", tc.peers, err, tc.err)
 		}
 	}
 }

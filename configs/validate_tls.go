@@ -3,12 +3,14 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/natsbc/natsbc/certs"
+	"github.com/natsbc/natsbc/policy"
 )
 
 // Bounds of the WebSocket knobs.
@@ -176,5 +178,35 @@ func (k *checker) checkPeersTLS(c *Config) {
 		if peer.Transport == "tls" && !hasTLS {
 			k.fail(p+".transport", "tls needs a listen entry with transport: tls (natsbc's Contact towards this peer)")
 		}
+		if peer.Transport == "tls" {
+			k.tlsPeerOwnsAddress(p, peer, c.Peers)
+		}
+	}
+}
+
+// tlsPeerOwnsAddress: natsbc picks the CA, name and client certificate of
+// a TLS connection by the peer whose networks hold the address it opens to
+// (the most specific prefix), so a tls peer's IP address must be in its own
+// networks and in no more specific one of another peer: else its
+// connections would go out with another peer's certificate, or not at all.
+func (k *checker) tlsPeerOwnsAddress(p string, peer policy.Peer, peers []policy.Peer) {
+	host, _, err := policy.SplitPeerAddress(peer.Address)
+	ip, perr := netip.ParseAddr(host)
+	if err != nil || perr != nil {
+		return // a host name: its addresses are checked when it is resolved
+	}
+	owner, bits := "", -1
+	for _, other := range peers {
+		for _, n := range other.Networks {
+			if n.Contains(ip.Unmap()) && n.Bits() > bits {
+				owner, bits = other.Name, n.Bits()
+			}
+		}
+	}
+	switch {
+	case owner == "":
+		k.fail(p+".networks", "must hold its address %s (natsbc's TLS settings for a connection follow the peer whose networks hold its address)", ip)
+	case owner != peer.Name:
+		k.fail(p+".address", "%s is in the networks of peer %q, whose TLS settings would apply; put it in this peer's networks only", ip, owner)
 	}
 }

@@ -292,3 +292,20 @@ func TestTLSTrunkRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A request to a tls peer whose own connection (from its client port) is
+// gone goes to where the peer listens, never to that client port.
+func TestTLSPeerReachedAtItsListener(t *testing.T) {
+	t.Parallel()
+	b := newTrunkBed(t, []string{"trunk.example"}, true)
+	listener := b.trunk.addr().String()
+	for dst, want := range map[string]string{
+		pbxIP + ":54321":  listener,          // the trunk's client port
+		listener:          listener,          // already its listener
+		phoneIP + ":5061": phoneIP + ":5061", // no tls peer: as it is
+	} {
+		if got := b.srv.tlsListenerOf(dst); got != want {
+			t.Errorf("tlsListenerOf(%s) = %s, want %s", dst, got, want)
+		}
+	}
+}

@@ -259,6 +259,7 @@ func New(opts Options) (*Server, error) {
 		),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(slog.New(ingress.TransportLog(log.Handler(), &s.parseErrors)).With("component", "sipgo")),
+			noDialTransports(),
 		),
 	)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,8 +44,6 @@ var (
 	errFlowGone = errors.New("the connection of this flow is closed")
 	// errNotTLSPeer: natsbc opens TLS only to configured tls peers.
 	errNotTLSPeer = errors.New("no connection, and natsbc opens TLS only to peers with transport: tls")
-	// errSipgoDial is what a TLS or WSS dial of sipgo's own fails with.
-	errSipgoDial = errors.New("natsbc opens its TLS connections itself")
 )
 
 // flowBound reports whether transport's connections are the flow.
@@ -62,15 +61,6 @@ func isWebSocket(network string) bool {
 	return n == "ws" || n == "wss"
 }
 
-// sipgoTLSConfig is the tls.Config of sipgo's own dials: natsbc makes sure
-// a connection exists before each request (streamConnection), so one sipgo
-// would open behind its back (a connection closed in between) fails
-// instead of reaching a peer unverified.
-func sipgoTLSConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12,
-		VerifyConnection: func(tls.ConnectionState) error { return errSipgoDial }}
-}
-
 // streamConnection makes sure a request over TLS or WebSocket has its
 // connection in sipgo's pool: the flow's, or for a tls peer one natsbc
 // opens now.
@@ -86,7 +76,33 @@ func (s *Server) streamConnection(ctx context.Context, req *sip.Request) error {
 	if network != "tls" {
 		return fmt.Errorf("%w: %s %s", errFlowGone, network, dst)
 	}
+	if to := s.tlsListenerOf(dst); to != dst {
+		// The peer's connection (its client port) is gone: natsbc opens
+		// one to where the peer listens, never to that port.
+		req.SetDestination(to)
+		if s.hasConnection(network, to) {
+			return nil
+		}
+		dst = to
+	}
 	return s.dialTLS(ctx, dst)
+}
+
+// tlsListenerOf is where the tls peer that dst belongs to listens, when its
+// address is an IP with a port and dst is another port of that IP (the
+// client port of a connection the peer opened); else dst.
+func (s *Server) tlsListenerOf(dst string) string {
+	ap := parseAddrPort(dst)
+	peer := s.policy.Classify(ap.Addr())
+	if !ap.IsValid() || peer.Transport != "tls" {
+		return dst
+	}
+	host, port, err := policy.SplitPeerAddress(peer.Address)
+	ip, perr := netip.ParseAddr(host)
+	if err != nil || perr != nil || port == 0 || ip.Unmap() != ap.Addr().Unmap() {
+		return dst
+	}
+	return netip.AddrPortFrom(ip, uint16(port)).String()
 }
 
 // hasConnection reports whether sipgo's pool of network holds a connection
