@@ -32,10 +32,10 @@ func (d *decoder) listenTLS(dst *certs.Server) func(*yaml.Node, string) {
 func (d *decoder) peerTLS(dst *certs.Client) func(*yaml.Node, string) {
 	return func(n *yaml.Node, p string) {
 		d.mapping(n, p, map[string]func(*yaml.Node, string){
-			"ca_file":              d.fileName(&dst.CAFile),
-			"server_name":          d.str(&dst.ServerName),
-			"cert_file":            d.fileName(&dst.CertFile),
-			"key_file":             d.fileName(&dst.KeyFile),
+			"ca_file":     d.fileName(&dst.CAFile),
+			"server_name": d.str(&dst.ServerName),
+			"cert_file":   d.fileName(&dst.CertFile),
+			"key_file":    d.fileName(&dst.KeyFile),
 		})
 	}
 }
