@@ -49,10 +49,11 @@ func rewriteParsed(body []byte, streams []Stream, facing netip.Addr, relay []Rel
 	if sec != nil {
 		w.sec, w.secSession = sec.streams, sec.session
 	}
-	if !keepICE || sec != nil {
-		for _, st := range streams {
-			w.iceDefault = w.iceDefault || (st.Relayed() && st.ICEDefault())
-		}
+	// The relay port replaces the placeholder port 9, so the placeholder
+	// address must go too, or the stream would read as hold on the other
+	// leg, candidates kept or not.
+	for _, st := range streams {
+		w.iceDefault = w.iceDefault || (st.Relayed() && st.ICEDefault())
 	}
 	if w.facing.Is6() {
 		w.addrType = "IP6"

@@ -177,7 +177,7 @@ func checkRewriteReparses(t testing.TB, body []byte, facing netip.Addr, keepICE 
 			continue
 		}
 		wantAddr := facing.Unmap()
-		if b.Addr.IsUnspecified() && (keepICE || !b.ICEDefault()) {
+		if b.Addr.IsUnspecified() && !b.ICEDefault() {
 			wantAddr = b.Addr
 		}
 		if a.Port != relay[i].RTP || a.Addr != wantAddr {

@@ -24,9 +24,8 @@ type sdpRewriter struct {
 	// session-level lines that go with them.
 	sec        []*secureOut
 	secSession *secureSession
-	// iceDefault: the author does ICE and the peer on this leg will not
-	// see its candidates (removed, or natsbc ends ICE itself), so its
-	// c=0.0.0.0 is no hold (Stream.ICEDefault): natsbc's address goes there.
+	// iceDefault: the author's c=0.0.0.0 is ICE's placeholder, not hold
+	// (Stream.ICEDefault): natsbc's address goes there.
 	iceDefault bool
 }
 
