@@ -188,27 +188,5 @@ func TestWebSocketSlowUpgradeCut(t *testing.T) {
 			}
 		}
 	}()
-	// The live client answers pings for three upgrade periods.
-	for time.Since(start) < 3*upgrade {
-		f := live.next(t)
-		if f.Header.OpCode == ws.OpPing {
-			live.send(t, ws.OpPong, true, f.Payload)
-		}
-	}
-	select {
-	case at := <-cut:
-		if d := at.Sub(start); d < upgrade {
-			t.Errorf("dribbling client cut after %v; the upgrade deadline is %v", d, upgrade)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("dribbling client never cut")
-	}
-	live.send(t, ws.OpText, true, []byte("\r\n\r\n"))
-	pings := 0
-	if f := live.nextData(t, &pings); string(f.Payload) != "\r\n" {
-		t.Fatalf("upgraded client after three upgrade periods: %v %q", f.Header.OpCode, f.Payload)
-	}
-	if st := guard.Stats(); st.Cut != 1 {
-		t.Errorf("guard cut %d connections; want 1 (the dribbling one)", st.Cut)
-	}
+	liveOutlastsCut(t, live, guard, start, upgrade, cut, "the dribbling client")
 }

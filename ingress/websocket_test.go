@@ -279,28 +279,36 @@ func TestWebSocketIdleBeneathPings(t *testing.T) {
 		_, _ = io.Copy(io.Discard, silent.r)
 		silentClosed <- time.Now()
 	}()
-	// The live client answers pings for three idle periods.
-	for time.Since(start) < 3*idle {
+	liveOutlastsCut(t, live, guard, start, idle, silentClosed, "the silent connection")
+}
+
+// liveOutlastsCut has the live client answer natsbc's pings for three
+// periods while another connection should be cut: that one's cut must come
+// after one period at the earliest (and come), the live one must still
+// answer a CRLF keepalive, and the guard must have cut exactly one.
+func liveOutlastsCut(t *testing.T, live *wsClient, guard *GuardedListener, start time.Time, period time.Duration, cut <-chan time.Time, what string) {
+	t.Helper()
+	for time.Since(start) < 3*period {
 		f := live.next(t)
 		if f.Header.OpCode == ws.OpPing {
 			live.send(t, ws.OpPong, true, f.Payload)
 		}
 	}
 	select {
-	case at := <-silentClosed:
-		if d := at.Sub(start); d < idle {
-			t.Errorf("silent connection closed after %v; idle timeout is %v", d, idle)
+	case at := <-cut:
+		if d := at.Sub(start); d < period {
+			t.Errorf("%s cut after %v; its deadline is %v", what, d, period)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("silent connection never closed")
+		t.Fatalf("%s never cut", what)
 	}
 	live.send(t, ws.OpText, true, []byte("\r\n\r\n"))
 	pings := 0
 	if f := live.nextData(t, &pings); string(f.Payload) != "\r\n" {
-		t.Fatalf("live connection after 3 idle periods: %v %q", f.Header.OpCode, f.Payload)
+		t.Fatalf("live connection after three periods: %v %q", f.Header.OpCode, f.Payload)
 	}
 	if st := guard.Stats(); st.Cut != 1 {
-		t.Errorf("guard cut %d connections; want 1 (the silent one)", st.Cut)
+		t.Errorf("guard cut %d connections; want 1 (%s)", st.Cut, what)
 	}
 }
 
